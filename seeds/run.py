@@ -1,0 +1,37 @@
+"""`retex seed`: every seed step in order, in one transaction, with a progress bar and a report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.progress import Progress
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from seeds.betagouv import seed_betagouv
+from seeds.demo_cases import seed_demo_cases
+from seeds.report import StepReport
+from seeds.software import seed_software, seed_software_usages
+from seeds.territories import count_communes, seed_territories
+from seeds.themes import seed_themes
+from service.organisations.models import Organisation
+
+
+def seed_all(session: Session, progress: Progress | None = None) -> list[StepReport]:
+    def advance_fn(total: int, label: str) -> Callable[[int], None] | None:
+        if progress is None:
+            return None
+        task = progress.add_task(label, total=total)
+        return lambda n: progress.advance(task, n)
+
+    orgs_before = session.scalar(select(func.count(Organisation.id))) or 0
+    reports = [seed_themes(session)]
+    reports.append(seed_territories(session, advance_fn(count_communes() + 1_401, "Territoires")))
+    reports.append(seed_software(session))
+    reports.append(seed_software_usages(session))
+    reports.append(seed_betagouv(session, advance_fn(662, "Expériences beta.gouv.fr")))
+    reports.append(seed_demo_cases(session))
+    orgs_after = session.scalar(select(func.count(Organisation.id))) or 0
+    org_report = StepReport("organisations", inserted=orgs_after - orgs_before, unchanged=orgs_before)
+    reports.insert(1, org_report)
+    return reports

@@ -1,0 +1,109 @@
+"""Errors as RFC 9457 Problem Details, with field-level messages a person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+_TITLES = {
+    400: "Requête invalide",
+    401: "Authentification requise",
+    403: "Accès refusé",
+    404: "Ressource introuvable",
+    405: "Méthode non autorisée",
+    409: "Conflit",
+    413: "Requête trop volumineuse",
+    415: "Type de contenu non pris en charge",
+    422: "Données invalides",
+    429: "Trop de requêtes",
+    503: "Service momentanément indisponible",
+}
+
+
+class DomainError(Exception):
+    """An error a caller can fix; carries the HTTP status and the offending fields."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class NotFoundError(DomainError):
+    status_code = 404
+
+
+class ConflictError(DomainError):
+    status_code = 409
+
+
+class InvalidFieldError(DomainError):
+    status_code = 422
+
+
+def problem(status: int, detail: str, *, errors: Sequence[dict[str, str]] = (), **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": _TITLES.get(status, "Erreur"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = list(errors)
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+_MESSAGES = {
+    "missing": "champ obligatoire",
+    "string_too_short": "ne doit pas être vide",
+    "json_invalid": "le corps de la requête n'est pas un JSON valide",
+    "extra_forbidden": "champ inconnu",
+}
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    errors = []
+    for err in exc.errors():
+        message = _MESSAGES.get(err.get("type", ""), err.get("msg", "valeur invalide"))
+        # Pydantic prefixes custom messages with "Value error, "; keep only ours.
+        message = message.removeprefix("Value error, ")
+        errors.append({"field": _field_name(err.get("loc", ())), "message": message})
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(exc)
+        summary = "; ".join(f"{e['field']} : {e['message']}" for e in errors)
+        return problem(422, summary or "données invalides", errors=errors)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
+        return problem(exc.status_code, exc.message, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Erreur")
+        response = problem(exc.status_code, detail)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response

@@ -1,0 +1,52 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from service.api.body_limit import BodySizeLimit
+from service.api.errors import install_error_handlers
+from service.casestudies.api import router as case_studies_router
+from service.db.engine import make_engine, make_session_factory
+from service.organisations.api import router as organisations_router
+from service.settings import Settings
+from service.software.api import router as software_router
+from service.territories.api import router as territories_router
+from service.themes.api import router as themes_router
+
+API_DESCRIPTION = """
+Retex : partage d'expériences numériques entre territoires. / Retex: digital experiences shared between
+French territories. Les listes répondent `{"items": [...], "total": N, "next": curseur|null}` ;
+les erreurs suivent RFC 9457 (Problem Details) avec un message par champ.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    settings.ensure_data_dir()
+    app = FastAPI(
+        title="Retex API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    engine = make_engine(settings.resolved_database_url)
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+
+    api = APIRouter(prefix="/api/v1")
+    for router in (
+        case_studies_router,
+        territories_router,
+        organisations_router,
+        software_router,
+        themes_router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    return app

@@ -1,0 +1,151 @@
+"""API shapes of case studies, with the validation rules a writer sees."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from service.casestudies.models import ProjectStatus, PublicationState
+from service.organisations.schemas import OrganisationRef
+from service.software.schemas import SoftwareRef
+from service.territories.schemas import TerritoryRef
+from service.themes.schemas import ThemeOut
+
+Licence = Literal["etalab-2.0", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-sa-4.0"]
+LICENCE_LABELS: dict[str, str] = {
+    "etalab-2.0": "Licence Ouverte / Open Licence 2.0",
+    "cc-by-4.0": "CC BY 4.0",
+    "cc-by-sa-4.0": "CC BY-SA 4.0",
+    "cc-by-nc-sa-4.0": "CC BY-NC-SA 4.0",
+}
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+# The hard cap here only protects the parser; the configurable limit is checked by the service.
+Section = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200_000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+class LinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    url: AnyHttpUrl
+
+
+class LinkOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    label: str
+    url: str
+
+
+def _check_dates(started_on: date | None, ended_on: date | None) -> None:
+    if started_on and ended_on and ended_on < started_on:
+        raise ValueError("la date de fin (ended_on) précède la date de début (started_on)")
+
+
+class CaseStudyFields(BaseModel):
+    """Fields shared by create and update."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    context: Section = ""
+    solution: Section = ""
+    results: Section = ""
+    resources: Section = ""
+    transferability: Section = ""
+    budget_eur: Annotated[int | None, Field(ge=0, le=10_000_000_000)] = None
+    staff_fte: Annotated[float | None, Field(ge=0, le=100_000)] = None
+    funding: ShortText | None = None
+    procurement_route: ShortText | None = None
+    partners: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=1000)] = None
+    status: ProjectStatus = ProjectStatus.idea
+    started_on: date | None = None
+    ended_on: date | None = None
+    themes: Annotated[list[str], Field(max_length=10, description="Slugs de thèmes (voir /themes).")] = []
+    territory_codes: Annotated[list[str], Field(max_length=500, description="Codes INSEE/SIREN.")] = []
+    software_ids: Annotated[list[int], Field(max_length=50)] = []
+    organisation_id: int | None = None
+    links: Annotated[list[LinkIn], Field(max_length=20)] = []
+    licence: Licence = "etalab-2.0"
+
+
+class CaseStudyCreate(CaseStudyFields):
+    title: Title
+    summary: Summary
+    publication_state: Literal["draft", "submitted", "published"] = "draft"
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        _check_dates(self.started_on, self.ended_on)
+        return self
+
+
+class CaseStudyUpdate(BaseModel):
+    """Partial update: only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    summary: Summary | None = None
+    context: Section | None = None
+    solution: Section | None = None
+    results: Section | None = None
+    resources: Section | None = None
+    transferability: Section | None = None
+    budget_eur: Annotated[int | None, Field(ge=0, le=10_000_000_000)] = None
+    staff_fte: Annotated[float | None, Field(ge=0, le=100_000)] = None
+    funding: ShortText | None = None
+    procurement_route: ShortText | None = None
+    partners: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=1000)] = None
+    status: ProjectStatus | None = None
+    started_on: date | None = None
+    ended_on: date | None = None
+    themes: Annotated[list[str] | None, Field(max_length=10)] = None
+    territory_codes: Annotated[list[str] | None, Field(max_length=500)] = None
+    software_ids: Annotated[list[int] | None, Field(max_length=50)] = None
+    organisation_id: int | None = None
+    links: Annotated[list[LinkIn] | None, Field(max_length=20)] = None
+    licence: Licence | None = None
+    publication_state: PublicationState | None = None
+
+
+class CaseStudySummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    status: ProjectStatus
+    publication_state: PublicationState
+    themes: list[ThemeOut]
+    territories: list[TerritoryRef]
+    organisation: OrganisationRef | None
+    updated_at: datetime
+
+
+class CaseStudyOut(CaseStudySummary):
+    context: str
+    solution: str
+    results: str
+    resources: str
+    transferability: str
+    budget_eur: int | None
+    staff_fte: float | None
+    funding: str | None
+    procurement_route: str | None
+    partners: str | None
+    started_on: date | None
+    ended_on: date | None
+    software: list[SoftwareRef]
+    links: list[LinkOut]
+    licence: str
+    attribution: str | None
+    source_url: str | None
+    note: str | None
+    created_at: datetime
+    published_at: datetime | None

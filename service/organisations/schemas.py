@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from service.organisations.models import OrganisationKind
+from service.territories.schemas import TerritoryRef
+
+
+class OrganisationRef(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    slug: str
+    name: str
+    kind: OrganisationKind
+
+
+class OrganisationOut(OrganisationRef):
+    acronym: str | None = None
+    siren: str | None = None
+    website: str | None = None
+    description: str = ""
+    territory: TerritoryRef | None = None
