@@ -84,7 +84,9 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
         message = _MESSAGES.get(err.get("type", ""), err.get("msg", "valeur invalide"))
         # Pydantic prefixes custom messages with "Value error, "; keep only ours.
         message = message.removeprefix("Value error, ")
-        errors.append({"field": _field_name(err.get("loc", ())), "message": message})
+        # A JSON syntax error's location is a character offset, not a field.
+        field = "body" if err.get("type") == "json_invalid" else _field_name(err.get("loc", ()))
+        errors.append({"field": field, "message": message})
     return errors
 
 
@@ -103,7 +105,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Erreur")
-        response = problem(exc.status_code, detail)
+        errors: list[dict[str, str]] = []
+        if exc.status_code == 400 and "parsing the body" in detail:
+            # Starlette's message for a body it cannot decode (e.g. invalid UTF-8).
+            detail = "le corps de la requête n'est pas un JSON UTF-8 valide"
+            errors = [{"field": "body", "message": detail}]
+        response = problem(exc.status_code, detail, errors=errors)
         if exc.headers:
             response.headers.update(exc.headers)
         return response

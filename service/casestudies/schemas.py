@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from service.casestudies.models import ProjectStatus, PublicationState
 from service.organisations.schemas import OrganisationRef
@@ -78,10 +86,12 @@ class CaseStudyCreate(CaseStudyFields):
     summary: Summary
     publication_state: Literal["draft", "submitted", "published"] = "draft"
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> Self:
-        _check_dates(self.started_on, self.ended_on)
-        return self
+    @field_validator("ended_on")
+    @classmethod
+    def _dates_in_order(cls, ended_on: date | None, info: ValidationInfo) -> date | None:
+        # A field validator (not a model one) so the error names `ended_on`.
+        _check_dates(info.data.get("started_on"), ended_on)
+        return ended_on
 
 
 class CaseStudyUpdate(BaseModel):

