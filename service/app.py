@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 
 from service.api.body_limit import BodySizeLimit
@@ -9,6 +13,10 @@ from service.api.errors import install_error_handlers
 from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
 from service.organisations.api import router as organisations_router
+from service.search.api import router as search_router
+from service.search.consistency import enqueue_all_if_index_empty
+from service.search.engine import SearchEngine
+from service.search.worker import OutboxWorker
 from service.settings import Settings
 from service.software.api import router as software_router
 from service.territories.api import router as territories_router
@@ -21,10 +29,36 @@ les erreurs suivent RFC 9457 (Problem Details) avec un message par champ.
 """
 
 
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the search engine and start the outbox worker; close both on shutdown."""
+    settings: Settings = app.state.settings
+    engine = SearchEngine.open(settings)
+    app.state.search = engine
+    worker = OutboxWorker(app.state.session_factory, engine)
+    app.state.outbox_worker = worker
+    with app.state.session_factory() as session:
+        queued = enqueue_all_if_index_empty(session, engine)
+    if queued:
+        log.info("index empty: %d published cases queued for indexing", queued)
+    if settings.index_worker:
+        worker.start()
+    try:
+        yield
+    finally:
+        worker.stop()
+        app.state.search = None
+        engine.close()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     settings.ensure_data_dir()
     app = FastAPI(
+        lifespan=lifespan,
         title="Retex API",
         version="1.0.0",
         description=API_DESCRIPTION,
@@ -44,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         organisations_router,
         software_router,
         themes_router,
+        search_router,
     ):
         api.include_router(router)
     app.include_router(api)

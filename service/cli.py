@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -136,6 +138,129 @@ def create_user(
         raise typer.Exit(code=2) from exc
     finally:
         engine.dispose()
+
+
+@app.command()
+def worker(
+    until_idle: Annotated[bool, typer.Option(help="Stop once no job is left (batch mode).")] = False,
+) -> None:
+    """Apply index jobs from the outbox (a separate process; needs RETEX_QDRANT_URL beside `serve`)."""
+    import signal
+    import threading
+
+    from service.db.engine import make_engine, make_session_factory
+    from service.db.migrate import upgrade
+    from service.search.engine import SearchEngine
+    from service.search.worker import OutboxWorker
+
+    settings = Settings()
+    settings.ensure_data_dir()
+    upgrade(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    search = SearchEngine.open(settings)
+    outbox = OutboxWorker(make_session_factory(engine), search)
+    console.print(f"Worker prêt ({outbox.backlog()} tâches en attente).")
+    try:
+        if until_idle:
+            handled = outbox.run_until_idle()
+            console.print(f"{handled} tâches traitées ; file vide.")
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        outbox.start()
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+        outbox.stop()
+    finally:
+        search.close()
+        engine.dispose()
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the search index from the database (e.g. after changing the model)."""
+    from indexing.case_index import PASSAGES_COLLECTION
+    from indexing.vector_index import drop_index
+    from service.db.engine import make_engine, make_session_factory
+    from service.db.migrate import upgrade
+    from service.search.consistency import reindex_all
+    from service.search.engine import SearchEngine
+
+    settings = Settings()
+    settings.ensure_data_dir()
+    upgrade(settings.resolved_database_url)
+    drop_index(
+        PASSAGES_COLLECTION,
+        path=settings.resolved_index_path,
+        url=settings.qdrant_url,
+        api_key=settings.qdrant_api_key,
+    )
+    engine = make_engine(settings.resolved_database_url)
+    search = SearchEngine.open(settings)
+    started = time.perf_counter()
+    try:
+        with make_session_factory(engine)() as session, _progress() as progress:
+            task = progress.add_task("Indexation", total=None)
+            done = reindex_all(
+                session, search, lambda n, total: progress.update(task, completed=n, total=total)
+            )
+        console.print("Optimisation de l'index…")
+        search.index.optimize()
+        points = search.index.count()
+    finally:
+        search.close()
+        engine.dispose()
+    console.print(f"{done} expériences, {points} passages indexés en {time.perf_counter() - started:.1f} s.")
+
+
+@app.command("eval")
+def evaluate(
+    corpus: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="corpus.jsonl (_id, title, text)")
+    ],
+    queries: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="queries.jsonl (_id, text[, lang])")
+    ],
+    qrels: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="qrels.tsv with a header")],
+    mode: Annotated[list[str], typer.Option(help="hybrid, dense or lexical (repeatable).")] = ["hybrid"],  # noqa: B006
+    fusion: Annotated[str, typer.Option(help="rrf or dbsf")] = "rrf",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per mode.")] = False,
+) -> None:
+    """Score retrieval on a BEIR-layout set with the production indexing and search code."""
+    import json
+
+    from indexing.embedder import load_embedder
+    from indexing.eval_runner import run_eval
+    from indexing.retrieval import RetrievalSettings
+
+    modes = tuple(mode)
+    for m in modes:
+        if m not in ("hybrid", "dense", "lexical"):
+            raise typer.BadParameter(f"unknown mode {m!r}", param_hint="--mode")
+    if fusion not in ("rrf", "dbsf"):
+        raise typer.BadParameter(f"unknown fusion {fusion!r}", param_hint="--fusion")
+    settings = Settings()
+    embedder = load_embedder(settings.model, settings.data_dir)
+    with _progress() as progress:
+        task = progress.add_task("Indexation du corpus", total=None)
+        reports = run_eval(
+            corpus=corpus,
+            queries=queries,
+            qrels=qrels,
+            embedder=embedder,
+            modes=modes,  # type: ignore[arg-type]
+            settings=RetrievalSettings(fusion=fusion),  # type: ignore[arg-type]
+            on_progress=lambda n, total: progress.update(task, completed=n, total=total),
+        )
+    for m, report in reports.items():
+        if as_json:
+            print(json.dumps({"mode": m, "fusion": fusion, **report.to_dict()}, ensure_ascii=False))
+        else:
+            print(f"mode: {m} (fusion {fusion})")
+            print(f"ndcg@10: {report.ndcg:.4f}")
+            print(f"recall@10: {report.recall:.4f}")
+            print(f"mrr@10: {report.mrr:.4f}")
+            print(f"queries: {report.queries}")
 
 
 if __name__ == "__main__":

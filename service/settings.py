@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,8 @@ class Settings(BaseSettings):
         "sentence-transformers name/path.",
     )
     index_worker: bool = Field(default=True, description="Run the outbox worker inside `serve`.")
+    search_fusion: Literal["rrf", "dbsf"] = Field(default="rrf", description="Hybrid fusion (see bench/).")
+    max_query_chars: int = Field(default=300, description="Longest accepted search query.")
 
     max_request_bytes: int = Field(default=1_000_000, description="Largest accepted request body.")
     max_section_chars: int = Field(default=20_000, description="Largest Markdown section of a case study.")

@@ -1,0 +1,126 @@
+"""/api/v1/search, similar cases and duplicate check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from indexing.index_types import SearchMode
+from service.api.auth import AppSettings, IsAdmin
+from service.api.errors import DomainError
+from service.api.pagination import encode_cursor
+from service.casestudies import service as cases
+from service.casestudies.models import ProjectStatus
+from service.casestudies.schemas import CaseStudySummary
+from service.db.session import DbSession
+from service.search import service
+from service.search.engine import SearchEngine
+from service.search.schemas import (
+    DuplicateCandidate,
+    DuplicateCheckIn,
+    DuplicateCheckOut,
+    FacetValue,
+    SearchHit,
+    SearchResponse,
+    SimilarCase,
+    SimilarResponse,
+)
+from service.territories.models import TerritoryKind
+
+router = APIRouter(tags=["search"])
+
+
+def get_engine(request: Request) -> SearchEngine:
+    engine: SearchEngine | None = getattr(request.app.state, "search", None)
+    if engine is None:
+        raise DomainError("La recherche démarre : réessayez dans quelques secondes.", status_code=503)
+    return engine
+
+
+Values = Annotated[list[str] | None, Query(max_length=20)]
+
+
+@router.get("/search", response_model=SearchResponse, summary="Rechercher des expériences par le sens")
+def search(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    q: Annotated[str, Query(description="Le besoin, en français ou en anglais.", max_length=2000)],
+    theme: Values = None,
+    territory_kind: Annotated[list[TerritoryKind] | None, Query(max_length=10)] = None,
+    territory: Values = None,
+    departement: Values = None,
+    region: Values = None,
+    population_band: Values = None,
+    status: Annotated[list[ProjectStatus] | None, Query(max_length=10)] = None,
+    year: Annotated[list[int] | None, Query(max_length=30)] = None,
+    mode: Annotated[SearchMode, Query(description="hybrid (défaut), dense ou lexical.")] = "hybrid",
+    page: Annotated[int, Query(ge=1, le=50)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> SearchResponse:
+    query = service.check_query(q, settings.max_query_chars)
+    filters = service.SearchFilters(
+        values={
+            "theme": list(theme or []),
+            "territory_kind": [k.value for k in territory_kind or []],
+            "territory": list(territory or []),
+            "departement": list(departement or []),
+            "region": list(region or []),
+            "population_band": list(population_band or []),
+            "status": [s.value for s in status or []],
+            "year": list(year or []),
+        }
+    )
+    result = service.search(
+        session, get_engine(request), q=query, filters=filters, mode=mode, page=page, page_size=page_size
+    )
+    more = page * page_size < result.total
+    return SearchResponse(
+        items=[
+            SearchHit(
+                case=CaseStudySummary.model_validate(f.case),
+                score=f.score,
+                snippet=f.snippet,
+                section=f.section,
+            )
+            for f in result.items
+        ],
+        total=result.total,
+        next=encode_cursor([page + 1]) if more else None,
+        page=page,
+        facets={k: [FacetValue(**v) for v in values] for k, values in result.facets.items()},
+        mode=mode,
+    )
+
+
+@router.get(
+    "/case-studies/{case_id}/similar", response_model=SimilarResponse, summary="Expériences similaires"
+)
+def similar(
+    request: Request,
+    session: DbSession,
+    admin: IsAdmin,
+    case_id: int,
+    limit: Annotated[int, Query(ge=1, le=20)] = 5,
+) -> SimilarResponse:
+    case = cases.get_case(session, case_id=case_id, include_unpublished=admin)
+    found = service.similar_cases(session, get_engine(request), case=case, limit=limit)
+    items = [SimilarCase(case=CaseStudySummary.model_validate(c), similarity=s) for c, s in found]
+    return SimilarResponse(items=items, total=len(items))
+
+
+@router.post(
+    "/case-studies/check-duplicates",
+    response_model=DuplicateCheckOut,
+    summary="Doublons probables d'un brouillon",
+)
+def check_duplicates(request: Request, session: DbSession, data: DuplicateCheckIn) -> DuplicateCheckOut:
+    found = service.likely_duplicates(
+        session, get_engine(request), title=data.title, summary=data.summary, exclude_id=data.exclude_id
+    )
+    items = [
+        DuplicateCandidate(case=CaseStudySummary.model_validate(c), similarity=s, level=level)
+        for c, s, level in found
+    ]
+    return DuplicateCheckOut(items=items, total=len(items))

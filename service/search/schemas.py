@@ -1,0 +1,58 @@
+"""API shapes of search results."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from service.casestudies.schemas import CaseStudySummary
+
+
+class FacetValue(BaseModel):
+    value: str
+    label: str
+    count: int
+
+
+class SearchHit(BaseModel):
+    case: CaseStudySummary
+    score: float = Field(description="Score de pertinence (rang fusionné en mode hybride).")
+    snippet: str = Field(description="Extrait HTML échappé ; les mots trouvés sont entourés de <mark>.")
+    section: str = Field(description="Section d'où vient l'extrait (summary, context, solution…).")
+
+
+class SearchResponse(BaseModel):
+    items: list[SearchHit]
+    total: int
+    next: str | None = None
+    page: int
+    facets: dict[str, list[FacetValue]]
+    mode: Literal["hybrid", "dense", "lexical"]
+
+
+class SimilarCase(BaseModel):
+    case: CaseStudySummary
+    similarity: float = Field(description="Cosinus entre les résumés (0 à 1).")
+
+
+class SimilarResponse(BaseModel):
+    items: list[SimilarCase]
+    total: int
+    next: str | None = None
+
+
+class DuplicateCheckIn(BaseModel):
+    title: str = Field(min_length=1, max_length=120)
+    summary: str = Field(default="", max_length=2000)
+    exclude_id: int | None = Field(default=None, description="Le cas en cours d'édition, à ignorer.")
+
+
+class DuplicateCandidate(SimilarCase):
+    level: Literal["probable", "possible"]
+
+
+class DuplicateCheckOut(BaseModel):
+    items: list[DuplicateCandidate]
+    total: int
+    next: str | None = None
