@@ -4,6 +4,7 @@ RETEX_TEST_DATABASE_URL is set), and a FastAPI app bound to it."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,3 +107,43 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skipped:
         print(f"\nRETEX_CI: {skipped} test(s) skipped; in CI every test must run.")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def packaged_model_dir() -> Path:
+    """The real embedding model, converted once (by `make install`, or here) and shared by the tests."""
+    from indexing.model_convert import MODEL_ID, ensure_converted_model
+
+    base = Path(os.environ.get("RETEX_DATA_DIR") or REPO / "var")
+    return ensure_converted_model(base / "models" / MODEL_ID)
+
+
+def data_dir_with_model(tmp: Path, model_dir: Path) -> Path:
+    """A fresh data dir whose models/ points at the shared converted model (no re-conversion)."""
+    (tmp / "models").mkdir(parents=True, exist_ok=True)
+    link = tmp / "models" / model_dir.name
+    if not link.exists():
+        link.symlink_to(model_dir, target_is_directory=True)
+    return tmp
+
+
+@pytest.fixture
+def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the same kind as the suite's (a throw-away PostgreSQL database, or a file)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    name = f"retex_scratch_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -61,12 +61,16 @@ def test_create_read_update_delete(client: TestClient, admin_headers: dict[str, 
     assert client.get(f"{URL}/by-slug/{case['slug']}").json()["id"] == case["id"]
 
     patched = client.patch(
-        f"{URL}/{case['id']}", json={"title": "Nouveau titre du guichet", "status": "deployed"}, headers=admin_headers
+        f"{URL}/{case['id']}",
+        json={"title": "Nouveau titre du guichet", "status": "deployed"},
+        headers=admin_headers,
     )
     assert patched.status_code == 200, patched.text
     assert patched.json()["slug"] == case["slug"], "the slug is stable across title changes"
     assert patched.json()["status"] == "deployed"
-    assert patched.json()["themes"][0]["slug"] == "services-en-ligne", "relations untouched by a partial update"
+    assert patched.json()["themes"][0]["slug"] == "services-en-ligne", (
+        "relations untouched by a partial update"
+    )
 
     assert client.delete(f"{URL}/{case['id']}", headers=admin_headers).status_code == 204
     assert client.get(f"{URL}/{case['id']}").status_code == 404
@@ -84,7 +88,9 @@ def test_drafts_are_hidden_without_token(client: TestClient, admin_headers: dict
     assert client.get(f"{URL}/{draft['id']}").status_code == 404
     assert client.get(f"{URL}/{draft['id']}", headers=admin_headers).status_code == 200
     assert client.get(URL, params={"publication_state": "draft"}).status_code == 403
-    drafts = client.get(URL, params={"publication_state": "draft", "limit": 100}, headers=admin_headers).json()
+    drafts = client.get(
+        URL, params={"publication_state": "draft", "limit": 100}, headers=admin_headers
+    ).json()
     assert draft["id"] in [c["id"] for c in drafts["items"]]
     public = client.get(URL, params={"limit": 100}).json()
     assert draft["id"] not in [c["id"] for c in public["items"]]
@@ -124,7 +130,11 @@ def test_list_filters_and_cursor_pagination(client: TestClient) -> None:
     ],
 )
 def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(
-    client: TestClient, admin_headers: dict[str, str], unchanged_db: None, overrides: dict[str, Any], field: str
+    client: TestClient,
+    admin_headers: dict[str, str],
+    unchanged_db: None,
+    overrides: dict[str, Any],
+    field: str,
 ) -> None:
     response = client.post(URL, json=_payload(**overrides), headers=admin_headers)
     assert response.status_code == 422, response.text
@@ -135,7 +145,9 @@ def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(
     assert problem["detail"]
 
 
-def test_bad_update_changes_nothing(client: TestClient, admin_headers: dict[str, str], session: Session) -> None:
+def test_bad_update_changes_nothing(
+    client: TestClient, admin_headers: dict[str, str], session: Session
+) -> None:
     case = client.post(URL, json=_payload(), headers=admin_headers).json()
     response = client.patch(
         f"{URL}/{case['id']}",
@@ -150,7 +162,9 @@ def test_bad_update_changes_nothing(client: TestClient, admin_headers: dict[str,
     assert client.patch(f"{URL}/{case['id']}", json={"title": None}, headers=admin_headers).status_code == 422
 
 
-def test_ten_megabyte_body_is_refused(client: TestClient, admin_headers: dict[str, str], unchanged_db: None) -> None:
+def test_ten_megabyte_body_is_refused(
+    client: TestClient, admin_headers: dict[str, str], unchanged_db: None
+) -> None:
     response = client.post(URL, json=_payload(context="a" * 10_000_000), headers=admin_headers)
     assert response.status_code == 413
     assert response.json()["errors"][0]["field"] == "body"

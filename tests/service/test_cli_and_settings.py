@@ -41,7 +41,9 @@ def test_create_user_hashes_the_password_and_refuses_duplicates(
     again = _retex([*args, "--password-stdin"], env, stdin="un mot de passe solide\n")
     assert again.returncode == 2
     assert "existe déjà" in again.stderr
-    short = _retex(["create-user", "--email", "b@example.org", "--name", "B", "--password-stdin"], env, "court\n")
+    short = _retex(
+        ["create-user", "--email", "b@example.org", "--name", "B", "--password-stdin"], env, "court\n"
+    )
     assert short.returncode == 2 and "12 caractères" in short.stderr
 
 

@@ -34,10 +34,14 @@ def indexed(client: TestClient, app: FastAPI) -> Iterator[TestClient]:
 
 def _indexed_case_ids(app: FastAPI) -> Counter[int]:
     index = app.state.search.index
-    return Counter(int(p["case_id"]) for _, p in index.scroll_payloads(["case_id", "passage"]) if p["passage"] == 0)
+    return Counter(
+        int(p["case_id"]) for _, p in index.scroll_payloads(["case_id", "passage"]) if p["passage"] == 0
+    )
 
 
-def test_every_published_case_is_indexed_exactly_once(indexed: TestClient, app: FastAPI, session: Session) -> None:
+def test_every_published_case_is_indexed_exactly_once(
+    indexed: TestClient, app: FastAPI, session: Session
+) -> None:
     published = set(
         session.scalars(select(CaseStudy.id).where(CaseStudy.publication_state == PublicationState.published))
     )
@@ -61,7 +65,7 @@ def test_filters_restrict_results(indexed: TestClient) -> None:
     body = indexed.get(SEARCH, params={"q": "données ouvertes", "theme": "open-data", "page_size": 50}).json()
     assert body["items"]
     assert all(any(t["slug"] == "open-data" for t in i["case"]["themes"]) for i in body["items"])
-    assert [f["value"] for f in body["facets"]["theme"]][0] == "open-data"
+    assert next(f["value"] for f in body["facets"]["theme"]) == "open-data"
     var = indexed.get(SEARCH, params={"q": "commune", "departement": "83", "page_size": 50}).json()
     assert var["items"]
     for item in var["items"]:
@@ -131,9 +135,13 @@ def test_create_update_delete_reach_the_index_through_the_outbox(
     assert _indexed_case_ids(app)[case["id"]] == 0
 
 
-def test_refused_write_leaves_no_job(indexed: TestClient, admin_headers: dict[str, str], session: Session) -> None:
+def test_refused_write_leaves_no_job(
+    indexed: TestClient, admin_headers: dict[str, str], session: Session
+) -> None:
     before = session.scalar(select(func.count(IndexJob.id)))
-    response = indexed.post(CASES, json={"title": "T", "summary": "S", "themes": ["nope"]}, headers=admin_headers)
+    response = indexed.post(
+        CASES, json={"title": "T", "summary": "S", "themes": ["nope"]}, headers=admin_headers
+    )
     assert response.status_code == 422
     session.expire_all()
     assert session.scalar(select(func.count(IndexJob.id))) == before
@@ -158,7 +166,9 @@ def test_similar_excludes_the_case_and_its_near_copies(
     assert indexed.get(f"{CASES}/99999999/similar").status_code == 404
 
 
-def test_check_duplicates_flags_a_copy(indexed: TestClient, app: FastAPI, admin_headers: dict[str, str]) -> None:
+def test_check_duplicates_flags_a_copy(
+    indexed: TestClient, app: FastAPI, admin_headers: dict[str, str]
+) -> None:
     original = _create(indexed, admin_headers)
     drain(app)
     body = {"title": original["title"], "summary": original["summary"]}
