@@ -28,7 +28,7 @@ test-sqlite: install
 	$(BIN)/python -m pytest
 
 test-postgres: install
-	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
+	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not nodb"
 
 lint: install
 	$(BIN)/ruff check .

@@ -98,6 +98,13 @@ def admin_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests of indexing/ never touch the database: the PostgreSQL pass need not repeat them."""
+    for item in items:
+        if "tests/indexing/" in item.nodeid:
+            item.add_marker(pytest.mark.nodb)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """In CI (RETEX_CI=1) a skipped test is a test that should have run: fail the run."""
     if not os.environ.get("RETEX_CI"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from indexing.embedder import (
     Embedder,
     HashingEmbedder,
     QueryCache,
+    QueryFirstLock,
     load_embedder,
     normalise_whitespace,
     resolve_prefixes,
@@ -153,3 +156,30 @@ def test_load_embedder_hashing_and_unknown_packaged(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="packaged"):
         load_embedder("packaged:does-not-exist", tmp_path)
     assert not (tmp_path / "models").exists()  # nothing converted for the fake
+
+
+def test_query_first_lock_lets_queries_overtake_waiting_batches() -> None:
+    lock = QueryFirstLock()
+    order: list[str] = []
+    release_first = threading.Event()
+
+    def worker(name: str, query: bool, started: threading.Event) -> None:
+        started.set()
+        with lock.hold(query=query):
+            order.append(name)
+            if name == "batch-1":
+                release_first.wait(5)
+
+    def start(name: str, query: bool) -> threading.Thread:
+        started = threading.Event()
+        thread = threading.Thread(target=worker, args=(name, query, started))
+        thread.start()
+        started.wait(5)
+        time.sleep(0.05)  # let it reach the wait inside hold()
+        return thread
+
+    threads = [start(f"batch-{i}", False) for i in range(1, 5)] + [start("query", True)]
+    release_first.set()
+    for thread in threads:
+        thread.join(5)
+    assert order[:2] == ["batch-1", "query"], order

@@ -1,0 +1,373 @@
+"""VectorIndex on qdrant-edge-py: Qdrant's engine embedded in the process.
+
+Layout of one collection folder:
+    <dir>/retex_spec.json   the CollectionSpec it was built with (checked on open)
+    <dir>/.retex.lock       flock held while open (one opener at a time, this process included)
+    <dir>/shard/            the qdrant-edge shard (segments + WAL)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import numpy.typing as npt
+import qdrant_edge as qe
+
+from indexing._shared import (
+    DENSE,
+    RRF_K,
+    SCROLL_BATCH,
+    SPARSE,
+    UPSERT_BATCH,
+    QueryPlan,
+    as_float32,
+    batched,
+    check_facet_field,
+    check_filter,
+    check_not_empty,
+    dense_list,
+    facet_dict,
+    match_values,
+    plan_query,
+    usable_sparse,
+)
+from indexing.index_types import (
+    CollectionSpec,
+    DenseVector,
+    FacetValue,
+    FieldFilter,
+    Fusion,
+    Hit,
+    IndexLockedError,
+    IndexModelMismatch,
+    IndexPoint,
+    SearchMode,
+    SparseVector,
+    canonical_point_id,
+)
+
+SPEC_FILE = "retex_spec.json"
+LOCK_FILE = ".retex.lock"
+SHARD_DIR = "shard"
+
+
+def _edge_filter(flt: FieldFilter | None) -> qe.Filter | None:
+    if flt is None or flt.is_empty():
+        return None
+    check_filter(flt)
+    must: list[Any] = [
+        qe.FieldCondition(key, match=qe.MatchAny(match_values(values))) for key, values in flt.any_of.items()
+    ]
+    must += [
+        qe.FieldCondition(
+            key,
+            range=qe.RangeFloat(
+                gte=None if low is None else float(low), lte=None if high is None else float(high)
+            ),
+        )
+        for key, (low, high) in flt.ranges.items()
+    ]
+    must_not: list[Any] = [
+        qe.FieldCondition(key, match=qe.MatchAny(match_values(values)))
+        for key, values in flt.none_of.items()
+        if values
+    ]
+    return qe.Filter(must=must or None, must_not=must_not or None)
+
+
+def _edge_sparse(sparse: SparseVector) -> qe.SparseVector:
+    return qe.SparseVector(list(sparse.indices), [float(v) for v in sparse.values])
+
+
+def _is_wal_lock_error(exc: Exception) -> bool:
+    text = str(exc)
+    return "WouldBlock" in text or "failed to open WAL" in text
+
+
+def _write_spec(directory: Path, spec: CollectionSpec) -> None:
+    # Atomic replace: a crash leaves either the old or the new spec, never half a file.
+    tmp = directory / (SPEC_FILE + ".tmp")
+    tmp.write_text(json.dumps(spec.to_json(), indent=2), encoding="utf-8")
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, directory / SPEC_FILE)
+
+
+def _take_lock(directory: Path) -> IO[bytes]:
+    fh = open(directory / LOCK_FILE, "a+b")  # noqa: SIM115 - held open for the index lifetime
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise IndexLockedError(str(directory)) from None
+    return fh
+
+
+class EdgeIndex:
+    """Embedded index. One open instance per folder; not for several processes."""
+
+    def __init__(self, spec: CollectionSpec, directory: Path, shard: qe.EdgeShard, lock: IO[bytes]) -> None:
+        self._spec = spec
+        self._dir = directory
+        self._shard: qe.EdgeShard | None = shard
+        self._lock: IO[bytes] | None = lock
+
+    # ---- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def read_spec(cls, directory: Path) -> CollectionSpec | None:
+        spec_path = Path(directory) / SPEC_FILE
+        if not spec_path.exists():
+            return None
+        return CollectionSpec.from_json(json.loads(spec_path.read_text(encoding="utf-8")))
+
+    @classmethod
+    def open(cls, spec: CollectionSpec, directory: Path) -> EdgeIndex:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        lock = _take_lock(directory)
+        try:
+            shard = cls._open_shard(spec, directory)
+        except BaseException:
+            lock.close()
+            raise
+        index = cls(spec, directory, shard, lock)
+        try:
+            index._ensure_payload_indexes()
+        except BaseException:
+            index.close()
+            raise
+        return index
+
+    @classmethod
+    def _open_shard(cls, spec: CollectionSpec, directory: Path) -> qe.EdgeShard:
+        shard_dir = directory / SHARD_DIR
+        stored = cls.read_spec(directory)
+        exists = (shard_dir / "segments").exists()
+        if exists and (
+            stored is None
+            or (stored.model_name, stored.dimension, stored.sparse)
+            != (spec.model_name, spec.dimension, spec.sparse)
+        ):
+            raise IndexModelMismatch(stored, spec, str(directory))
+        try:
+            if exists:
+                shard = qe.EdgeShard.load(str(shard_dir))
+            else:
+                # Spec first: a crash before the shard exists just means "create again".
+                _write_spec(directory, spec)
+                shard = qe.EdgeShard.create(str(shard_dir), cls._config(spec))
+        except Exception as exc:
+            if _is_wal_lock_error(exc):
+                raise IndexLockedError(str(directory)) from exc
+            raise
+        return shard
+
+    @staticmethod
+    def _config(spec: CollectionSpec) -> qe.EdgeConfig:
+        sparse = {SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)} if spec.sparse else None
+        return qe.EdgeConfig(
+            vectors={DENSE: qe.EdgeVectorParams(size=spec.dimension, distance=qe.Distance.Cosine)},
+            sparse_vectors=sparse,
+            # Deferred points would be invisible until optimize(): we never want that.
+            optimizers=qe.EdgeOptimizersConfig(prevent_unoptimized=False),
+            wal_enabled=True,  # without the WAL a kill loses acknowledged points (FACTS.md)
+        )
+
+    def _ensure_payload_indexes(self) -> None:
+        shard = self._live()
+        existing = set(shard.info().payload_schema)
+        stored = self.read_spec(self._dir)
+        for name in self._spec.keyword_fields:
+            if name not in existing:
+                shard.update(qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword))
+        for name in self._spec.integer_fields:
+            if name not in existing:
+                schema = qe.IntegerIndexParams(lookup=True, range=True)
+                shard.update(qe.UpdateOperation.create_field_index(name, schema))
+        if stored != self._spec:
+            _write_spec(self._dir, self._spec)
+
+    @classmethod
+    def drop(cls, directory: Path) -> bool:
+        directory = Path(directory)
+        if not directory.exists():
+            return False
+        lock = _take_lock(directory)  # refuses to delete an index someone has open
+        try:
+            shutil.rmtree(directory)
+        finally:
+            lock.close()
+        return True
+
+    # ---- VectorIndex ----------------------------------------------------------------------
+
+    @property
+    def spec(self) -> CollectionSpec:
+        return self._spec
+
+    @property
+    def directory(self) -> Path:
+        return self._dir
+
+    def _live(self) -> qe.EdgeShard:
+        if self._shard is None:
+            raise RuntimeError(f"index {self._spec.name!r} is closed")
+        return self._shard
+
+    def upsert(self, points: Sequence[IndexPoint]) -> None:
+        shard = self._live()
+        for chunk in batched(points, UPSERT_BATCH):
+            edge_points = []
+            for p in chunk:
+                vector: dict[str, Any] = {DENSE: dense_list(p.dense, self._spec)}
+                sparse = usable_sparse(p.sparse, self._spec)
+                if sparse is not None:
+                    vector[SPARSE] = _edge_sparse(sparse)
+                edge_points.append(qe.Point(canonical_point_id(p.point_id), vector, dict(p.payload)))
+            shard.update(qe.UpdateOperation.upsert_points(edge_points))
+
+    def delete_where(self, flt: FieldFilter) -> None:
+        check_not_empty(flt, "delete_where")
+        edge_filter = _edge_filter(flt)
+        assert edge_filter is not None
+        self._live().update(qe.UpdateOperation.delete_points_by_filter(edge_filter))
+
+    def delete_ids(self, point_ids: Sequence[str]) -> None:
+        shard = self._live()
+        for chunk in batched([canonical_point_id(i) for i in point_ids], UPSERT_BATCH):
+            shard.update(qe.UpdateOperation.delete_points(list(chunk)))
+
+    def set_payload_where(self, flt: FieldFilter, payload: Mapping[str, Any]) -> None:
+        check_not_empty(flt, "set_payload_where")
+        edge_filter = _edge_filter(flt)
+        assert edge_filter is not None
+        self._live().update(qe.UpdateOperation.set_payload_by_filter(edge_filter, dict(payload)))
+
+    def query(
+        self,
+        *,
+        dense: DenseVector | None,
+        sparse: SparseVector | None,
+        flt: FieldFilter | None,
+        limit: int,
+        mode: SearchMode = "hybrid",
+        fusion: Fusion = "rrf",
+        prefetch_limit: int = 100,
+        payload_fields: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        plan = plan_query(
+            self._spec,
+            dense=dense,
+            sparse=sparse,
+            limit=limit,
+            mode=mode,
+            fusion=fusion,
+            prefetch_limit=prefetch_limit,
+        )
+        shard = self._live()
+        if plan.kind == "empty":
+            return []
+        with_payload: bool | list[str] = True if payload_fields is None else list(payload_fields) or False
+        request = self._request(plan, _edge_filter(flt), with_payload)
+        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in shard.query(request)]
+
+    @staticmethod
+    def _request(
+        plan: QueryPlan, edge_filter: qe.Filter | None, with_payload: bool | list[str]
+    ) -> qe.QueryRequest:
+        dense_q = None if plan.dense is None else qe.Query.Nearest(plan.dense, using=DENSE)
+        sparse_q = None if plan.sparse is None else qe.Query.Nearest(_edge_sparse(plan.sparse), using=SPARSE)
+        if plan.kind == "hybrid":
+            # Any: the stub does not type Fusion.Rrf / Fusion.Dbsf as a scoring query.
+            fusion: Any = qe.Fusion.Rrf(k=RRF_K) if plan.fusion == "rrf" else qe.Fusion.Dbsf()
+            return qe.QueryRequest(
+                limit=plan.limit,
+                prefetches=[
+                    qe.Prefetch(limit=plan.prefetch_limit, query=dense_q, filter=edge_filter),
+                    qe.Prefetch(limit=plan.prefetch_limit, query=sparse_q, filter=edge_filter),
+                ],
+                query=fusion,
+                with_payload=with_payload,
+                with_vector=False,
+            )
+        single = dense_q if plan.kind == "dense" else sparse_q
+        return qe.QueryRequest(
+            limit=plan.limit, query=single, filter=edge_filter, with_payload=with_payload, with_vector=False
+        )
+
+    def count(self, flt: FieldFilter | None = None) -> int:
+        # exact=True: the estimate can count stale duplicates after a crash (FACTS.md).
+        return int(self._live().count(qe.CountRequest(exact=True, filter=_edge_filter(flt))))
+
+    def scroll_payloads(
+        self, fields: Sequence[str], flt: FieldFilter | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        shard = self._live()
+        edge_filter = _edge_filter(flt)
+        with_payload: bool | list[str] = list(fields) if fields else False
+        offset: Any = None
+        while True:
+            request = qe.ScrollRequest(
+                offset=offset,
+                limit=SCROLL_BATCH,
+                filter=edge_filter,
+                with_payload=with_payload,
+                with_vector=False,
+            )
+            records, offset = shard.scroll(request)
+            for rec in records:
+                yield str(rec.id), dict(rec.payload or {})
+            if offset is None:
+                return
+
+    def retrieve_vectors(self, point_ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        shard = self._live()
+        ids = [canonical_point_id(i) for i in point_ids]
+        result: dict[str, npt.NDArray[np.float32]] = {}
+        for chunk in batched(ids, SCROLL_BATCH):
+            for rec in shard.retrieve(list(chunk), with_payload=False, with_vector=[DENSE]):
+                vectors = rec.vector
+                if isinstance(vectors, dict) and DENSE in vectors:
+                    result[str(rec.id)] = as_float32(vectors[DENSE])  # type: ignore[arg-type]
+        return result
+
+    def facet(self, field: str, flt: FieldFilter | None = None, limit: int = 50) -> dict[FacetValue, int]:
+        check_facet_field(self._spec, field)
+        request = qe.FacetRequest(field, limit=limit, exact=True, filter=_edge_filter(flt))
+        return facet_dict((hit.value, int(hit.count)) for hit in self._live().facet(request))
+
+    def optimize(self) -> bool:
+        shard = self._live()
+        changed = bool(shard.optimize())
+        shard.flush()
+        return changed
+
+    def flush(self) -> None:
+        self._live().flush()
+
+    def close(self) -> None:
+        shard, self._shard = self._shard, None
+        try:
+            if shard is not None:
+                try:
+                    shard.flush()
+                finally:
+                    shard.close()
+        finally:
+            if self._lock is not None:
+                self._lock.close()  # closing the file releases the flock
+                self._lock = None
+
+    def __enter__(self) -> EdgeIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

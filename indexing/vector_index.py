@@ -1,0 +1,164 @@
+"""The vector-index interface of Retex and the function that opens one.
+
+Everything outside `indexing/` goes through this interface: never call qdrant-client or
+qdrant-edge directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from indexing.index_types import (
+    CollectionSpec,
+    DenseVector,
+    FacetValue,
+    FieldFilter,
+    Fusion,
+    Hit,
+    IndexPoint,
+    SearchMode,
+    SparseVector,
+)
+
+
+class VectorIndex(Protocol):
+    """One collection of passages with a dense vector, an optional sparse vector and a payload."""
+
+    @property
+    def spec(self) -> CollectionSpec: ...
+
+    def upsert(self, points: Sequence[IndexPoint]) -> None:
+        """Insert or replace points (idempotent by point_id). Acknowledged = survives a crash."""
+
+    def delete_where(self, flt: FieldFilter) -> None:
+        """Delete every point matching a non-empty filter (e.g. all passages of one case)."""
+
+    def delete_ids(self, point_ids: Sequence[str]) -> None:
+        """Delete points by id; unknown ids are ignored."""
+
+    def set_payload_where(self, flt: FieldFilter, payload: Mapping[str, Any]) -> None:
+        """Merge `payload` keys into the payload of every point matching a non-empty filter."""
+
+    def query(
+        self,
+        *,
+        dense: DenseVector | None,
+        sparse: SparseVector | None,
+        flt: FieldFilter | None,
+        limit: int,
+        mode: SearchMode = "hybrid",
+        fusion: Fusion = "rrf",
+        prefetch_limit: int = 100,
+        payload_fields: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        """Best `limit` points, filter applied inside the search.
+
+        hybrid: one query, dense and sparse prefetches (each filtered, `prefetch_limit` each)
+        fused by RRF (k=60) or DBSF; an empty sparse query degrades to dense.
+        dense: cosine only. lexical: sparse with IDF only; empty sparse query -> [].
+        payload_fields: None = whole payload, else only these keys.
+        """
+        ...
+
+    def count(self, flt: FieldFilter | None = None) -> int:
+        """Exact number of points matching the filter."""
+        ...
+
+    def scroll_payloads(
+        self, fields: Sequence[str], flt: FieldFilter | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(point_id, {field: value}) for every matching point; absent fields are left out."""
+        ...
+
+    def retrieve_vectors(self, point_ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        """Stored dense vectors (unit-normalised: cosine); unknown ids are left out."""
+        ...
+
+    def facet(self, field: str, flt: FieldFilter | None = None, limit: int = 50) -> dict[FacetValue, int]:
+        """Exact point counts per value of an indexed field, most frequent first."""
+        ...
+
+    def optimize(self) -> bool:
+        """Build indexes (HNSW) now. Blocks the whole process with the embedded engine:
+        call it from bulk commands (reindex, bench), never while serving requests."""
+        ...
+
+    def flush(self) -> None:
+        """Make acknowledged writes durable against power loss."""
+
+    def close(self) -> None:
+        """Flush and release the index (idempotent)."""
+
+    def __enter__(self) -> VectorIndex: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def open_index(
+    spec: CollectionSpec,
+    *,
+    path: Path | None = None,
+    url: str | None = None,
+    api_key: str | None = None,
+) -> VectorIndex:
+    """Open (creating if needed) the collection `spec.name`.
+
+    url  -> Qdrant server through qdrant-client (several processes may share it);
+    path -> embedded qdrant-edge in the folder `path / spec.name` (one process at a time).
+    Raises IndexModelMismatch if the stored collection was built with another model or
+    dimension, IndexLockedError if the embedded index is already open.
+    """
+    if url:
+        from indexing.qdrant_client_index import QdrantClientIndex
+
+        return QdrantClientIndex.connect(spec, url=url, api_key=api_key)
+    if path is not None:
+        from indexing.edge_index import EdgeIndex
+
+        return EdgeIndex.open(spec, Path(path) / spec.name)
+    raise ValueError("open_index needs a path (embedded index) or a url (Qdrant server)")
+
+
+def drop_index(
+    name: str,
+    *,
+    path: Path | None = None,
+    url: str | None = None,
+    api_key: str | None = None,
+) -> bool:
+    """Delete the collection `name` and all its data (for `retex reindex`). True if it existed.
+
+    The index must not be open (embedded: IndexLockedError if it is)."""
+    if url:
+        from indexing.qdrant_client_index import QdrantClientIndex
+
+        return QdrantClientIndex.drop(name, url=url, api_key=api_key)
+    if path is not None:
+        from indexing.edge_index import EdgeIndex
+
+        return EdgeIndex.drop(Path(path) / name)
+    raise ValueError("drop_index needs a path (embedded index) or a url (Qdrant server)")
+
+
+def stored_spec(
+    name: str,
+    *,
+    path: Path | None = None,
+    url: str | None = None,
+    api_key: str | None = None,
+) -> CollectionSpec | None:
+    """The spec recorded with an existing collection, or None if there is no such collection."""
+    if url:
+        from indexing.qdrant_client_index import QdrantClientIndex
+
+        return QdrantClientIndex.read_spec(name, url=url, api_key=api_key)
+    if path is not None:
+        from indexing.edge_index import EdgeIndex
+
+        return EdgeIndex.read_spec(Path(path) / name)
+    raise ValueError("stored_spec needs a path (embedded index) or a url (Qdrant server)")
