@@ -211,6 +211,25 @@ def reindex() -> None:
         search.close()
         engine.dispose()
     console.print(f"{done} expériences, {points} passages indexés en {time.perf_counter() - started:.1f} s.")
+    reindex_territories(settings)
+
+
+def reindex_territories(settings: Settings) -> None:
+    """Rebuild the territory collection (similar territories) from the database."""
+    from service.db.engine import make_engine, make_session_factory
+    from service.territories.index_runtime import open_territory_index, sync_territory_index
+
+    started = time.perf_counter()
+    engine = make_engine(settings.resolved_database_url)
+    index = open_territory_index(settings, fresh=True)
+    try:
+        with make_session_factory(engine)() as session:
+            report = sync_territory_index(session, index)
+        index.index.optimize()
+    finally:
+        index.index.close()
+        engine.dispose()
+    console.print(f"{report.written} territoires indexés en {time.perf_counter() - started:.1f} s.")
 
 
 @app.command("eval")
@@ -223,7 +242,7 @@ def evaluate(
     ],
     qrels: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="qrels.tsv with a header")],
     mode: Annotated[list[str], typer.Option(help="hybrid, dense or lexical (repeatable).")] = ["hybrid"],  # noqa: B006
-    fusion: Annotated[str, typer.Option(help="rrf or dbsf")] = "rrf",
+    fusion: Annotated[str, typer.Option(help="rrf or dbsf")] = "dbsf",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per mode.")] = False,
 ) -> None:
     """Score retrieval on a BEIR-layout set with the production indexing and search code."""

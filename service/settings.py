@@ -34,7 +34,7 @@ class Settings(BaseSettings):
         "sentence-transformers name/path.",
     )
     index_worker: bool = Field(default=True, description="Run the outbox worker inside `serve`.")
-    search_fusion: Literal["rrf", "dbsf"] = Field(default="rrf", description="Hybrid fusion (see bench/).")
+    search_fusion: Literal["rrf", "dbsf"] = Field(default="dbsf", description="Hybrid fusion (see README).")
     max_query_chars: int = Field(default=300, description="Longest accepted search query.")
 
     max_request_bytes: int = Field(default=1_000_000, description="Largest accepted request body.")
