@@ -159,7 +159,8 @@ class EdgeIndex:
             raise IndexModelMismatch(stored, spec, str(directory))
         try:
             if exists:
-                shard = qe.EdgeShard.load(str(shard_dir))
+                # Passing the config keeps older shards on the current HNSW settings.
+                shard = qe.EdgeShard.load(str(shard_dir), cls._config(spec))
             else:
                 # Spec first: a crash before the shard exists just means "create again".
                 _write_spec(directory, spec)
@@ -176,6 +177,10 @@ class EdgeIndex:
         return qe.EdgeConfig(
             vectors={DENSE: qe.EdgeVectorParams(size=spec.dimension, distance=qe.Distance.Cosine)},
             sparse_vectors=sparse,
+            # payload_m=0: no extra HNSW links per payload value. With 9 indexed fields those links
+            # made optimize() 7x slower (271 s vs 37 s at 100k) for the same latency; the recall
+            # they bring to selective filters comes from ACORN at query time instead (see query()).
+            hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=10_000, payload_m=0),
             # Deferred points would be invisible until optimize(): we never want that.
             optimizers=qe.EdgeOptimizersConfig(prevent_unoptimized=False),
             wal_enabled=True,  # without the WAL a kill loses acknowledged points (FACTS.md)
@@ -284,6 +289,9 @@ class EdgeIndex:
         plan: QueryPlan, edge_filter: qe.Filter | None, with_payload: bool | list[str]
     ) -> qe.QueryRequest:
         dense_q = None if plan.dense is None else qe.Query.Nearest(plan.dense, using=DENSE)
+        # ACORN: with a selective filter the HNSW graph (built without payload links) falls apart;
+        # ACORN explores 2-hop neighbours instead (recall@10 0.82 -> 1.0 at 100k, p50 +2 ms).
+        dense_params = qe.SearchParams(acorn=qe.AcornSearchParams(enable=True)) if edge_filter else None
         sparse_q = None if plan.sparse is None else qe.Query.Nearest(_edge_sparse(plan.sparse), using=SPARSE)
         if plan.kind == "hybrid":
             # Any: the stub does not type Fusion.Rrf / Fusion.Dbsf as a scoring query.
@@ -291,16 +299,26 @@ class EdgeIndex:
             return qe.QueryRequest(
                 limit=plan.limit,
                 prefetches=[
-                    qe.Prefetch(limit=plan.prefetch_limit, query=dense_q, filter=edge_filter),
+                    qe.Prefetch(
+                        limit=plan.prefetch_limit, query=dense_q, filter=edge_filter, params=dense_params
+                    ),
                     qe.Prefetch(limit=plan.prefetch_limit, query=sparse_q, filter=edge_filter),
                 ],
                 query=fusion,
                 with_payload=with_payload,
                 with_vector=False,
             )
-        single = dense_q if plan.kind == "dense" else sparse_q
+        if plan.kind == "dense":
+            return qe.QueryRequest(
+                limit=plan.limit,
+                query=dense_q,
+                filter=edge_filter,
+                params=dense_params,
+                with_payload=with_payload,
+                with_vector=False,
+            )
         return qe.QueryRequest(
-            limit=plan.limit, query=single, filter=edge_filter, with_payload=with_payload, with_vector=False
+            limit=plan.limit, query=sparse_q, filter=edge_filter, with_payload=with_payload, with_vector=False
         )
 
     def count(self, flt: FieldFilter | None = None) -> int:

@@ -19,7 +19,9 @@ from service.search.engine import SearchEngine
 from service.search.worker import OutboxWorker
 from service.settings import Settings
 from service.software.api import router as software_router
+from service.territories.api import case_fit_router
 from service.territories.api import router as territories_router
+from service.territories.index_runtime import TerritoryIndexRuntime
 from service.themes.api import router as themes_router
 
 API_DESCRIPTION = """
@@ -44,12 +46,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         queued = enqueue_all_if_index_empty(session, engine)
     if queued:
         log.info("index empty: %d published cases queued for indexing", queued)
+    # Territory feature vectors (similar territories): built in the background when missing.
+    territories = TerritoryIndexRuntime(settings, app.state.session_factory)
+    app.state.territory_index = territories
+    territories.start()
     if settings.index_worker:
         worker.start()
     try:
         yield
     finally:
         worker.stop()
+        territories.close()
+        app.state.territory_index = None
         app.state.search = None
         engine.close()
 
@@ -74,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     for router in (
         case_studies_router,
+        case_fit_router,
         territories_router,
         organisations_router,
         software_router,

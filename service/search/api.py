@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from indexing.index_types import SearchMode
 from service.api.auth import AppSettings, IsAdmin
-from service.api.errors import DomainError
+from service.api.errors import DomainError, InvalidFieldError
 from service.api.pagination import encode_cursor
 from service.casestudies import service as cases
 from service.casestudies.models import ProjectStatus
@@ -26,7 +26,9 @@ from service.search.schemas import (
     SimilarCase,
     SimilarResponse,
 )
+from service.territories.boost import territory_rerank
 from service.territories.models import TerritoryKind
+from service.territories.service import find_by_code as find_territory
 
 router = APIRouter(tags=["search"])
 
@@ -58,8 +60,24 @@ def search(
     mode: Annotated[SearchMode, Query(description="hybrid (défaut), dense ou lexical.")] = "hybrid",
     page: Annotated[int, Query(ge=1, le=50)] = 1,
     page_size: Annotated[int, Query(ge=1, le=50)] = 10,
+    for_territory: Annotated[
+        str | None,
+        Query(
+            max_length=20,
+            description="Code de votre territoire : les expériences de territoires comparables "
+            "remontent un peu (au plus +10 % du score).",
+        ),
+    ] = None,
 ) -> SearchResponse:
     query = service.check_query(q, settings.max_query_chars)
+    rerank = None
+    if for_territory:
+        reader = find_territory(session, code=for_territory)
+        if reader is None:
+            raise InvalidFieldError(
+                f"aucun territoire avec le code « {for_territory} »", field="for_territory"
+            )
+        rerank = territory_rerank(session, reader)
     filters = service.SearchFilters(
         values={
             "theme": list(theme or []),
@@ -73,7 +91,14 @@ def search(
         }
     )
     result = service.search(
-        session, get_engine(request), q=query, filters=filters, mode=mode, page=page, page_size=page_size
+        session,
+        get_engine(request),
+        q=query,
+        filters=filters,
+        mode=mode,
+        page=page,
+        page_size=page_size,
+        rerank=rerank,
     )
     more = page * page_size < result.total
     return SearchResponse(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,8 +120,11 @@ def search(
     mode: SearchMode,
     page: int,
     page_size: int,
+    rerank: Callable[[list[CaseHit]], list[CaseHit]] | None = None,
 ) -> SearchResult:
     hits = engine.retriever.search(q, flt=filters.to_index_filter(), mode=mode)
+    if rerank is not None:  # e.g. for_territory= (service/territories/boost.py), before paging
+        hits = rerank(hits)
     start = (page - 1) * page_size
     window = hits[start : start + page_size]
     cases = load_cases(session, [h.case_id for h in window])

@@ -10,8 +10,11 @@ from sqlalchemy import select
 from service.api.errors import NotFoundError
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.db.session import DbSession
+from service.organisations.schemas import OrganisationRef
 from service.software.models import Software
-from service.software.schemas import SoftwareOut
+from service.software.schemas import SoftwareOut, SoftwareUserOut
+from service.software.users import software_users
+from service.territories.schemas import TerritoryRef
 from service.textkeys import slugify
 
 router = APIRouter(prefix="/software", tags=["software"])
@@ -33,9 +36,35 @@ def list_software(
     )
 
 
-@router.get("/{software_id}", response_model=SoftwareOut, summary="Un logiciel")
-def read_software(session: DbSession, software_id: int) -> SoftwareOut:
+def _get(session: DbSession, software_id: int) -> Software:
     software = session.get(Software, software_id)
     if software is None:
         raise NotFoundError(f"Aucun logiciel n° {software_id}.")
-    return SoftwareOut.model_validate(software)
+    return software
+
+
+@router.get("/{software_id}", response_model=SoftwareOut, summary="Un logiciel")
+def read_software(session: DbSession, software_id: int) -> SoftwareOut:
+    return SoftwareOut.model_validate(_get(session, software_id))
+
+
+@router.get(
+    "/{software_id}/users",
+    response_model=Page[SoftwareUserOut],
+    summary="Qui d'autre l'utilise : organisations et leur territoire",
+)
+def read_software_users(session: DbSession, software_id: int) -> Page[SoftwareUserOut]:
+    users = software_users(session, _get(session, software_id))
+    items = [
+        SoftwareUserOut(
+            organisation=OrganisationRef.model_validate(u.organisation),
+            territory=TerritoryRef.model_validate(u.organisation.territory)
+            if u.organisation.territory
+            else None,
+            via=u.via,
+            services=u.services,
+            case_ids=u.case_ids,
+        )
+        for u in users
+    ]
+    return Page(items=items, total=len(items))

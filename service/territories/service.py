@@ -72,3 +72,7 @@ def search(
         stmt.order_by(Territory.population.desc().nulls_last(), Territory.code).limit(limit).offset(offset)
     ).all()
     return list(rows), total
+
+
+def find_by_code(session: Session, *, code: str) -> Territory | None:
+    return session.scalar(select(Territory).where(Territory.code == normalise_code(code)))

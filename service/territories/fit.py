@@ -1,0 +1,100 @@
+"""How well a case fits a reader's territory: the score of `score.py` between the reader's territory
+and each territory of the case (those it names, and its organisation's), the best one kept.
+
+The thematic term compares the reader's thematic vector with the case's own summary vector. A case
+of the reader's own territory fits by definition (score 1); one led by a territory that contains the
+reader's (its EPCI, département or région) concerns it too, whatever their sizes: at least 0.9, 0.8
+or 0.7."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from indexing.territory_index import TerritoryFacts
+from indexing.vector_index import VectorIndex
+from service.casestudies.models import CaseStudy
+from service.territories.activity import case_vectors
+from service.territories.explanations import explain, fmt_decimal, place_names
+from service.territories.features import facts_of
+from service.territories.models import Territory
+from service.territories.score import Closeness, compare
+from service.territories.similarity import Viewer, load_viewer
+
+CONTAINING: dict[str, tuple[float, str]] = {
+    "epci": (0.9, "votre intercommunalité"),
+    "departement": (0.8, "votre département"),
+    "region": (0.7, "votre région"),
+}
+
+
+def containing_level(reader: TerritoryFacts, other: TerritoryFacts) -> str | None:
+    """ "epci", "departement" or "region" when `other` is that territory of the reader."""
+    if reader.epci and other.code == reader.epci:
+        return "epci"
+    if other.kind == "departement" and reader.departement and other.departement == reader.departement:
+        return "departement" if reader.kind != "departement" else None
+    if other.kind == "region" and reader.region and other.region == reader.region:
+        return "region" if reader.kind != "region" else None
+    return None
+
+
+@dataclass
+class FitMatch:
+    facts: TerritoryFacts
+    closeness: Closeness
+    score: float
+    explanation: str
+
+
+@dataclass
+class Fit:
+    viewer: Viewer
+    score: float | None
+    explanation: str
+    matches: list[FitMatch]
+
+
+def case_territories_of(case: CaseStudy) -> list[Territory]:
+    territories = list(case.territories)
+    org_territory = case.organisation.territory if case.organisation is not None else None
+    if org_territory is not None and org_territory.id not in {t.id for t in territories}:
+        territories.append(org_territory)
+    return territories
+
+
+def case_fit(session: Session, passages: VectorIndex | None, *, case: CaseStudy, territory: Territory) -> Fit:
+    viewer = load_viewer(session, passages, territory)
+    territories = case_territories_of(case)
+    if not territories:
+        return Fit(
+            viewer,
+            None,
+            f"Cette expérience n'est rattachée à aucun territoire : sa proximité avec {territory.name} "
+            "ne peut pas être estimée.",
+            [],
+        )
+    case_vector = case_vectors(passages, [case.id]).get(case.id)
+    facts = [facts_of(t) for t in territories]
+    places = place_names(session, [viewer.facts, *facts])
+    matches = []
+    for f in facts:
+        closeness = compare(viewer.facts, f, vector_a=viewer.vector, vector_b=case_vector)
+        level = containing_level(viewer.facts, f)
+        if f.territory_id == territory.id:
+            matches.append(FitMatch(f, closeness, 1.0, f"cette expérience concerne directement {f.name}"))
+        elif level is not None:
+            floor, what = CONTAINING[level]
+            text = f"menée par {what} ({f.name}), qui englobe {territory.name}"
+            matches.append(FitMatch(f, closeness, max(floor, closeness.total), text))
+        else:
+            text = explain(viewer.facts, f, closeness, activity=None, places=places)
+            matches.append(FitMatch(f, closeness, closeness.total, text))
+    matches.sort(key=lambda m: (-m.score, m.facts.code))
+    best = matches[0]
+    if best.facts.territory_id == territory.id or containing_level(viewer.facts, best.facts):
+        summary = f"Proximité {fmt_decimal(best.score)} : {best.explanation}."
+    else:
+        summary = f"Proximité {fmt_decimal(best.score)} avec {best.facts.name} : {best.explanation}."
+    return Fit(viewer, best.score, summary, matches)
