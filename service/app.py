@@ -23,6 +23,7 @@ from service.territories.api import case_fit_router
 from service.territories.api import router as territories_router
 from service.territories.index_runtime import TerritoryIndexRuntime
 from service.themes.api import router as themes_router
+from web.mount import mount_web  # web interface (web/), mounted below
 
 API_DESCRIPTION = """
 Retex : partage d'expériences numériques entre territoires. / Retex: digital experiences shared between
@@ -92,5 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     install_error_handlers(app)
+    # --- web interface (web/): HTML pages, /static, session cookie, HTML error pages ------------
+    mount_web(app)  # after install_error_handlers: it wraps them (the API keeps Problem Details)
+    # --- end of web interface ------------------------------------------------------------------
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -96,6 +97,11 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = validation_errors(exc)
         summary = "; ".join(f"{e['field']} : {e['message']}" for e in errors)
         return problem(422, summary or "données invalides", errors=errors)
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value (e.g. a NUL character on PostgreSQL): the caller's input.
+        return problem(400, "une valeur envoyée n'est pas acceptée (caractère invalide ?)")
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:

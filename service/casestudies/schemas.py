@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    UrlConstraints,
     ValidationInfo,
     field_validator,
 )
@@ -40,7 +41,7 @@ class LinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    url: AnyHttpUrl
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=1000)]
 
 
 class LinkOut(BaseModel):

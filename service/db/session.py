@@ -21,4 +21,5 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a 2xx always means the data is stored.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]

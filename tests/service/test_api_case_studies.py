@@ -126,6 +126,7 @@ def test_list_filters_and_cursor_pagination(client: TestClient) -> None:
         ({"status": "finished"}, "status"),
         ({"links": [{"label": "x", "url": "javascript:alert(1)"}]}, "links.0.url"),
         ({"unknown_field": 1}, "unknown_field"),
+        ({"links": [{"label": "x", "url": "https://example.org/" + "a" * 1000}]}, "links.0.url"),
         ({"context": "a" * 20_001}, "context"),
     ],
 )
@@ -180,3 +181,12 @@ def test_invalid_json_and_utf8_are_refused(
     bad_utf8 = client.post(URL, content=b'{"title": "caf\xe9", "summary": "x"}', headers=headers)
     assert bad_utf8.status_code == 400
     assert bad_utf8.json()["errors"][0]["field"] == "body"
+
+
+def test_nul_characters_are_a_client_error_never_a_500(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    assert client.get("/api/v1/territories/83%00").status_code < 500
+    assert client.get(f"{URL}/by-slug/a%00b").status_code < 500
+    response = client.post(URL, json=_payload(title="Titre\x00nul"), headers=admin_headers)
+    assert response.status_code < 500

@@ -1,0 +1,75 @@
+"""No N+1 queries: the search and case pages run a small number of SQL statements, the same whatever
+the number of results shown (counted with SQLAlchemy's before_cursor_execute event)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from service.casestudies.models import CaseStudy, PublicationState, case_territories
+from tests.web.conftest import drain
+
+SEARCH_BOUND = 10
+CASE_BOUND = 25
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.statements.append(statement)
+
+    def count(self, client: TestClient, url: str, **kwargs: Any) -> int:
+        self.statements.clear()
+        response = client.get(url, **kwargs)
+        assert response.status_code == 200, response.text[:300]
+        return len(self.statements)
+
+
+@pytest.fixture
+def counter(app: FastAPI, client: TestClient) -> Iterator[Counter]:
+    drain(app)
+    c = Counter()
+    event.listen(app.state.engine, "before_cursor_execute", c)
+    try:
+        yield c
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", c)
+
+
+def test_search_page_statements_do_not_grow_with_results(counter: Counter, client: TestClient) -> None:
+    hx = {"HX-Request": "true"}
+    few = counter.count(client, "/recherche?q=emploi&par_page=2", headers=hx)
+    many = counter.count(client, "/recherche?q=emploi&par_page=50", headers=hx)
+    filtered = counter.count(client, "/recherche?q=emploi&par_page=50&status=pilot&theme=emploi-et-formation")
+    assert few == many <= SEARCH_BOUND, counter.statements
+    assert filtered <= SEARCH_BOUND
+
+
+def test_case_page_statements_are_bounded(counter: Counter, client: TestClient, session: Session) -> None:
+    published = CaseStudy.publication_state == PublicationState.published
+    richest = session.execute(
+        select(CaseStudy.slug)
+        .join(case_territories, case_territories.c.case_study_id == CaseStudy.id)
+        .where(published)
+        .group_by(CaseStudy.slug)
+        .order_by(func.count().desc(), CaseStudy.slug)
+        .limit(1)
+    ).scalar_one()
+    plain = session.scalars(select(CaseStudy.slug).where(published, ~CaseStudy.territories.any())).first()
+    rich_count = counter.count(client, f"/experiences/{richest}")
+    plain_count = counter.count(client, f"/experiences/{plain}")
+    assert rich_count <= CASE_BOUND and plain_count <= CASE_BOUND, counter.statements
+
+
+def test_list_pages_statements_are_bounded(counter: Counter, client: TestClient) -> None:
+    assert counter.count(client, "/") <= 12
+    assert counter.count(client, "/experiences") == counter.count(client, "/experiences?page=2")
+    assert counter.count(client, "/territoires/dep-83") <= CASE_BOUND

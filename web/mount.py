@@ -1,0 +1,33 @@
+"""Mount the web interface on the application: pages, static files, session cookie, security headers,
+HTML error pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from web.csrf import csrf_protect
+from web.errors import install_html_error_pages
+from web.headers import SecurityHeaders
+from web.routes import account, cases, home, publish, search, software, territories
+from web.session import WebSessionMiddleware
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def web_router() -> APIRouter:
+    # Every web route checks the CSRF token of unsafe requests (POST): none can forget it.
+    router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+    for module in (home, search, cases, publish, territories, software, account):
+        router.include_router(module.router)
+    return router
+
+
+def mount_web(app: FastAPI) -> None:
+    app.include_router(web_router())
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_html_error_pages(app)
+    app.add_middleware(WebSessionMiddleware, secret_key=app.state.settings.resolved_secret_key)
+    app.add_middleware(SecurityHeaders)

@@ -1,0 +1,37 @@
+"""Home page (what Retex is, search box, latest cases, themes, dashboard) and the discussions page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from web import queries
+from web.charts import bar_chart
+from web.params import PageSession
+from web.templating import render
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: PageSession) -> HTMLResponse:
+    by_theme = queries.cases_by_theme(session)
+    by_region, without_territory = queries.cases_by_region(session)
+    return render(
+        request,
+        "home.html",
+        {
+            "latest": queries.latest_cases(session, limit=6),
+            "published": queries.published_count(session),
+            "themes": by_theme,
+            "theme_chart": bar_chart(by_theme, limit=10),
+            "region_counts": by_region,
+            "region_chart": bar_chart(by_region, limit=10),
+            "without_territory": without_territory,
+        },
+    )
+
+
+@router.get("/discussions", response_class=HTMLResponse)
+def discussions(request: Request) -> HTMLResponse:
+    return render(request, "discussions.html")

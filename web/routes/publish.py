@@ -1,0 +1,178 @@
+"""/publier and /experiences/{slug}/modifier: write a case study through a form.
+
+The form posts and redirects (works without JavaScript); HTMX adds the live duplicate warning
+(/publier/doublons) and the Markdown preview (/publier/apercu, which without JavaScript re-renders the
+whole form with the preview). Writing needs the admin session until accounts exist."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from service.api.errors import DomainError
+from service.casestudies import service as case_service
+from service.casestudies.models import CaseStudy, ProjectStatus
+from service.casestudies.schemas import LICENCE_LABELS, CaseStudyCreate, CaseStudyUpdate
+from service.search import service as search_service
+from service.search.service import STATUS_LABELS
+from service.settings import Settings
+from web import queries
+from web.forms import (
+    ACTIONS,
+    FIELD_LABELS,
+    SECTION_FIELDS,
+    CaseForm,
+    empty_form,
+    form_from_case,
+    read_form,
+    to_schema,
+)
+from web.markdown import render_markdown
+from web.params import FormBody, PageSession, path_key, search_engine, text_param
+from web.session import is_admin
+from web.templating import is_htmx, render
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+def _require_admin(request: Request) -> None:
+    if not is_admin(request):
+        raise DomainError(
+            "Publier demande d'être connecté avec le jeton d'administration (en attendant les comptes).",
+            status_code=403,
+        )
+
+
+def _login_redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(f"/connexion?suivant={path}", status_code=303)
+
+
+def _form_page(
+    request: Request,
+    session: PageSession,
+    cf: CaseForm,
+    *,
+    case: CaseStudy | None,
+    status_code: int = 200,
+    previews: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    context = {
+        "form": cf,
+        "case": case,
+        "action": f"/experiences/{case.slug}/modifier" if case else "/publier",
+        "choices": queries.choices(session),
+        "status_options": [(s.value, STATUS_LABELS[s]) for s in ProjectStatus],
+        "licence_options": list(LICENCE_LABELS.items()),
+        "labels": FIELD_LABELS,
+        "section_fields": SECTION_FIELDS,
+        "previews": previews or {},
+        "error_list": [(name, FIELD_LABELS.get(name, name), msg) for name, msg in cf.errors.items()],
+    }
+    return render(request, "publish.html", context, status_code=status_code)
+
+
+def _save(
+    request: Request, session: PageSession, cf: CaseForm, *, case: CaseStudy | None, action: str
+) -> Response:
+    settings: Settings = request.app.state.settings
+    state = ACTIONS.get(action, "draft")
+    data = to_schema(cf, publication_state=state, update=case is not None)
+    if data is not None:
+        try:
+            if case is None:
+                assert isinstance(data, CaseStudyCreate)
+                case = case_service.create_case(
+                    session, data=data, max_section_chars=settings.max_section_chars
+                )
+            else:
+                assert isinstance(data, CaseStudyUpdate)
+                case = case_service.update_case(
+                    session, case=case, data=data, max_section_chars=settings.max_section_chars
+                )
+        except DomainError as exc:
+            session.rollback()
+            message = exc.message[:1].upper() + exc.message[1:]
+            cf.error(exc.field or "form", message if message.endswith(".") else message + ".")
+        else:
+            return RedirectResponse(f"/experiences/{case.slug}", status_code=303)
+    if case is not None:
+        session.refresh(case)  # the rolled-back or unchanged case, to title the page
+    return _form_page(request, session, cf, case=case, status_code=422)
+
+
+@router.get("/publier", response_class=HTMLResponse)
+def new_case(request: Request, session: PageSession) -> Response:
+    if not is_admin(request):
+        return _login_redirect("/publier")
+    return _form_page(request, session, empty_form(), case=None)
+
+
+@router.post("/publier", response_class=HTMLResponse)
+def create_case(request: Request, session: PageSession, form: FormBody) -> Response:
+    _require_admin(request)
+    return _save(request, session, read_form(form), case=None, action=str(form.get("action", "draft")))
+
+
+def _editable(request: Request, session: PageSession, slug: str) -> CaseStudy:
+    return case_service.get_case_by_slug(session, slug=path_key(slug), include_unpublished=True)
+
+
+@router.get("/experiences/{slug}/modifier", response_class=HTMLResponse)
+def edit_case(request: Request, session: PageSession, slug: str) -> Response:
+    if not is_admin(request):
+        return _login_redirect(f"/experiences/{_editable(request, session, slug).slug}/modifier")
+    case = _editable(request, session, slug)
+    return _form_page(request, session, form_from_case(case), case=case)
+
+
+@router.post("/experiences/{slug}/modifier", response_class=HTMLResponse)
+def update_case(request: Request, session: PageSession, slug: str, form: FormBody) -> Response:
+    _require_admin(request)
+    case = _editable(request, session, slug)
+    return _save(request, session, read_form(form), case=case, action=str(form.get("action", "draft")))
+
+
+def _case_being_edited(session: PageSession, form: FormData) -> CaseStudy | None:
+    raw = form.get("case_id")
+    if isinstance(raw, str) and raw.isdigit() and len(raw) < 10:
+        return session.get(CaseStudy, int(raw))
+    return None
+
+
+@router.post("/publier/doublons", response_class=HTMLResponse)
+def duplicates(request: Request, session: PageSession, form: FormBody) -> HTMLResponse:
+    """Published cases that look like the one being written (the partial under the title)."""
+    _require_admin(request)
+    title = text_param(str(form.get("title", "")), max_chars=120)
+    summary = text_param(str(form.get("summary", "")), max_chars=2000)
+    found: list[tuple[CaseStudy, float, str]] = []
+    engine = search_engine(request)
+    if engine is not None and len(title) >= 8:
+        edited = _case_being_edited(session, form)
+        try:
+            found = search_service.likely_duplicates(
+                session, engine, title=title, summary=summary, exclude_id=edited.id if edited else None
+            )
+        except Exception:  # a hint, not a gate: never fail the form for it
+            log.exception("duplicate check failed")
+    return render(request, "publish.html", {"duplicates": found}, block="duplicates")
+
+
+@router.post("/publier/apercu", response_class=HTMLResponse)
+def preview(request: Request, session: PageSession, form: FormBody) -> Response:
+    """One section's Markdown rendered as the case page will show it."""
+    _require_admin(request)
+    section = str(form.get("preview", ""))
+    if section not in SECTION_FIELDS:
+        section = "context"
+    cf = read_form(form)
+    html = render_markdown(cf.value(section))
+    if is_htmx(request):
+        return render(request, "publish.html", {"section": section, "preview_html": html}, block="preview")
+    case = _case_being_edited(session, form)
+    return _form_page(request, session, cf, case=case, previews={section: html})
