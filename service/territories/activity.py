@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, select
 from sqlalchemy.orm import Session
 
 from indexing.case_index import passage_point_id
@@ -77,9 +77,9 @@ def cases_of_territories(
     return result
 
 
-def active_territory_ids(session: Session) -> set[int]:
-    """Territories with at least one published case (named by it, or owning it through an
-    organisation): a small set, cheaper to intersect than to look cases up for hundreds of candidates."""
+def active_territory_ids_query() -> CompoundSelect[int | None]:
+    """Ids of territories with at least one published case (named by it, or owning it through an
+    organisation)."""
     published = CaseStudy.publication_state == PublicationState.published
     concerned = (
         select(case_territories.c.territory_id)
@@ -91,7 +91,12 @@ def active_territory_ids(session: Session) -> set[int]:
         .join(CaseStudy, CaseStudy.organisation_id == Organisation.id)
         .where(published, Organisation.territory_id.is_not(None))
     )
-    return {tid for tid in session.scalars(concerned.union(owned)) if tid is not None}
+    return concerned.union(owned)
+
+
+def active_territory_ids(session: Session) -> set[int]:
+    """A small set, cheaper to intersect than to look cases up for hundreds of candidates."""
+    return {tid for tid in session.scalars(active_territory_ids_query()) if tid is not None}
 
 
 def case_vectors(index: VectorIndex | None, case_ids: Collection[int]) -> dict[int, Vector]:

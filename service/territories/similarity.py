@@ -20,12 +20,11 @@ from sqlalchemy.orm import Session
 from indexing.territory_index import TerritoryFacts, TerritoryIndex
 from indexing.vector_index import VectorIndex
 from service.api.errors import InvalidFieldError
-from service.casestudies.models import CaseStudy, PublicationState, case_territories
-from service.organisations.models import Organisation
 from service.territories.activity import (
     TerritoryCases,
     Vector,
     active_territory_ids,
+    active_territory_ids_query,
     cases_of_territories,
     thematic_vectors,
 )
@@ -118,19 +117,8 @@ def active_territories(
     session: Session, *, kinds: Sequence[str], same: dict[str, str], exclude_id: int
 ) -> list[Territory]:
     """Territories of the given kinds in the scope that have at least one published case."""
-    published = CaseStudy.publication_state == PublicationState.published
-    concerned = (
-        select(case_territories.c.territory_id)
-        .join(CaseStudy, CaseStudy.id == case_territories.c.case_study_id)
-        .where(published)
-    )
-    owned = (
-        select(Organisation.territory_id)
-        .join(CaseStudy, CaseStudy.organisation_id == Organisation.id)
-        .where(published, Organisation.territory_id.is_not(None))
-    )
     stmt = select(Territory).where(
-        Territory.id.in_(concerned.union(owned).scalar_subquery()),
+        Territory.id.in_(active_territory_ids_query().scalar_subquery()),
         Territory.kind.in_([TerritoryKind(k) for k in kinds]),
         Territory.id != exclude_id,
     )
