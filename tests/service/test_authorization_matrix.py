@@ -211,6 +211,11 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
             {"organisation_id": f.people.org_id, "user_id": f.membership(MembershipStatus.pending).id}
         ),
     ),
+    ("POST", "/api/v1/themes"): ("admin", lambda f, c: Req(json={"label": "Thème " + uuid.uuid4().hex[:8]})),
+    ("PATCH", "/api/v1/themes/{slug}"): (
+        "admin",
+        lambda f, c: Req({"slug": "open-data"}, json={"description": "Données ouvertes des collectivités."}),
+    ),
     ("POST", "/api/v1/reports"): (
         "verified",
         lambda f, c: Req(
