@@ -15,6 +15,7 @@ from web.routes import (
     account,
     admin,
     cases,
+    discussions,
     home,
     moderation,
     profile,
@@ -31,7 +32,19 @@ STATIC_DIR = Path(__file__).parent / "static"
 def web_router() -> APIRouter:
     # Every web route checks the CSRF token of unsafe requests (POST): none can forget it.
     router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-    for module in (home, search, cases, publish, territories, software, account, profile, moderation, admin):
+    for module in (
+        home,
+        search,
+        cases,
+        publish,
+        territories,
+        software,
+        account,
+        profile,
+        moderation,
+        admin,
+        discussions,
+    ):
         router.include_router(module.router)
     return router
 

@@ -124,6 +124,9 @@ def decide(
         return Decision(
             False, "Cette expérience n'est pas publiée.", needs_login=not principal.is_authenticated
         )
+    if action is Action.read_thread:
+        assert thread is not None
+        return _reads_thread(principal, thread)
     # Everything below writes: a logged-in person (or the operator), never a partner key.
     if principal.kind is Kind.operator:
         return ALLOW
