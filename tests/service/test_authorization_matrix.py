@@ -27,6 +27,7 @@ from service.accounts.models import Membership, MembershipStatus, Role, User
 from service.accounts.principal import ALL_SCOPES, Scope
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.db.engine import make_session_factory
+from service.discussions.models import Post, Thread
 from service.moderation.models import Report, ReportTarget
 from service.organisations.models import Organisation, OrganisationKind
 from tests.conftest import PASSWORD, People, Person
@@ -115,6 +116,15 @@ class Fixtures:
             )
             db.commit()
             return key.id
+
+    def thread(self) -> Thread:
+        return self._add(
+            Thread(title="Matrice " + uuid.uuid4().hex[:8], author_id=self.people.member.user_id)
+        )
+
+    def post(self, author_id: int) -> Post:
+        thread = self.thread()
+        return self._add(Post(thread_id=thread.id, author_id=author_id, body="Un message de la matrice."))
 
     def report(self) -> Report:
         case = self.case(PublicationState.published)
@@ -309,6 +319,111 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
     ("POST", "/admin/cles/{key_id}/revoquer"): ("admin", lambda f, c: Req({"key_id": f.key(None)})),
 }
 
+# Discussions
+MATRIX.update(
+    {
+        ("POST", "/api/v1/threads"): (
+            "verified",
+            lambda f, c: Req(
+                json={
+                    "title": "Question de la matrice",
+                    "body": "Comment avez-vous fait ?",
+                    "theme": "open-data",
+                }
+            ),
+        ),
+        ("POST", "/api/v1/case-studies/{case_id}/contact"): (
+            "verified",
+            lambda f, c: Req(
+                {"case_id": f.case(P.published).id},
+                json={"title": "Question privée", "body": "Bonjour l'équipe"},
+            ),
+        ),
+        ("POST", "/api/v1/threads/{thread_id}/posts"): (
+            "verified",
+            lambda f, c: Req({"thread_id": f.thread().id}, json={"body": "Une réponse."}),
+        ),
+        ("PATCH", "/api/v1/posts/{post_id}"): (
+            "verified",
+            lambda f, c: Req({"post_id": f.post(_own_user_id(f.people, c)).id}, json={"body": "Corrigé."}),
+        ),
+        ("DELETE", "/api/v1/posts/{post_id}"): (
+            "verified",
+            lambda f, c: Req({"post_id": f.post(_own_user_id(f.people, c)).id}),
+        ),
+        ("POST", "/api/v1/posts/{post_id}/moderation"): (
+            "moderator",
+            lambda f, c: Req(
+                {"post_id": f.post(f.people.member.user_id).id}, json={"hidden": True, "reason": "hors sujet"}
+            ),
+        ),
+        ("POST", "/api/v1/me/follows"): (
+            "logged_in",
+            lambda f, c: Req(json={"target_type": "thread", "target_id": f.thread().id}),
+        ),
+        ("DELETE", "/api/v1/me/follows/{target_type}/{target_id}"): (
+            "logged_in",
+            lambda f, c: Req({"target_type": "thread", "target_id": f.thread().id}),
+        ),
+        ("POST", "/api/v1/me/notifications/read"): ("logged_in", lambda f, c: Req()),
+        ("PUT", "/api/v1/me/notification-settings"): (
+            "logged_in",
+            lambda f, c: Req(json={"email_frequency": "daily"}),
+        ),
+        ("POST", "/discussions"): (
+            "verified",
+            lambda f, c: Req(
+                form={
+                    "title": "Question de la matrice",
+                    "body": "Comment avez-vous fait ?",
+                    "theme": "open-data",
+                }
+            ),
+        ),
+        ("POST", "/experiences/{slug}/questions"): (
+            "verified",
+            lambda f, c: Req(
+                {"slug": f.case(P.published).slug},
+                form={"title": "Question de la matrice", "body": "Comment ?"},
+            ),
+        ),
+        ("POST", "/discussions/{thread_id}/reponses"): (
+            "verified",
+            lambda f, c: Req({"thread_id": f.thread().id}, form={"body": "Une réponse."}),
+        ),
+        ("POST", "/discussions/messages/{post_id}/modifier"): (
+            "verified",
+            lambda f, c: Req({"post_id": f.post(_own_user_id(f.people, c)).id}, form={"body": "Corrigé."}),
+        ),
+        ("POST", "/discussions/messages/{post_id}/supprimer"): (
+            "verified",
+            lambda f, c: Req({"post_id": f.post(_own_user_id(f.people, c)).id}),
+        ),
+        ("POST", "/discussions/messages/{post_id}/signaler"): (
+            "verified",
+            lambda f, c: Req(
+                {"post_id": f.post(f.people.org_admin.user_id).id}, form={"reason": "propos déplacés"}
+            ),
+        ),
+        ("POST", "/discussions/messages/{post_id}/moderation"): (
+            "moderator",
+            lambda f, c: Req(
+                {"post_id": f.post(f.people.member.user_id).id},
+                form={"hidden": "oui", "reason": "hors sujet"},
+            ),
+        ),
+        ("POST", "/suivre"): (
+            "logged_in",
+            lambda f, c: Req(form={"target_type": "thread", "target_id": str(f.thread().id)}),
+        ),
+        ("POST", "/notifications/lues"): ("logged_in", lambda f, c: Req()),
+        ("POST", "/notifications/frequence"): (
+            "logged_in",
+            lambda f, c: Req(form={"email_frequency": "weekly"}),
+        ),
+    }
+)
+
 # Pages and reads that show private data (not enumerated: GET routes are mostly public).
 SENSITIVE_READS: dict[str, str] = {
     "/api/v1/users": "admin",
@@ -320,6 +435,8 @@ SENSITIVE_READS: dict[str, str] = {
     "/admin": "admin",
     "/compte": "logged_in",
     "/compte/mes-donnees.json": "logged_in",
+    "/notifications": "logged_in",
+    "/api/v1/me/notifications": "logged_in",
 }
 
 
