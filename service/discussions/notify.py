@@ -1,6 +1,7 @@
 """Who hears about what. A new post notifies the thread's followers (and, for a new thread, those
-of its case or theme), the members it @mentions who may read it, and for a private message the
-project team; a newly published case notifies the followers of its themes and territories.
+of its case or theme, and the team that wrote the case), the members it @mentions who may read it,
+and for a private message the project team; a newly published case notifies the followers of its
+themes and territories.
 
 Each notification is a row (the app's unread count and list); an email goes at once to members who
 chose « immédiatement », the others get it in their daily or weekly digest (service/discussions/
@@ -70,6 +71,10 @@ def notify_new_post(
         audience = _followers(db, FollowTarget.thread, [thread.id])
         if thread.case_study_id is not None:
             audience |= _followers(db, FollowTarget.case_study, [thread.case_study_id])
+            case = db.get(CaseStudy, thread.case_study_id)
+            if new_thread and case is not None:  # a question on a case reaches the team that wrote it
+                audience |= _team(db, case.organisation_id) if case.organisation_id else set()
+                audience |= {case.author_id} if case.author_id else set()
         if new_thread and thread.theme_id is not None:
             audience |= _followers(db, FollowTarget.theme, [thread.theme_id])
         label = "Nouvelle discussion" if new_thread else f"{writer} a répondu"
