@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: install
-	PORT=$(PORT) $(BIN)/retex serve --seed-if-empty
+	PORT=$(PORT) $(BIN)/retex serve --seed-if-empty --demo-accounts
 
 test: test-sqlite test-postgres
 

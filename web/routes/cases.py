@@ -57,6 +57,11 @@ def case_list(request: Request, session: PageSession) -> HTMLResponse:
         "status": status,
         "themes": queries.themes(session),
         "params": {"theme": theme_slug, "status": status},
+        "theme_threads": reading.recent_threads(
+            session, current_principal(request), limit=5, theme_id=theme.id
+        )
+        if theme
+        else [],
     }
     return render(request, "cases.html", context, block="results" if is_htmx(request) else None)
 
