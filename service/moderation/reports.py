@@ -116,9 +116,18 @@ def resolve_report(
         post = db.get(Post, report.target_id)
         if post is not None and post.hidden_reason == PENDING_REVIEW:  # reports were unfounded
             post.is_hidden, post.hidden_reason = False, None
-    report.status = ReportStatus.upheld if uphold else ReportStatus.dismissed
-    report.resolved_at = utcnow()
-    report.resolved_by_id = principal.user_id
-    report.resolution_note = note[:MAX_REASON] or None
+    # One decision answers every open report on the same content.
+    same_target = db.scalars(
+        select(Report).where(
+            Report.target_type == report.target_type,
+            Report.target_id == report.target_id,
+            Report.status == ReportStatus.open,
+        )
+    ).all()
+    for each in {report, *same_target}:
+        each.status = ReportStatus.upheld if uphold else ReportStatus.dismissed
+        each.resolved_at = utcnow()
+        each.resolved_by_id = principal.user_id
+        each.resolution_note = note[:MAX_REASON] or None
     db.flush()
     return report

@@ -199,7 +199,12 @@ def _thread_page(
     if quoted and not reply_value:
         excerpt = "\n".join("> " + line for line in quoted.body.strip().splitlines()[:8])
         reply_value = f"> **{author_name(quoted.author)}** a écrit :\n{excerpt}\n\n"
-    case = readable_case(db, principal, case_id=thread.case_study_id) if thread.case_study_id else None
+    case = None
+    if thread.case_study_id is not None:
+        try:
+            case = readable_case(db, principal, case_id=thread.case_study_id)
+        except NotFoundError:  # the case was withdrawn since: the discussion stays readable
+            case = None
     theme = db.get(Theme, thread.theme_id) if thread.theme_id else None
     context = {
         **_post_context(request, db, thread, posts),
