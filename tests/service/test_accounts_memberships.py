@@ -72,6 +72,18 @@ def test_request_approve_then_edit_the_organisations_cases(
     assert now_member.json()["summary"] == edit["summary"]
     me = client.get("/api/v1/me", headers=bearer(joiner)).json()
     assert [(o["id"], o["status"]) for o in me["organisations"]] == [(org, "approved")]
+    already = client.post(f"/api/v1/organisations/{org}/join-requests", headers=bearer(joiner))
+    assert already.status_code == 409 and "déjà membre" in already.json()["detail"]
+
+    member_url = f"/api/v1/organisations/{org}/members/{joiner.user_id}"
+    promoted = client.patch(member_url, json={"is_org_admin": True}, headers=people.headers("org_admin"))
+    assert promoted.status_code == 200 and promoted.json()["is_org_admin"] is True
+    assert _members(client, org, bearer(joiner)).status_code == 200, "a new admin answers requests too"
+
+    assert client.delete(member_url, headers=people.headers("org_admin")).status_code == 204
+    removed = client.patch(f"{CASES}/{case['id']}", json=edit, headers=bearer(joiner))
+    assert removed.status_code == 403, "a removed member loses the organisation's cases"
+    assert "terminée" in emails_to(seeded_engine, joiner.email, "membership_decision")[-1].subject
 
 
 def test_refusing_removes_the_request(client: TestClient, people: People, seeded_engine: Engine) -> None:

@@ -3,8 +3,10 @@ withdrawn, with the reason in its history) or dismiss."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import People
@@ -114,3 +116,32 @@ def test_who_may_report(client: TestClient, people: People) -> None:
     hidden = _report(client, draft["id"], people.headers("outsider"), "Un brouillon que je ne vois pas.")
     assert hidden.status_code == 404, "nobody learns that an unpublished case exists"
     assert _report(client, 999_999_999, people.headers("member"), "Contenu inapproprié.").status_code == 404
+
+
+def test_a_withdrawn_case_leaves_the_search(client: TestClient, app: FastAPI, people: People) -> None:
+    word = f"zx{uuid.uuid4().hex[:10]}"  # a word no other case has
+    case = client.post(
+        CASES,
+        json=case_payload(
+            title=f"Capteurs de pollen {word}",
+            organisation_id=people.org_id,
+            publication_state="published",
+        ),
+        headers=people.headers("admin"),
+    ).json()
+
+    def found() -> list[int]:
+        app.state.outbox_worker.run_until_idle()
+        response = client.get("/api/v1/search", params={"q": f"capteurs pollen {word}", "mode": "lexical"})
+        assert response.status_code == 200, response.text
+        return [item["case"]["id"] for item in response.json()["items"]]
+
+    assert case["id"] in found()
+    made = _report(client, case["id"], people.headers("member"), "Fiche publiée par erreur, à retirer.")
+    upheld = client.post(
+        f"{REPORTS}/{made.json()['id']}/resolution",
+        json={"decision": "upheld"},
+        headers=people.headers("moderator"),
+    )
+    assert upheld.status_code == 200
+    assert case["id"] not in found()
