@@ -112,6 +112,8 @@ def decide(
     if scope not in principal.scopes:
         if not principal.is_authenticated:
             return Decision(False, "Connectez-vous pour faire cela.", needs_login=True)
+        if principal.kind is Kind.partner and scope is Scope.write:  # never has it: say why
+            return Decision(False, "Une clé partenaire ne permet que la lecture et la recherche.")
         return Decision(False, f"Cette clé d'API n'a pas le droit « {scope.value} ».")
     if action in (Action.read, Action.search):
         return ALLOW

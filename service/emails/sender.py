@@ -26,7 +26,8 @@ def _message(settings: Settings, email: Email) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = email.to_address
-    message["Subject"] = email.subject
+    # A header cannot hold a line break, and subjects quote user text (a case title may have one).
+    message["Subject"] = " ".join(email.subject.split())
     message.set_content(email.body)
     return message
 
@@ -61,7 +62,7 @@ def send_pending(settings: Settings, session_factory: sessionmaker[Session], *, 
             email.attempts += 1
             try:
                 deliver(settings, email)
-            except (OSError, smtplib.SMTPException) as exc:
+            except (OSError, smtplib.SMTPException, ValueError) as exc:  # ValueError: a bad header
                 email.last_error = str(exc)[:1000]
                 log.warning("email %d not sent (attempt %d): %s", email.id, email.attempts, exc)
             else:

@@ -1,0 +1,125 @@
+"""The email sender: .eml files without an SMTP server, retries when the server is away, and one bad
+email never blocks the others. Each test has its own database holding only the outbox, so that
+sending never touches the emails other tests read."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.db.engine import make_engine, make_session_factory
+from service.emails.models import Email
+from service.emails.outbox import queue_email
+from service.emails.sender import MAX_ATTEMPTS, send_pending
+from service.settings import Settings
+
+
+@pytest.fixture
+def outbox(scratch_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(scratch_url)
+    Email.__table__.create(engine)  # type: ignore[attr-defined]
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def _settings(data_dir: Path, *, smtp_host: str | None = None, smtp_port: int = 587) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        model="hashing",
+        mail_from="Retex <ne-pas-repondre@retex.test>",
+        smtp_host=smtp_host,
+        smtp_port=smtp_port,
+    )
+
+
+def _queue(factory: sessionmaker[Session], *subjects: str) -> list[int]:
+    with factory() as db:
+        ids = [
+            queue_email(db, to="agent@mairie.test.fr", subject=s, body=f"Bonjour,\n\n{s}\n", kind="test").id
+            for s in subjects
+        ]
+        db.commit()
+    return ids
+
+
+def _rows(factory: sessionmaker[Session]) -> list[Email]:
+    with factory() as db:
+        return list(db.scalars(select(Email).order_by(Email.id)))
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port  # nobody listens there any more
+
+
+def _read_eml(path: Path) -> EmailMessage:
+    message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def test_without_smtp_emails_become_eml_files(tmp_path: Path, outbox: sessionmaker[Session]) -> None:
+    ids = _queue(outbox, "Retex : confirmez votre adresse e-mail", "Retex : « Tiers-lieu » est publiée")
+    settings = _settings(tmp_path)
+    assert send_pending(settings, outbox) == 2
+    files = sorted((tmp_path / "mail").glob("*.eml"))
+    assert [f.name for f in files] == [f"{i:08d}.eml" for i in ids]
+    first = _read_eml(files[0])
+    assert first["To"] == "agent@mairie.test.fr"
+    assert first["From"] == "Retex <ne-pas-repondre@retex.test>"
+    assert first["Subject"] == "Retex : confirmez votre adresse e-mail"
+    body = first.get_body()
+    assert body is not None and "confirmez votre adresse" in body.get_content()
+    assert _read_eml(files[1])["Subject"] == "Retex : « Tiers-lieu » est publiée"
+    assert all(row.sent_at is not None and row.attempts == 1 for row in _rows(outbox))
+    assert send_pending(settings, outbox) == 0, "nothing is sent twice"
+
+
+def test_unreachable_smtp_server_is_retried_later(tmp_path: Path, outbox: sessionmaker[Session]) -> None:
+    _queue(outbox, "Retex : choisir un nouveau mot de passe")
+    away = _settings(tmp_path, smtp_host="127.0.0.1", smtp_port=_closed_port())
+    assert send_pending(away, outbox) == 0
+    (row,) = _rows(outbox)
+    assert row.sent_at is None and row.attempts == 1 and row.last_error
+    assert send_pending(away, outbox) == 0
+    (row,) = _rows(outbox)
+    assert row.attempts == 2, "tried again on the next round"
+
+    back = _settings(tmp_path)  # the server is back (here: files)
+    assert send_pending(back, outbox) == 1
+    (row,) = _rows(outbox)
+    assert row.sent_at is not None and row.attempts == 3
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+
+
+def test_gives_up_after_max_attempts(tmp_path: Path, outbox: sessionmaker[Session]) -> None:
+    _queue(outbox, "Retex : un message qui ne partira pas")
+    away = _settings(tmp_path, smtp_host="127.0.0.1", smtp_port=_closed_port())
+    for _ in range(MAX_ATTEMPTS + 2):
+        assert send_pending(away, outbox) == 0
+    (row,) = _rows(outbox)
+    assert row.attempts == MAX_ATTEMPTS and row.sent_at is None
+
+
+def test_a_malformed_email_does_not_block_the_queue(tmp_path: Path, outbox: sessionmaker[Session]) -> None:
+    # A case title may hold a line break; moderation puts it in the subject, and a header cannot.
+    _queue(outbox, "Retex : « Ligne un\nLigne deux » est refusée", "Retex : le message suivant")
+    settings = _settings(tmp_path)
+    assert send_pending(settings, outbox) == 2
+    files = sorted((tmp_path / "mail").glob("*.eml"))
+    assert [_read_eml(f)["Subject"] for f in files] == [
+        "Retex : « Ligne un Ligne deux » est refusée",
+        "Retex : le message suivant",
+    ]
