@@ -15,7 +15,7 @@ from service.accounts.models import User
 from service.accounts.passwords import hash_password, needs_rehash, verify_password
 from service.accounts.registration import find_user_by_email
 from service.api.errors import DomainError, TooManyRequests
-from service.ratelimit.counters import hit, peek
+from service.ratelimit.counters import clear, hit, peek
 
 WINDOW_SECONDS = 15 * 60
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
@@ -66,6 +66,7 @@ def authenticate(
         hit(engine, account_key, window_seconds=WINDOW_SECONDS)
         hit(engine, ip_key, window_seconds=WINDOW_SECONDS)
         raise BadCredentials
+    clear(engine, account_key)  # a success forgives the account's earlier typos (not the IP's)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

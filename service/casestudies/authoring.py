@@ -49,8 +49,8 @@ def restrict_to_readable(
 
 
 def _check_organisation(principal: Principal, organisation_id: int | None) -> None:
-    if organisation_id is None or principal.has_role(Role.admin):
-        return
+    if organisation_id is None or principal.has_role(Role.moderator, Role.admin):
+        return  # moderators curate: they may attribute a case to any organisation
     if organisation_id not in principal.organisation_ids:
         raise InvalidFieldError(
             "vous ne pouvez publier qu'au nom d'une organisation dont vous êtes membre",

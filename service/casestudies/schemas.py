@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AnyHttpUrl,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -30,7 +31,12 @@ LICENCE_LABELS: dict[str, str] = {
     "cc-by-nc-sa-4.0": "CC BY-NC-SA 4.0",
 }
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+# A title is one line: line breaks and runs of spaces become one space (it also goes in email subjects).
+Title = Annotated[
+    str,
+    BeforeValidator(lambda v: " ".join(v.split()) if isinstance(v, str) else v),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 # The hard cap here only protects the parser; the configurable limit is checked by the service.
 Section = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200_000)]

@@ -63,7 +63,7 @@ def initial_state_allowed(principal: Principal, state: PublicationState) -> None
 def _recipients(db: Session, case: CaseStudy) -> list[User]:
     users: dict[int, User] = {}
     if case.author_id is not None and (author := db.get(User, case.author_id)) is not None:
-        users[author.id] = author
+        users[author.id] = author  # the author wrote it: their address is the one they confirmed or not
     if case.organisation_id is not None:
         for user in db.scalars(
             select(User)
@@ -72,6 +72,7 @@ def _recipients(db: Session, case: CaseStudy) -> list[User]:
                 Membership.organisation_id == case.organisation_id,
                 Membership.status == MembershipStatus.approved,
                 User.is_active,
+                User.email_verified_at.is_not(None),  # never write to an unconfirmed address
             )
         ):
             users[user.id] = user

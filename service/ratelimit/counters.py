@@ -59,3 +59,9 @@ def peek(engine: Engine, key: str, *, window_seconds: int, now: float | None = N
             select(RateCounter.count).where(RateCounter.key == key, RateCounter.window_start == start)
         )
     return Window(count=count or 0, retry_after=retry_after)
+
+
+def clear(engine: Engine, key: str) -> None:
+    """Forget every window of `key` (e.g. an account's failed logins once it logs in)."""
+    with engine.begin() as conn:
+        conn.execute(delete(RateCounter).where(RateCounter.key == key))
