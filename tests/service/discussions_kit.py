@@ -112,6 +112,12 @@ class Kit:
             assert theme_id is not None
             return theme_id
 
+    def theme_id_other_than(self, slug: str) -> int:
+        with self.factory() as db:
+            theme_id = db.scalar(select(Theme.id).where(Theme.slug != slug).order_by(Theme.id).limit(1))
+            assert theme_id is not None
+            return theme_id
+
     def counts(self) -> dict[str, int]:
         with self.factory() as db:
             return {name: db.scalar(select(func.count(col))) or 0 for name, col in COUNTED.items()}
