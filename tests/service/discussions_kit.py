@@ -21,6 +21,7 @@ from service.db.base import utcnow
 from service.db.engine import make_session_factory
 from service.discussions.models import Follow, Notification, Post, PostRevision, Thread
 from service.emails.models import Email
+from service.territories.models import Territory
 from service.themes.models import Theme
 
 THEME = "services-en-ligne"
@@ -86,7 +87,7 @@ class Kit:
             assert user.handle
             return Member(user.id, user.email, user.display_name, user.handle, secret)
 
-    def published_case(self, *, org_id: int) -> CaseStudy:
+    def published_case(self, *, org_id: int | None) -> CaseStudy:
         tag = uuid.uuid4().hex[:10]
         with self.factory() as db:
             theme = db.scalars(select(Theme).where(Theme.slug == THEME)).one()
@@ -111,6 +112,12 @@ class Kit:
             theme_id = db.scalar(select(Theme.id).where(Theme.slug == slug))
             assert theme_id is not None
             return theme_id
+
+    def territory_id(self, code: str) -> int:
+        with self.factory() as db:
+            territory_id = db.scalar(select(Territory.id).where(Territory.code == code))
+            assert territory_id is not None
+            return territory_id
 
     def theme_id_other_than(self, slug: str) -> int:
         with self.factory() as db:

@@ -111,6 +111,7 @@ def _new_case(client: TestClient, author: Member, theme: str, org_id: int) -> in
             "summary": "Des capteurs de pollen partagés par plusieurs communes.",
             "status": "pilot",
             "themes": [theme],
+            "territory_codes": ["83050"],
             "organisation_id": org_id,
             "publication_state": "submitted",
         },
@@ -132,7 +133,9 @@ def test_followers_of_a_theme_hear_once_about_a_newly_published_case(
     author = kit.member("Alix", org_id=people.org_id)
     fan = kit.member("Fanny", org_id=people.other_org_id)
     elsewhere = kit.member("Gaël", org_id=people.other_org_id)
+    neighbour = kit.member("Hugo", org_id=people.other_org_id)
     _follow(client, fan, "theme", kit.theme_id("services-en-ligne"))
+    _follow(client, neighbour, "territory", kit.territory_id("83050"))
     _follow(client, elsewhere, "theme", kit.theme_id_other_than("services-en-ligne"))
 
     case_id = _new_case(client, author, "services-en-ligne", people.org_id)
@@ -142,12 +145,16 @@ def test_followers_of_a_theme_hear_once_about_a_newly_published_case(
     notes = kit.notifications(fan.user_id)
     assert [(n.kind, n.case_study_id) for n in notes] == [("new_case", case_id)]
     assert notes[0].url.startswith("/experiences/")
+    assert [(n.kind, n.case_study_id) for n in kit.notifications(neighbour.user_id)] == [
+        ("new_case", case_id)
+    ]
     assert kit.notifications(elsewhere.user_id) == []
     assert kit.notifications(author.user_id) == []
 
     _move(client, case_id, "archived", author.headers)
     _move(client, case_id, "published", people.headers("moderator"))
     assert len(kit.notifications(fan.user_id)) == 1, "restoring an archived case is not news"
+    assert len(kit.notifications(neighbour.user_id)) == 1
 
 
 def test_notifications_list_and_mark_read(client: TestClient, kit: Kit, people: People) -> None:

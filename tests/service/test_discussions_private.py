@@ -125,3 +125,19 @@ def test_contacting_needs_a_verified_account(
     assert unverified.status_code == 403
     assert "Confirmez" in unverified.json()["detail"]
     assert kit.counts() == before
+
+
+def test_a_case_without_organisation_has_no_team_to_contact(
+    client: TestClient, kit: Kit, people: People
+) -> None:
+    orphan = kit.published_case(org_id=None)
+    asker = kit.member("Alix", org_id=people.other_org_id)
+    before = kit.counts()
+    refused = client.post(
+        f"/api/v1/case-studies/{orphan.id}/contact",
+        json={"title": "Une question privée", "body": "Bonjour"},
+        headers=asker.headers,
+    )
+    assert refused.status_code == 409, refused.text
+    assert "organisation" in refused.json()["detail"]
+    assert kit.counts() == before
