@@ -78,7 +78,6 @@ def create_thread(
             raise InvalidFieldError(f"aucun thème « {data.theme} »", field="theme")
     thread, _ = posting.start_thread(
         db,
-        request.app.state.engine,
         principal=principal,
         title=data.title,
         body=data.body,
@@ -110,7 +109,6 @@ def contact_team(
         raise ConflictError("Cette expérience n'indique pas d'organisation à contacter.")
     thread, _ = posting.start_thread(
         db,
-        request.app.state.engine,
         principal=principal,
         title=data.title,
         body=data.body,
@@ -154,7 +152,6 @@ def create_post(
     thread = posting.readable_thread(db, principal, thread_id)
     post = posting.reply(
         db,
-        request.app.state.engine,
         principal=principal,
         thread=thread,
         body=data.body,

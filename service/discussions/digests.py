@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import User
@@ -36,11 +36,20 @@ def send_due_digests(db: Session, *, public_url: str, now: datetime | None = Non
     now = now or utcnow()
     sent = 0
     for frequency, period in PERIODS.items():
+        # A first digest waits until its oldest item is a period old: a weekly digest gathers a week,
+        # instead of going out with the very first notification and then a week later.
+        period_old_item = exists().where(
+            Notification.user_id == User.id,
+            Notification.emailed_at.is_(None),
+            Notification.created_at <= now - period,
+        )
         due = db.scalars(
             select(User).where(
                 User.is_active,
                 User.email_frequency == frequency.value,
-                or_(User.last_digest_at.is_(None), User.last_digest_at <= now - period),
+                or_(
+                    and_(User.last_digest_at.is_(None), period_old_item), User.last_digest_at <= now - period
+                ),
             )
         ).all()
         for user in due:

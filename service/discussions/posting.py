@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.accounts.permissions import Action, authorize
@@ -19,7 +19,7 @@ from service.db.base import utcnow
 from service.discussions.models import Follow, FollowTarget, Post, PostRevision, Thread
 from service.discussions.notify import notify_new_post
 from service.organisations.models import Organisation
-from service.ratelimit.counters import hit
+from service.ratelimit.counters import hit_in_transaction
 from service.themes.models import Theme
 
 
@@ -53,8 +53,10 @@ def _clean_title(title: str) -> str:
     return title
 
 
-def _throttle(engine: Engine, principal: Principal, limits: PostingLimits) -> None:
-    window = hit(engine, f"post:{principal.user_id}", window_seconds=60)
+def _throttle(db: Session, principal: Principal, limits: PostingLimits) -> None:
+    # Counted in the request's own transaction: a refused post does not count, and on SQLite the
+    # counter never waits for the write lock this very request may already hold.
+    window = hit_in_transaction(db, f"post:{principal.user_id}", window_seconds=60)
     if window.count > limits.per_minute:
         raise TooManyRequests(
             f"Vous écrivez beaucoup en peu de temps : attendez {window.retry_after} secondes avant le "
@@ -91,7 +93,6 @@ def _add_post(db: Session, thread: Thread, principal: Principal, body: str, repl
 
 def start_thread(
     db: Session,
-    engine: Engine,
     *,
     principal: Principal,
     title: str,
@@ -107,7 +108,7 @@ def start_thread(
     if case is not None and case.publication_state is not PublicationState.published:
         raise ConflictError("On ne discute que des expériences publiées.")
     title, body = _clean_title(title), _clean_body(body, limits)
-    _throttle(engine, principal, limits)
+    _throttle(db, principal, limits)
     thread = Thread(
         title=title,
         case_study_id=case.id if case else None,
@@ -134,7 +135,6 @@ def readable_thread(db: Session, principal: Principal, thread_id: int) -> Thread
 
 def reply(
     db: Session,
-    engine: Engine,
     *,
     principal: Principal,
     thread: Thread,
@@ -158,7 +158,7 @@ def reply(
                 "Le message auquel vous répondez a été supprimé ou masqué.", field="reply_to_id"
             )
     body = _clean_body(body, limits)
-    _throttle(engine, principal, limits)
+    _throttle(db, principal, limits)
     post = _add_post(db, thread, principal, body, reply_to)
     notify_new_post(
         db, thread=thread, post=post, author=principal, public_url=limits.public_url, new_thread=False

@@ -10,8 +10,9 @@ import random
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, Insert, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from service.ratelimit.models import RateCounter
 
@@ -29,12 +30,9 @@ def _window(window_seconds: int, now: float) -> tuple[int, int]:
     return start, max(1, math.ceil(start + window_seconds - now))
 
 
-def hit(engine: Engine, key: str, *, window_seconds: int, now: float | None = None) -> Window:
-    """Count one event for `key` in the current window and return the window's count."""
-    now = time.time() if now is None else now
-    start, retry_after = _window(window_seconds, now)
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    upsert = (
+def _upsert(dialect: str, key: str, start: int) -> Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
         insert(RateCounter)
         .values(key=key, window_start=start, count=1)
         .on_conflict_do_update(
@@ -43,10 +41,29 @@ def hit(engine: Engine, key: str, *, window_seconds: int, now: float | None = No
         )
         .returning(RateCounter.count)
     )
+
+
+def hit(engine: Engine, key: str, *, window_seconds: int, now: float | None = None) -> Window:
+    """Count one event for `key` in the current window and return the window's count."""
+    now = time.time() if now is None else now
+    start, retry_after = _window(window_seconds, now)
+    upsert = _upsert(engine.dialect.name, key, start)
     with engine.begin() as conn:
         count = conn.execute(upsert).scalar_one()
         if random.random() < 1 / _PURGE_EVERY:
             conn.execute(delete(RateCounter).where(RateCounter.window_start < now - 86_400))
+    return Window(count=count, retry_after=retry_after)
+
+
+def hit_in_transaction(db: Session, key: str, *, window_seconds: int, now: float | None = None) -> Window:
+    """Like `hit`, but inside the caller's transaction: the event counts only if the caller commits.
+
+    For limits on something that is itself written (a post): a refused or failed request leaves no
+    count behind, and on SQLite it does not wait for a lock the same request already holds (a second
+    connection cannot write while the request's session has written, e.g. an API key's last use)."""
+    now = time.time() if now is None else now
+    start, retry_after = _window(window_seconds, now)
+    count = db.execute(_upsert(db.get_bind().dialect.name, key, start)).scalar_one()
     return Window(count=count, retry_after=retry_after)
 
 

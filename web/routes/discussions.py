@@ -89,7 +89,6 @@ def new_theme_thread(request: Request, db: PageSession, form: FormBody) -> Respo
             raise DomainError("choisissez un thème", field="theme")
         thread, _ = posting.start_thread(
             db,
-            request.app.state.engine,
             principal=principal,
             title=values["title"],
             body=values["body"],
@@ -126,7 +125,6 @@ def ask_on_case(request: Request, db: PageSession, form: FormBody, slug: str) ->
                 raise DomainError("cette expérience n'indique pas d'équipe à contacter", field="body")
         thread, _ = posting.start_thread(
             db,
-            request.app.state.engine,
             principal=principal,
             title=_text(form, "title", 400),
             body=_text(form, "body"),
@@ -248,7 +246,6 @@ def post_reply(request: Request, db: PageSession, form: FormBody, thread_id: int
     try:
         post = posting.reply(
             db,
-            request.app.state.engine,
             principal=principal,
             thread=thread,
             body=body,
