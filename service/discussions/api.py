@@ -27,6 +27,7 @@ from service.discussions.schemas import (
     PostUpdate,
     ThreadIn,
     ThreadOut,
+    UnreadCount,
 )
 from service.discussions.views import post_out, thread_out
 from service.organisations.models import Organisation
@@ -208,6 +209,15 @@ def my_notifications(db: DbSession, principal: CurrentPrincipal) -> list[Notific
     authorize(principal, Action.manage_own_account)
     assert principal.user_id is not None
     return [NotificationOut.model_validate(n) for n in following.latest_notifications(db, principal.user_id)]
+
+
+@router.get(
+    "/me/notifications/unread", response_model=UnreadCount, summary="Nombre de notifications non lues"
+)
+def unread(db: DbSession, principal: CurrentPrincipal) -> UnreadCount:
+    authorize(principal, Action.manage_own_account)
+    assert principal.user_id is not None
+    return UnreadCount(unread=following.unread_count(db, principal.user_id))
 
 
 @router.post(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.accounts.permissions import Action, authorize
+from service.accounts.permissions import Action, authorize, decide
 from service.accounts.principal import Principal
 from service.api.errors import ConflictError, InvalidFieldError, NotFoundError, TooManyRequests
 from service.casestudies.models import CaseStudy, PublicationState
@@ -126,8 +126,13 @@ def start_thread(
 
 
 def readable_thread(db: Session, principal: Principal, thread_id: int) -> Thread:
+    """The thread if this principal may read it. Logged-in outsiders get 404, as if a private thread did
+    not exist; the anonymous get 401 (the team member following an email link must log in)."""
     thread = db.get(Thread, thread_id)
     if thread is None:
+        raise NotFoundError(f"Aucune discussion n° {thread_id}.")
+    decision = decide(principal, Action.read_thread, thread=thread)
+    if not decision.allowed and principal.is_authenticated:
         raise NotFoundError(f"Aucune discussion n° {thread_id}.")
     authorize(principal, Action.read_thread, thread=thread)
     return thread
@@ -170,10 +175,12 @@ def _own_live_post(db: Session, principal: Principal, post_id: int) -> Post:
     post = db.get(Post, post_id)
     if post is None or post.deleted_at is not None:
         raise NotFoundError("Ce message n'existe pas ou a été supprimé.")
-    thread = db.get(Thread, post.thread_id)
-    assert thread is not None
-    authorize(principal, Action.read_thread, thread=thread)
+    thread = readable_thread(db, principal, post.thread_id)
     authorize(principal, Action.edit_post, post=post)
+    if thread.is_locked or thread.is_hidden:
+        raise ConflictError("Cette discussion est close : ses messages ne se modifient plus.")
+    if post.is_hidden:
+        raise ConflictError("Ce message a été masqué par la modération : il ne se modifie plus.")
     return post
 
 

@@ -98,3 +98,7 @@ class NotificationSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email_frequency: EmailFrequency
+
+
+class UnreadCount(BaseModel):
+    unread: int
