@@ -437,6 +437,7 @@ SENSITIVE_READS: dict[str, str] = {
     "/compte/mes-donnees.json": "logged_in",
     "/notifications": "logged_in",
     "/api/v1/me/notifications": "logged_in",
+    "/api/v1/me/notifications/unread": "logged_in",
 }
 
 
