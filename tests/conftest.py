@@ -111,6 +111,7 @@ class Person:
     email: str
     password: str = PASSWORD
     api_key: str = ""  # a personal key (read, search, write), or the partner's key
+    display_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ def people(seeded_engine: Engine) -> People:
                 user_id=user.id,
                 created_by_id=user.id,
             )
-            return Person(user_id=user.id, email=email, api_key=secret)
+            return Person(user_id=user.id, email=email, api_key=secret, display_name=user.display_name)
 
         people = People(
             admin=person("admin", Role.admin),
