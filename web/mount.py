@@ -11,7 +11,8 @@ from fastapi.staticfiles import StaticFiles
 from web.csrf import csrf_protect
 from web.errors import install_html_error_pages
 from web.headers import SecurityHeaders
-from web.routes import account, cases, home, publish, search, software, territories
+from web.oidc import install_oidc
+from web.routes import account, cases, home, oidc, publish, search, software, territories
 from web.session import WebSessionMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -20,12 +21,13 @@ STATIC_DIR = Path(__file__).parent / "static"
 def web_router() -> APIRouter:
     # Every web route checks the CSRF token of unsafe requests (POST): none can forget it.
     router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-    for module in (home, search, cases, publish, territories, software, account):
+    for module in (home, search, cases, publish, territories, software, account, oidc):
         router.include_router(module.router)
     return router
 
 
 def mount_web(app: FastAPI) -> None:
+    install_oidc(app, app.state.settings)
     app.include_router(web_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_html_error_pages(app)

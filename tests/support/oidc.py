@@ -20,13 +20,16 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from service.accounts.oidc import OidcClient, OidcConfig
 from tests.conftest import REPO
 
 SCRIPT = Path(__file__).parent / "oidc_provider" / "provider.mjs"
 MODULE = REPO / "node_modules" / "oidc-provider"
 CLIENT_SECRET = "un-secret-de-test-assez-long-0123456789"
 
+PROCONNECT_SCOPES = "openid email given_name usual_name siret"
 # The agent of the tests: a SIRET of the Draguignan town hall (SIREN 218300507).
 AGENT_CLAIMS = {
     "email": "Camille.Agent@draguignan.fr",
@@ -140,3 +143,34 @@ def sign_in(authorization_url: str, redirect_uri: str, login: str, *, cancel: bo
                 data |= {"login": login, "password": "peu importe"}
             response = browser.post(action, data=data)
     raise AssertionError("the provider never redirected back to the client")
+
+
+@contextmanager
+def app_using_provider(
+    app: FastAPI, tmp: Path, redirect_uris: list[str], accounts: dict[str, dict[str, Any]]
+) -> Iterator[LocalProvider]:
+    """A ProConnect-like provider (secret in the POST body, signed userinfo) that `app` logs in through,
+    for the time of the block; the app's own OIDC client is put back afterwards."""
+    client = client_metadata(
+        "retex",
+        redirect_uris[0],
+        redirect_uris=redirect_uris,
+        token_endpoint_auth_method="client_secret_post",
+        userinfo_signed_response_alg="RS256",
+    )
+    config = {"clientAuthMethods": ["client_secret_post"], "clients": [client], "accounts": accounts}
+    with running_provider(tmp, config) as provider:
+        previous = getattr(app.state, "oidc", None)
+        app.state.oidc = OidcClient(
+            OidcConfig(
+                issuer=provider.issuer,
+                client_id="retex",
+                client_secret=CLIENT_SECRET,
+                scopes=PROCONNECT_SCOPES,
+            )
+        )
+        try:
+            yield provider
+        finally:
+            app.state.oidc.close()
+            app.state.oidc = previous
