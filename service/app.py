@@ -8,10 +8,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from service.accounts.api import router as accounts_router
+from service.api.auth import ReadAccess, SearchAccess
 from service.api.body_limit import BodySizeLimit
 from service.api.errors import install_error_handlers
 from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
+from service.emails.sender import EmailSender
+from service.moderation.api import router as moderation_router
 from service.organisations.api import router as organisations_router
 from service.search.api import router as search_router
 from service.search.consistency import enqueue_all_if_index_empty
@@ -53,9 +57,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     territories.start()
     if settings.index_worker:
         worker.start()
+    emails = EmailSender(settings, app.state.session_factory)
+    if settings.email_sender:
+        emails.start()
     try:
         yield
     finally:
+        emails.stop()
         worker.stop()
         territories.close()
         app.state.territory_index = None
@@ -88,9 +96,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         organisations_router,
         software_router,
         themes_router,
-        search_router,
+        accounts_router,
+        moderation_router,
     ):
-        api.include_router(router)
+        api.include_router(router, dependencies=[ReadAccess])
+    api.include_router(search_router, dependencies=[SearchAccess])
     app.include_router(api)
     install_error_handlers(app)
     # --- web interface (web/): HTML pages, /static, session cookie, HTML error pages ------------

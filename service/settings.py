@@ -20,7 +20,8 @@ class Settings(BaseSettings):
         default=None, description="Generated into data_dir on first run when unset."
     )
     admin_token: str | None = Field(
-        default=None, description="Bearer token for API writes until accounts land."
+        default=None,
+        description="Operator token: a bearer acting as an administrator on the API (scripts, first set-up).",
     )
 
     qdrant_url: str | None = Field(default=None, description="Qdrant server URL; default: embedded index.")
@@ -43,6 +44,21 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1_000_000, description="Largest accepted request body.")
     max_section_chars: int = Field(default=20_000, description="Largest Markdown section of a case study.")
     page_size_max: int = 100
+    # Accounts (issue 6)
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Address of the site, used in the links of emails."
+    )
+    mail_from: str = Field(default="Retex <ne-pas-repondre@retex.local>", description="Sender of emails.")
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset: emails go to data_dir/mail.")
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    email_sender: bool = Field(default=True, description="Send queued emails from inside `serve`.")
+    session_days: int = Field(default=14, description="A browser stays logged in this many days idle.")
+    login_max_failures_per_account: int = Field(default=5, description="Per 15 minutes, then 429.")
+    login_max_failures_per_ip: int = Field(default=30, description="Per 15 minutes, then 429.")
+    api_key_default_rate_limit: int = Field(default=600, description="Requests per minute for a new key.")
 
     # Login through an OpenID Connect provider (ProConnect for French public agents); off without an issuer.
     oidc_issuer: str | None = Field(

@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -79,6 +80,7 @@ def settings(database_url: str, data_dir: Path) -> Settings:
         admin_token=ADMIN_TOKEN,
         model="hashing",
         index_worker=False,
+        email_sender=False,  # tests read the queued emails from the table
     )
 
 
@@ -95,7 +97,104 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
+    """The operator token (RETEX_ADMIN_TOKEN): acts as an administrator on the API."""
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+PASSWORD = "un mot de passe assez long"
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: int
+    email: str
+    password: str = PASSWORD
+    api_key: str = ""  # a personal key (read, search, write), or the partner's key
+
+
+@dataclass(frozen=True)
+class People:
+    """Accounts of every role, created once per test run in the seeded database.
+
+    `member` belongs to `org_id` (approved; `org_admin` administers it), `outsider` to `other_org_id`;
+    `unverified` never confirmed their email; `partner` is an API key with no account."""
+
+    admin: Person
+    moderator: Person
+    member: Person
+    org_admin: Person
+    outsider: Person
+    unverified: Person
+    partner: Person
+    org_id: int
+    other_org_id: int
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {getattr(self, who).api_key}"}
+
+
+@pytest.fixture(scope="session")
+def people(seeded_engine: Engine) -> People:
+    from service.accounts.api_keys import create_api_key
+    from service.accounts.models import Membership, Role, User
+    from service.accounts.passwords import hash_password
+    from service.accounts.principal import ALL_SCOPES, Scope
+    from service.db.base import utcnow
+    from service.organisations.models import Organisation
+
+    password_hash = hash_password(PASSWORD)
+    with make_session_factory(seeded_engine)() as db:
+        org_id, other_org_id = db.scalars(select(Organisation.id).order_by(Organisation.id).limit(2)).all()
+
+        def person(
+            name: str, role: Role, *, org: int | None = None, org_admin: bool = False, verified: bool = True
+        ) -> Person:
+            email = f"{name}@{uuid.uuid4().hex[:8]}.test.fr"
+            user = User(
+                email=email,
+                display_name=name.capitalize(),
+                password_hash=password_hash,
+                role=role,
+                email_verified_at=utcnow() if verified else None,
+            )
+            db.add(user)
+            db.flush()
+            if org is not None:
+                db.add(Membership(user_id=user.id, organisation_id=org, is_org_admin=org_admin))
+            _, secret = create_api_key(
+                db,
+                name=f"clé de {name}",
+                scopes=ALL_SCOPES,
+                rate_limit_per_minute=10_000,
+                user_id=user.id,
+                created_by_id=user.id,
+            )
+            return Person(user_id=user.id, email=email, api_key=secret)
+
+        people = People(
+            admin=person("admin", Role.admin),
+            moderator=person("moderatrice", Role.moderator),
+            member=person("membre", Role.member, org=org_id),
+            org_admin=person("responsable", Role.member, org=org_id, org_admin=True),
+            outsider=person("voisin", Role.member, org=other_org_id),
+            unverified=person("nouveau", Role.member, org=org_id, verified=False),
+            partner=Person(
+                user_id=0,
+                email="",
+                api_key=create_api_key(
+                    db,
+                    name="Partenaire",
+                    scopes=frozenset({Scope.read, Scope.search}),
+                    rate_limit_per_minute=10_000,
+                    user_id=None,
+                    created_by_id=None,
+                )[1],
+            ),
+            org_id=org_id,
+            other_org_id=other_org_id,
+        )
+        db.commit()
+    return people
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

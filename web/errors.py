@@ -8,10 +8,11 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.errors import DomainError, problem
@@ -94,7 +95,12 @@ def install_html_error_pages(app: FastAPI) -> None:
         assert isinstance(exc, DomainError)
         if not wants_html(request):
             return await _call(api_domain, request, exc)
-        return error_page(request, exc.status_code, exc.message)
+        if exc.status_code == 401 and request.method == "GET":
+            # Not logged in: log in, then come back here.
+            return RedirectResponse(f"/connexion?suivant={quote(request.url.path)}", status_code=303)
+        response = error_page(request, exc.status_code, exc.message)
+        response.headers.update(exc.headers)
+        return response
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         if not wants_html(request):

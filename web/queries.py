@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Select, distinct, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import (
@@ -162,8 +162,10 @@ def software_page(session: Session, *, q: str | None, page: int, per_page: int) 
     return list(rows), total
 
 
-def choices(session: Session) -> dict[str, list[tuple[str, str]]]:
-    """Options of the publish form's lists: themes, software, organisations (three queries)."""
+def choices(session: Session, organisation_ids: frozenset[int] | None) -> dict[str, list[tuple[str, str]]]:
+    """Options of the publish form's lists: themes, software, organisations (three queries).
+    `organisation_ids`: those the writer may publish for (None: any)."""
+    org_filter = true() if organisation_ids is None else Organisation.id.in_(organisation_ids)
     return {
         "themes": [(t.slug, t.label) for t in themes(session)],
         "software": [
@@ -173,7 +175,7 @@ def choices(session: Session) -> dict[str, list[tuple[str, str]]]:
         "organisations": [
             (str(i), name)
             for i, name in session.execute(
-                select(Organisation.id, Organisation.name).order_by(Organisation.name)
+                select(Organisation.id, Organisation.name).where(org_filter).order_by(Organisation.name)
             )
         ],
     }

@@ -1,11 +1,9 @@
-"""The web session: a small signed cookie, until real accounts exist.
+"""The web session: a small signed cookie.
 
-It holds the session's CSRF token and, after /connexion, proof that the visitor typed the admin token
-(RETEX_ADMIN_TOKEN). The cookie is signed (HMAC-SHA256 with a key derived from RETEX_SECRET_KEY), not
-encrypted, so it never holds the admin token itself: only a keyed fingerprint of it, which stops
-matching as soon as the token is changed. HttpOnly, SameSite=Lax, Secure when the request came over
-HTTPS. The accounts issue replaces `is_admin`/`log_in`/`log_out` with real users; nothing else in
-web/ looks inside the cookie.
+It holds the session's CSRF token and, once logged in, the random token of a server-side login
+session (web/auth.py). The cookie is signed (HMAC-SHA256 with a key derived from RETEX_SECRET_KEY),
+not encrypted: it holds nothing secret beyond those random tokens. HttpOnly, SameSite=Lax, Secure
+when the request came over HTTPS (or through a proxy saying so, with uvicorn's --proxy-headers).
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import secrets
 import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -27,7 +24,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 COOKIE_NAME = "retex_session"
 SCOPE_KEY = "retex.web_session"
 COOKIE_MAX_AGE = 14 * 24 * 3600  # the CSRF token's life
-ADMIN_MAX_AGE = 12 * 3600  # an admin login lasts a working day
 # Paths that never need the session (and never get a cookie).
 _NO_SESSION_PREFIXES = ("/api/", "/static/", "/docs", "/openapi")
 
@@ -84,9 +80,6 @@ class Signer:
             return None
         return data
 
-    def fingerprint(self, token: str) -> str:
-        return _b64(hmac.new(self._key, b"admin:" + token.encode(), hashlib.sha256).digest())[:32]
-
 
 class WebSessionMiddleware:
     """Loads the signed cookie into the request scope and writes it back when it changed."""
@@ -136,46 +129,3 @@ def get_session(request: Request) -> WebSession:
         request.scope[SCOPE_KEY] = session
     assert isinstance(session, WebSession)
     return session
-
-
-def _signer(request: Request) -> Signer | None:
-    signer = request.scope.get("retex.signer")
-    return signer if isinstance(signer, Signer) else None
-
-
-def _admin_token(request: Request) -> str | None:
-    token: str | None = request.app.state.settings.admin_token
-    return token or None
-
-
-def is_admin(request: Request) -> bool:
-    """True when this browser logged in with the current admin token less than ADMIN_MAX_AGE ago."""
-    token, signer = _admin_token(request), _signer(request)
-    session = get_session(request)
-    fp, since = session.get("admin"), session.get("admin_since")
-    if not (token and signer and isinstance(fp, str) and isinstance(since, int)):
-        return False
-    return hmac.compare_digest(fp, signer.fingerprint(token)) and since + ADMIN_MAX_AGE > time.time()
-
-
-def check_admin_token(request: Request, candidate: str) -> bool:
-    token = _admin_token(request)
-    return bool(token and candidate and hmac.compare_digest(candidate.encode(), token.encode()))
-
-
-def log_in(request: Request) -> None:
-    """Mark the session as admin (the caller checked the token) and rotate its CSRF token."""
-    token, signer = _admin_token(request), _signer(request)
-    if not (token and signer):
-        return
-    session = get_session(request)
-    session.set("admin", signer.fingerprint(token))
-    session.set("admin_since", int(time.time()))
-    session.set("csrf", secrets.token_urlsafe(32))
-
-
-def log_out(request: Request) -> None:
-    session = get_session(request)
-    session.pop("admin")
-    session.pop("admin_since")
-    session.set("csrf", secrets.token_urlsafe(32))

@@ -13,9 +13,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from service.accounts.models import Role
+from service.accounts.permissions import Action, can
 from service.casestudies.schemas import LICENCE_LABELS
 from service.search.service import KIND_LABELS, STATUS_LABELS
-from web import session as web_session
+from web.auth import current_principal
 from web.csrf import csrf_token
 from web.markdown import render_markdown, render_plain, tidy_snippet
 
@@ -131,10 +133,14 @@ def is_htmx(request: Request) -> bool:
 
 
 def page_context(request: Request) -> dict[str, Any]:
+    principal = current_principal(request)
     return {
         "request": request,
         "path": request.url.path,
-        "is_admin": web_session.is_admin(request),
+        "principal": principal,
+        "can": lambda action, **target: can(principal, Action(action), **target),
+        "is_moderator": principal.has_role(Role.moderator, Role.admin),
+        "is_admin": principal.has_role(Role.admin),
         "csrf_token": lambda: csrf_token(request),
     }
 

@@ -1,17 +1,42 @@
-"""Write access until accounts land: a bearer admin token from the settings."""
+"""Who is calling the JSON API: `Authorization: Bearer …` carries an API key (a partner's, or a
+member's personal key) or the operator token (RETEX_ADMIN_TOKEN); no header means the anonymous
+public. The API never reads the browser's session cookie, so it needs no CSRF protection.
+
+Each key has a per-minute quota (counted in the database, so shared by every app process); past it
+the answer is 429 with Retry-After. What a principal may do is decided in
+service/accounts/permissions.py, not here."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from service.api.errors import DomainError
+from service.accounts.api_keys import find_active_key
+from service.accounts.models import Role, User
+from service.accounts.permissions import Action, authorize
+from service.accounts.principal import (
+    ANONYMOUS,
+    OPERATOR,
+    Principal,
+    Scope,
+    partner_principal,
+    user_principal,
+)
+from service.api.errors import DomainError, TooManyRequests
+from service.db.base import utcnow
+from service.db.session import DbSession
+from service.ratelimit.counters import hit
 from service.settings import Settings
 
-_bearer = HTTPBearer(auto_error=False, description="Jeton d'administration (RETEX_ADMIN_TOKEN).")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="Clé d'API (`rtx_…`, créée dans Retex) ou jeton d'opérateur (RETEX_ADMIN_TOKEN).",
+)
+_LAST_USED_EVERY = timedelta(minutes=1)
 
 
 def get_settings(request: Request) -> Settings:
@@ -22,27 +47,75 @@ def get_settings(request: Request) -> Settings:
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
-def _token_matches(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> bool:
-    expected = settings.admin_token
-    return bool(expected and credentials and secrets.compare_digest(credentials.credentials, expected))
+class InvalidKey(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Clé d'API inconnue ou révoquée.", status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
 
 
-def is_admin(
-    settings: AppSettings, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> bool:
-    return _token_matches(settings, credentials)
-
-
-def require_admin(
-    settings: AppSettings, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> None:
-    if not settings.admin_token:
-        raise DomainError("Écritures désactivées : définissez RETEX_ADMIN_TOKEN.", status_code=403)
+def get_principal(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
     if credentials is None:
-        raise DomainError("Jeton d'administration requis (Authorization: Bearer …).", status_code=401)
-    if not _token_matches(settings, credentials):
-        raise DomainError("Jeton d'administration invalide.", status_code=403)
+        return ANONYMOUS
+    secret = credentials.credentials
+    if settings.admin_token and secrets.compare_digest(secret.encode(), settings.admin_token.encode()):
+        return OPERATOR
+    key = find_active_key(db, secret)
+    if key is None:
+        raise InvalidKey
+    window = hit(request.app.state.engine, f"api-key:{key.id}", window_seconds=60)
+    if window.count > key.rate_limit_per_minute:
+        raise TooManyRequests(
+            f"Quota de la clé dépassé ({key.rate_limit_per_minute} requêtes par minute). "
+            f"Réessayez dans {window.retry_after} s.",
+            retry_after=window.retry_after,
+        )
+    now = utcnow()
+    last = key.last_used_at
+    if last is None or now - (last if last.tzinfo else last.replace(tzinfo=UTC)) > _LAST_USED_EVERY:
+        key.last_used_at = now
+    scopes = frozenset(Scope(s) for s in key.scopes if s in Scope.__members__)
+    if key.user_id is None:
+        return partner_principal(
+            api_key_id=key.id, scopes=scopes, rate_limit_per_minute=key.rate_limit_per_minute
+        )
+    user = db.get(User, key.user_id)
+    if user is None or not user.is_active:
+        raise InvalidKey
+    return user_principal(
+        db, user, scopes=scopes, api_key_id=key.id, rate_limit_per_minute=key.rate_limit_per_minute
+    )
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def is_admin(principal: CurrentPrincipal) -> bool:
+    return principal.has_role(Role.admin)
+
+
+def require_admin(principal: CurrentPrincipal) -> None:
+    authorize(principal, Action.manage_users)
 
 
 IsAdmin = Annotated[bool, Depends(is_admin)]
 AdminOnly = Depends(require_admin)
+
+
+def require_read(principal: CurrentPrincipal) -> None:
+    authorize(principal, Action.read)
+
+
+def require_search(principal: CurrentPrincipal) -> None:
+    authorize(principal, Action.search)
+
+
+# Router-level guards (see service/app.py): every API request resolves its principal — so a bad key
+# or a spent quota is refused everywhere — and needs the key scope of its family of routes.
+ReadAccess = Depends(require_read)
+SearchAccess = Depends(require_search)

@@ -33,10 +33,18 @@ class DomainError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.headers = headers or {}
         if status_code is not None:
             self.status_code = status_code
 
@@ -51,6 +59,16 @@ class ConflictError(DomainError):
 
 class InvalidFieldError(DomainError):
     status_code = 422
+
+
+class TooManyRequests(DomainError):
+    """Past a rate limit: 429 with Retry-After, and a message saying when to try again."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
 
 
 def problem(status: int, detail: str, *, errors: Sequence[dict[str, str]] = (), **extra: Any) -> JSONResponse:
@@ -106,7 +124,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
-        return problem(exc.status_code, exc.message, errors=errors)
+        response = problem(exc.status_code, exc.message, errors=errors)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

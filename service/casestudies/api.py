@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from service.api.auth import AdminOnly, AppSettings, IsAdmin
+from service.accounts.principal import Kind
+from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import DomainError
 from service.api.pagination import Cursor, Limit, Page, keyset_page
-from service.casestudies import service
+from service.casestudies import authoring, service
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.casestudies.schemas import CaseStudyCreate, CaseStudyOut, CaseStudySummary, CaseStudyUpdate
 from service.db.session import DbSession
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/case-studies", tags=["case-studies"])
 @router.get("", response_model=Page[CaseStudySummary], summary="Lister les expériences")
 def list_case_studies(
     session: DbSession,
-    admin: IsAdmin,
+    principal: CurrentPrincipal,
     theme: Annotated[str | None, Query(max_length=80, description="Slug d'un thème.")] = None,
     territory: Annotated[
         str | None, Query(max_length=20, description="Code d'un territoire concerné.")
@@ -30,11 +31,17 @@ def list_case_studies(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[CaseStudySummary]:
-    if publication_state is not PublicationState.published and not admin:
-        raise DomainError("Seules les expériences publiées sont visibles sans jeton.", status_code=403)
+    if publication_state is not PublicationState.published and principal.kind in (
+        Kind.anonymous,
+        Kind.partner,
+    ):
+        raise DomainError(
+            "Seules les expériences publiées sont visibles sans être connecté.", status_code=403
+        )
     stmt = service.list_statement(
         theme=theme, territory=territory, status=status_, publication_state=publication_state
     )
+    stmt = authoring.restrict_to_readable(stmt, principal, publication_state)
     return keyset_page(
         session,
         stmt,
@@ -47,40 +54,53 @@ def list_case_studies(
 
 
 @router.get("/by-slug/{slug}", response_model=CaseStudyOut, summary="Une expérience par son slug")
-def read_case_study_by_slug(session: DbSession, admin: IsAdmin, slug: str) -> CaseStudyOut:
-    case = service.get_case_by_slug(session, slug=slug, include_unpublished=admin)
-    return CaseStudyOut.model_validate(case)
+def read_case_study_by_slug(session: DbSession, principal: CurrentPrincipal, slug: str) -> CaseStudyOut:
+    return CaseStudyOut.model_validate(authoring.readable_case(session, principal, slug=slug))
 
 
 @router.get("/{case_id}", response_model=CaseStudyOut, summary="Une expérience")
-def read_case_study(session: DbSession, admin: IsAdmin, case_id: int) -> CaseStudyOut:
-    return CaseStudyOut.model_validate(service.get_case(session, case_id=case_id, include_unpublished=admin))
+def read_case_study(session: DbSession, principal: CurrentPrincipal, case_id: int) -> CaseStudyOut:
+    return CaseStudyOut.model_validate(authoring.readable_case(session, principal, case_id=case_id))
 
 
 @router.post(
     "",
     response_model=CaseStudyOut,
     status_code=status.HTTP_201_CREATED,
-    dependencies=[AdminOnly],
     summary="Créer une expérience",
+    description="Membre (e-mail confirmé) : brouillon ou soumise, au nom d'une de ses organisations ; "
+    "modérateur : aussi publiée directement.",
 )
-def create_case_study(session: DbSession, settings: AppSettings, data: CaseStudyCreate) -> CaseStudyOut:
-    case = service.create_case(session, data=data, max_section_chars=settings.max_section_chars)
-    return CaseStudyOut.model_validate(case)
-
-
-@router.patch("/{case_id}", response_model=CaseStudyOut, dependencies=[AdminOnly], summary="Modifier")
-def update_case_study(
-    session: DbSession, settings: AppSettings, case_id: int, data: CaseStudyUpdate
+def create_case_study(
+    session: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: CaseStudyCreate
 ) -> CaseStudyOut:
-    case = service.get_case(session, case_id=case_id, include_unpublished=True)
-    case = service.update_case(session, case=case, data=data, max_section_chars=settings.max_section_chars)
-    return CaseStudyOut.model_validate(case)
+    return CaseStudyOut.model_validate(authoring.create_as(session, principal, data, settings))
+
+
+@router.patch(
+    "/{case_id}",
+    response_model=CaseStudyOut,
+    summary="Modifier",
+    description="Auteur, membres de l'organisation porteuse, administrateurs. Changer `publication_state` "
+    "suit le circuit de modération (voir `/case-studies/{id}/transitions`).",
+)
+def update_case_study(
+    session: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    case_id: int,
+    data: CaseStudyUpdate,
+) -> CaseStudyOut:
+    case = authoring.readable_case(session, principal, case_id=case_id)
+    return CaseStudyOut.model_validate(authoring.update_as(session, principal, case, data, settings))
 
 
 @router.delete(
-    "/{case_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[AdminOnly], summary="Supprimer"
+    "/{case_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Supprimer",
+    description="Administrateurs seulement (les auteurs archivent).",
 )
-def delete_case_study(session: DbSession, case_id: int) -> Response:
-    service.delete_case(session, case=service.get_case(session, case_id=case_id, include_unpublished=True))
+def delete_case_study(session: DbSession, principal: CurrentPrincipal, case_id: int) -> Response:
+    authoring.delete_as(session, principal, authoring.readable_case(session, principal, case_id=case_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -100,6 +100,8 @@ class CaseStudy(Timestamped, Base):
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )
+    # Who wrote it on Retex (None for imported cases or a deleted account): may edit it as a draft.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
     themes: Mapped[list[Theme]] = relationship(secondary=case_themes, lazy="selectin", order_by=Theme.slug)

@@ -83,10 +83,12 @@ def _links(links: Sequence[LinkIn]) -> list[CaseLink]:
     return [CaseLink(position=i, label=link.label, url=str(link.url)) for i, link in enumerate(links)]
 
 
-def create_case(session: Session, *, data: CaseStudyCreate, max_section_chars: int) -> CaseStudy:
+def create_case(
+    session: Session, *, data: CaseStudyCreate, max_section_chars: int, author_id: int | None = None
+) -> CaseStudy:
     values = data.model_dump(exclude=_RELATION_FIELDS)
     check_section_sizes(values, max_section_chars)
-    case = CaseStudy(**values)
+    case = CaseStudy(**values, author_id=author_id)
     case.publication_state = PublicationState(data.publication_state)
     case.slug = unique_slug(session, data.title)
     case.themes = resolve_themes(session, data.themes)

@@ -1,25 +1,35 @@
 """Imports every ORM model so that Base.metadata is complete (Alembic, create_all in tests)."""
 
-from service.accounts.models import Membership, User
+from service.accounts.models import ApiKey, Membership, OneTimeToken, User, UserSession
 from service.casestudies.models import CaseLink, CaseStudy
 from service.discussions.models import Post, Thread
+from service.emails.models import Email
+from service.moderation.models import CaseStateChange, Report
 from service.organisations.models import Organisation
+from service.ratelimit.models import RateCounter
 from service.search.outbox import IndexJob
 from service.software.models import Software, SoftwareUsage
 from service.territories.models import Territory
 from service.themes.models import Theme
 
 __all__ = [
+    "ApiKey",
     "CaseLink",
+    "CaseStateChange",
     "CaseStudy",
+    "Email",
     "IndexJob",
     "Membership",
+    "OneTimeToken",
     "Organisation",
     "Post",
+    "RateCounter",
+    "Report",
     "Software",
     "SoftwareUsage",
     "Territory",
     "Theme",
     "Thread",
     "User",
+    "UserSession",
 ]

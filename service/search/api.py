@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from indexing.index_types import SearchMode
-from service.api.auth import AppSettings, IsAdmin
+from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import DomainError, InvalidFieldError
 from service.api.pagination import encode_cursor
-from service.casestudies import service as cases
+from service.casestudies.authoring import readable_case
 from service.casestudies.models import ProjectStatus
 from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
@@ -125,11 +125,11 @@ def search(
 def similar(
     request: Request,
     session: DbSession,
-    admin: IsAdmin,
+    principal: CurrentPrincipal,
     case_id: int,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> SimilarResponse:
-    case = cases.get_case(session, case_id=case_id, include_unpublished=admin)
+    case = readable_case(session, principal, case_id=case_id)
     found = service.similar_cases(session, get_engine(request), case=case, limit=limit)
     items = [SimilarCase(case=CaseStudySummary.model_validate(c), similarity=s) for c, s in found]
     return SimilarResponse(items=items, total=len(items))

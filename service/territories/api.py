@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from indexing.territory_index import TerritoryIndex
 from indexing.vector_index import VectorIndex
-from service.api.auth import AppSettings, IsAdmin
+from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import InvalidFieldError
 from service.api.pagination import Cursor, Limit, Page, decode_int_cursor, encode_cursor
+from service.casestudies.authoring import readable_case
 from service.casestudies.schemas import CaseStudySummary
-from service.casestudies.service import get_case
 from service.db.session import DbSession
 from service.search.service import check_query
 from service.territories import service
@@ -218,12 +218,12 @@ case_fit_router = APIRouter(prefix="/case-studies", tags=["case-studies"])
 )
 def read_case_fit(
     session: DbSession,
-    admin: IsAdmin,
+    principal: CurrentPrincipal,
     passages: Passages,
     case_id: int,
     territory: Annotated[str, Query(max_length=20, description="Code de votre territoire (INSEE, SIREN…).")],
 ) -> CaseFit:
-    case = get_case(session, case_id=case_id, include_unpublished=admin)
+    case = readable_case(session, principal, case_id=case_id)
     reader = service.find_by_code(session, code=territory)
     if reader is None:
         raise InvalidFieldError(f"aucun territoire avec le code « {territory} »", field="territory")

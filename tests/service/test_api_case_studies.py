@@ -76,10 +76,11 @@ def test_create_read_update_delete(client: TestClient, admin_headers: dict[str, 
     assert client.get(f"{URL}/{case['id']}").status_code == 404
 
 
-def test_writes_need_the_admin_token(client: TestClient, unchanged_db: None) -> None:
-    assert client.post(URL, json=_payload()).status_code == 401
+def test_writes_need_an_account_or_a_valid_key(client: TestClient, unchanged_db: None) -> None:
+    anonymous = client.post(URL, json=_payload())
+    assert anonymous.status_code == 401 and "Connectez-vous" in anonymous.json()["detail"]
     bad = client.post(URL, json=_payload(), headers={"Authorization": "Bearer wrong"})
-    assert bad.status_code == 403
+    assert bad.status_code == 401 and bad.json()["detail"] == "Clé d'API inconnue ou révoquée."
     assert client.delete(f"{URL}/1").status_code == 401
 
 

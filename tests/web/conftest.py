@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.conftest import ADMIN_TOKEN, REPO
+from tests.conftest import REPO, People, Person
 
 CHROMIUM = Path(os.environ.get("RETEX_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -44,17 +44,20 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def log_in(client: TestClient) -> None:
+def log_in(client: TestClient, person: Person) -> None:
     token = csrf_from(client.get("/connexion").text)
     response = client.post(
-        "/connexion", data={"token": ADMIN_TOKEN, "csrf_token": token, "suivant": "/"}, follow_redirects=False
+        "/connexion",
+        data={"email": person.email, "password": person.password, "csrf_token": token, "suivant": "/"},
+        follow_redirects=False,
     )
     assert response.status_code == 303, response.text
 
 
 @pytest.fixture
-def admin_client(client: TestClient) -> TestClient:
-    log_in(client)
+def admin_client(client: TestClient, people: People) -> TestClient:
+    """A browser logged in as a Retex administrator (may write and publish anything)."""
+    log_in(client, people.admin)
     return client
 
 
@@ -145,10 +148,11 @@ def page(browser: Any, live_server: str) -> Iterator[Any]:
         pg.context.close()
 
 
-def browser_log_in(page: Any, next_path: str = "/publier") -> None:
+def browser_log_in(page: Any, person: Person, next_path: str = "/publier") -> None:
     page.goto(f"/connexion?suivant={next_path}")
-    page.get_by_label("Jeton d'administration").fill(ADMIN_TOKEN)
-    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_label("Adresse e-mail").fill(person.email)
+    page.get_by_label("Mot de passe").fill(person.password)
+    page.get_by_role("button", name="Se connecter", exact=True).click()
     page.wait_for_url(f"**{next_path}")
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy, PublicationState
+from tests.conftest import People
 from tests.web.conftest import axe_violations, browser_log_in, drain, new_page, screenshot
 
 pytestmark = pytest.mark.browser
@@ -93,8 +94,10 @@ def test_search_works_without_javascript(browser: Any, live_server: str) -> None
         context.close()
 
 
-def test_publish_with_a_validation_error_then_fix_it(page: Any, app: FastAPI, session: Session) -> None:
-    browser_log_in(page)
+def test_publish_with_a_validation_error_then_fix_it(
+    page: Any, app: FastAPI, session: Session, people: People
+) -> None:
+    browser_log_in(page, people.admin)
     summary = "Les agents saisissaient trois fois les mêmes demandes ; un formulaire unique les alimente."
     page.get_by_label("Résumé").fill(summary)
     page.get_by_label("Budget total (en euros)").fill("douze mille")
@@ -134,14 +137,14 @@ def test_publish_with_a_validation_error_then_fix_it(page: Any, app: FastAPI, se
     drain(app)
 
 
-def test_duplicate_warning_while_typing(page: Any, session: Session) -> None:
+def test_duplicate_warning_while_typing(page: Any, session: Session, people: People) -> None:
     existing = session.scalars(
         select(CaseStudy)
         .where(CaseStudy.publication_state == PublicationState.published)
         .order_by(CaseStudy.id)
     ).first()
     assert existing is not None
-    browser_log_in(page)
+    browser_log_in(page, people.admin)
     page.locator("#f-title").press_sequentially(existing.title[:120], delay=5)
     page.get_by_label("Résumé").fill(existing.summary[:2000])
     warning = page.locator("#doublons .notice-warning")
@@ -150,8 +153,8 @@ def test_duplicate_warning_while_typing(page: Any, session: Session) -> None:
     assert warning.get_by_role("link", name=re.compile(re.escape(existing.title[:40]))).count() == 1
 
 
-def test_markdown_preview_and_territory_finder(page: Any) -> None:
-    browser_log_in(page)
+def test_markdown_preview_and_territory_finder(page: Any, people: People) -> None:
+    browser_log_in(page, people.admin)
     page.get_by_label("Solution mise en œuvre").fill(
         "## Étapes\n\n- un **portail**\n- <script>window.__xss=1</script>"
     )
@@ -221,7 +224,7 @@ XSS_PAYLOADS = (
 )
 
 
-def test_no_script_runs_from_user_text(browser: Any, live_server: str, app: FastAPI) -> None:
+def test_no_script_runs_from_user_text(browser: Any, live_server: str, app: FastAPI, people: People) -> None:
     # The Content-Security-Policy would block injected scripts anyway: bypass it, so that this test
     # checks the escaping and sanitizing themselves.
     page = new_page(browser, live_server, bypass_csp=True)
@@ -232,7 +235,7 @@ def test_no_script_runs_from_user_text(browser: Any, live_server: str, app: Fast
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
-    browser_log_in(page)
+    browser_log_in(page, people.admin)
     payload = " ".join(XSS_PAYLOADS) + " alert(1)"
     marker = f"Charge {uuid.uuid4().hex[:6]}"
     page.locator("#f-title").fill(f"{marker} <script>window.__xss='title'</script>"[:120])
@@ -270,7 +273,9 @@ PAGES = (
 
 
 @pytest.mark.parametrize(("name", "path"), PAGES, ids=[n for n, _ in PAGES])
-def test_accessibility_and_screenshots(browser: Any, live_server: str, name: str, path: str) -> None:
+def test_accessibility_and_screenshots(
+    browser: Any, live_server: str, name: str, path: str, people: People
+) -> None:
     for label, viewport in (
         ("bureau", {"width": 1280, "height": 900}),
         ("mobile", {"width": 390, "height": 844}),
@@ -279,7 +284,7 @@ def test_accessibility_and_screenshots(browser: Any, live_server: str, name: str
         context = page.context
         try:
             if path == "/publier":
-                browser_log_in(page)
+                browser_log_in(page, people.admin)
             else:
                 page.goto(path)
             page.wait_for_load_state("networkidle")

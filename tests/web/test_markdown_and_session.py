@@ -86,5 +86,3 @@ def test_signed_session_rejects_tampering_and_old_cookies() -> None:
     assert signer.loads("") is None and signer.loads("x.y") is None and signer.loads("....") is None
     old = signer.dumps({"csrf": "abc", "iat": int(time.time()) - COOKIE_MAX_AGE - 10})
     assert signer.loads(old) is None
-    assert signer.fingerprint("token") != signer.fingerprint("token2")
-    assert "token" not in signer.fingerprint("token")

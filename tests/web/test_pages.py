@@ -42,7 +42,9 @@ def indexed(client: TestClient, app: FastAPI) -> TestClient:
         ("/logiciels?q=lib", "Libre"),
         ("/logiciels/1", "7zip"),
         ("/discussions", "Discussions"),
-        ("/connexion", "Jeton d'administration"),
+        ("/connexion", "Mot de passe oublié"),
+        ("/inscription", "Créer un compte"),
+        ("/mot-de-passe-oublie", "Recevoir un lien"),
     ],
 )
 def test_pages_answer_in_french(indexed: TestClient, path: str, expected: str) -> None:
@@ -180,4 +182,4 @@ def test_bad_input_never_answers_500(client: TestClient, path: str) -> None:
 
 def test_login_refuses_open_redirects(client: TestClient) -> None:
     html = client.get("/connexion", params={"suivant": "https://evil.example/"}).text
-    assert 'name="suivant" value="/publier"' in html
+    assert 'name="suivant" value="/compte"' in html

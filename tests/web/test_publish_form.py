@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy, PublicationState
-from tests.conftest import ADMIN_TOKEN
-from tests.web.conftest import csrf_from, drain
+from tests.conftest import People
+from tests.web.conftest import csrf_from, drain, log_in
 
 HX = {"HX-Request": "true"}
 
@@ -37,27 +37,30 @@ def _case_count(session: Session) -> int:
     return session.scalar(select(func.count(CaseStudy.id))) or 0
 
 
-def test_publish_needs_the_admin_session(client: TestClient) -> None:
+def test_publish_needs_a_member_with_a_confirmed_address(client: TestClient, people: People) -> None:
     response = client.get("/publier", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/connexion?suivant=/publier"
     token = csrf_from(client.get("/connexion").text)
     response = client.post("/publier", data={"csrf_token": token, "title": "x", "summary": "y"})
-    assert response.status_code == 403 and "jeton d&#39;administration" in response.text
+    assert response.status_code == 401 and "Connectez-vous" in response.text
+    log_in(client, people.unverified)
+    response = client.get("/publier")
+    assert response.status_code == 403 and "Confirmez d&#39;abord votre adresse" in response.text
 
 
-def test_login_wrong_token_and_cookie_flags(client: TestClient) -> None:
+def test_login_wrong_password_and_cookie_flags(client: TestClient, people: People) -> None:
     token = csrf_from(client.get("/connexion").text)
-    wrong = client.post("/connexion", data={"csrf_token": token, "token": "nope", "suivant": "/"})
-    assert wrong.status_code == 403 and "pas le bon" in wrong.text
-    ok = client.post(
-        "/connexion", data={"csrf_token": token, "token": ADMIN_TOKEN, "suivant": "/"}, follow_redirects=False
-    )
+    form = {"csrf_token": token, "email": people.member.email, "suivant": "/"}
+    wrong = client.post("/connexion", data={**form, "password": "nope"})
+    assert wrong.status_code == 401 and "Adresse e-mail ou mot de passe incorrect" in wrong.text
+    assert people.member.email in wrong.text  # what was typed stays in the field
+    ok = client.post("/connexion", data={**form, "password": people.member.password}, follow_redirects=False)
     assert ok.status_code == 303
     cookie = ok.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie  # plain HTTP here; Secure when the request came over HTTPS
-    assert ADMIN_TOKEN not in cookie
-    assert "Connecté (administration)" in client.get("/").text
+    assert people.member.password.replace(" ", "") not in cookie
+    assert "Se déconnecter" in client.get("/").text and "Mon compte" in client.get("/").text
     # Logging out needs the (rotated) CSRF token too.
     rotated = csrf_from(client.get("/").text)
     assert rotated != token
@@ -88,12 +91,11 @@ def test_every_post_needs_the_csrf_token(admin_client: TestClient, path: str, se
     assert _case_count(session) == before
 
 
-def test_csrf_token_of_another_session_is_refused(admin_client: TestClient) -> None:
-    mine = admin_client.cookies["retex_session"]
-    admin_client.cookies.clear()
-    foreign = csrf_from(admin_client.get("/connexion").text)  # another visitor's session
-    admin_client.cookies.set("retex_session", mine)
-    assert admin_client.post("/publier", data=_form(admin_client, csrf_token=foreign)).status_code == 403
+def test_csrf_token_of_another_session_is_refused(admin_client: TestClient, app: FastAPI) -> None:
+    other = TestClient(app)  # another visitor's session (no `with`: the app is already running)
+    foreign = csrf_from(other.get("/connexion").text)
+    response = admin_client.post("/publier", data=_form(admin_client, csrf_token=foreign))
+    assert response.status_code == 403 and "jeton de sécurité" in response.text
 
 
 def test_tampered_session_cookie_is_ignored(admin_client: TestClient) -> None:
@@ -182,13 +184,16 @@ def test_publish_then_edit(admin_client: TestClient, session: Session, app: Fast
     assert response.status_code == 303
     session.expire_all()
     case = session.get(CaseStudy, case.id)
-    assert (
-        case is not None and case.title.endswith("(v2)") and case.publication_state is PublicationState.draft
-    )
-    # A draft is hidden from visitors, shown to the admin with a banner.
-    assert "Brouillon" in admin_client.get(location).text
+    # "Enregistrer" on a published case saves the text and leaves it published.
+    assert case is not None and case.title.endswith("(v2)")
+    assert case.publication_state is PublicationState.published
+    # A draft is hidden from visitors, shown to its writers with a banner.
+    response = admin_client.post("/publier", data=_form(admin_client, action="draft"), follow_redirects=False)
+    draft_location = response.headers["location"]
+    assert "Brouillon" in admin_client.get(draft_location).text
     admin_client.cookies.clear()
-    assert admin_client.get(location).status_code == 404
+    assert admin_client.get(draft_location).status_code == 404
+    assert admin_client.get(location).status_code == 200
     drain(app)
 
 

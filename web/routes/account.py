@@ -1,46 +1,236 @@
-"""/connexion and /deconnexion: the admin token into the signed session (until accounts exist)."""
+"""Logging in and out, registering, confirming the email address, resetting a forgotten password.
+
+Every form posts and redirects (works without JavaScript); errors are shown under their field with
+what was typed kept (except passwords)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from web import session as web_session
-from web.params import FormBody
+from service.accounts import registration
+from service.accounts.login import LoginLimits, authenticate
+from service.accounts.models import User
+from service.api.errors import DomainError, TooManyRequests
+from web.auth import current_principal, log_in_user, log_out
+from web.params import FormBody, PageSession
 from web.templating import render
 
 router = APIRouter()
 
+LABELS = {
+    "email": "Adresse e-mail",
+    "password": "Mot de passe",
+    "display_name": "Nom affiché",
+    "password_confirm": "Confirmation du mot de passe",
+}
 
-def safe_next(value: object) -> str:
+
+def safe_next(value: object, default: str = "/compte") -> str:
     """Only a local path (never //host or a scheme): no open redirect through ?suivant=."""
     if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")):
         return value[:500].replace("\x00", "")
-    return "/publier"
+    return default
+
+
+def _text(form: Any, name: str, limit: int = 400) -> str:
+    value = form.get(name)
+    return value.replace("\x00", "")[:limit] if isinstance(value, str) else ""
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "inconnue"
+
+
+def _oidc_enabled(request: Request) -> bool:
+    return bool(getattr(request.app.state.settings, "oidc_issuer", None))
+
+
+def _login_page(
+    request: Request,
+    *,
+    next_url: str,
+    email: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    context = {"next": next_url, "email": email, "error": error, "oidc": _oidc_enabled(request)}
+    return render(request, "login.html", context, status_code=status_code, headers=headers)
 
 
 @router.get("/connexion", response_class=HTMLResponse)
-def login_page(request: Request) -> HTMLResponse:
-    return render(
-        request, "login.html", {"next": safe_next(request.query_params.get("suivant")), "error": None}
-    )
+def login_page(request: Request) -> Response:
+    next_url = safe_next(request.query_params.get("suivant"))
+    if current_principal(request).is_user:
+        return RedirectResponse(next_url, status_code=303)
+    return _login_page(request, next_url=next_url)
 
 
 @router.post("/connexion", response_class=HTMLResponse)
-def login(request: Request, form: FormBody) -> Response:
+def login(request: Request, db: PageSession, form: FormBody) -> Response:
     next_url = safe_next(form.get("suivant"))
-    token = form.get("token")
-    if not request.app.state.settings.admin_token:
-        error = "Les publications sont désactivées sur ce serveur : RETEX_ADMIN_TOKEN n'est pas défini."
-    elif isinstance(token, str) and web_session.check_admin_token(request, token.strip()):
-        web_session.log_in(request)
-        return RedirectResponse(next_url, status_code=303)
-    else:
-        error = "Ce jeton n'est pas le bon. Vérifiez-le auprès de l'administrateur de Retex."
-    return render(request, "login.html", {"next": next_url, "error": error}, status_code=403)
+    email, password = _text(form, "email", 320).strip(), _text(form, "password", 1024)
+    settings = request.app.state.settings
+    limits = LoginLimits(settings.login_max_failures_per_account, settings.login_max_failures_per_ip)
+    try:
+        user = authenticate(
+            db,
+            request.app.state.engine,
+            email=email,
+            password=password,
+            ip=_client_ip(request),
+            limits=limits,
+        )
+    except TooManyRequests as exc:
+        return _login_page(
+            request, next_url=next_url, email=email, error=exc.message, status_code=429, headers=exc.headers
+        )
+    except DomainError as exc:
+        return _login_page(request, next_url=next_url, email=email, error=exc.message, status_code=401)
+    log_in_user(request, db, user)
+    return RedirectResponse(next_url, status_code=303)
 
 
 @router.post("/deconnexion")
-def logout(request: Request) -> Response:
-    web_session.log_out(request)
+def logout(request: Request, db: PageSession) -> Response:
+    log_out(request, db)
     return RedirectResponse("/", status_code=303)
+
+
+# --- registration and email confirmation -----------------------------------------------------------
+
+
+@router.get("/inscription", response_class=HTMLResponse)
+def register_page(request: Request) -> HTMLResponse:
+    return render(request, "register.html", {"values": {}, "errors": {}, "labels": LABELS})
+
+
+@router.post("/inscription", response_class=HTMLResponse)
+def register(request: Request, db: PageSession, form: FormBody) -> Response:
+    values = {name: _text(form, name) for name in ("email", "display_name")}
+    password, confirm = _text(form, "password", 1024), _text(form, "password_confirm", 1024)
+    errors: dict[str, str] = {}
+    if password != confirm:
+        errors["password_confirm"] = "les deux mots de passe sont différents"
+    if not errors:
+        try:
+            user = registration.register(
+                db,
+                email=values["email"],
+                display_name=values["display_name"],
+                password=password,
+                public_url=request.app.state.settings.public_url,
+            )
+        except DomainError as exc:
+            errors[exc.field or "email"] = exc.message
+        else:
+            log_in_user(request, db, user)
+            return RedirectResponse("/compte?bienvenue=1", status_code=303)
+    return render(
+        request, "register.html", {"values": values, "errors": errors, "labels": LABELS}, status_code=422
+    )
+
+
+def _message(
+    request: Request, title: str, text: str, *, status_code: int = 200, link: tuple[str, str] | None = None
+) -> HTMLResponse:
+    return render(
+        request, "message.html", {"title": title, "text": text, "link": link}, status_code=status_code
+    )
+
+
+@router.get("/compte/verifier", response_class=HTMLResponse)
+def verify_email(request: Request, db: PageSession) -> HTMLResponse:
+    try:
+        registration.verify_email(db, request.query_params.get("jeton", ""))
+    except DomainError as exc:
+        return _message(
+            request,
+            "Lien non valable",
+            exc.message,
+            status_code=400,
+            link=("/compte", "Renvoyer un lien depuis mon compte"),
+        )
+    return _message(
+        request,
+        "Adresse confirmée",
+        "Merci : vous pouvez maintenant publier et discuter.",
+        link=("/compte", "Aller à mon compte"),
+    )
+
+
+@router.post("/compte/verifier/renvoyer")
+def resend_verification(request: Request, db: PageSession) -> Response:
+    principal = current_principal(request)
+    if not principal.is_user:
+        return RedirectResponse("/connexion?suivant=/compte", status_code=303)
+    user = db.get(User, principal.user_id)
+    if user is not None and not user.email_verified:
+        registration.send_verification(db, user, public_url=request.app.state.settings.public_url)
+    return RedirectResponse("/compte?lien=envoye", status_code=303)
+
+
+# --- forgotten password ------------------------------------------------------------------------------
+
+
+@router.get("/mot-de-passe-oublie", response_class=HTMLResponse)
+def forgot_page(request: Request) -> HTMLResponse:
+    return render(request, "password_forgot.html", {"values": {}, "errors": {}, "labels": LABELS})
+
+
+@router.post("/mot-de-passe-oublie", response_class=HTMLResponse)
+def forgot(request: Request, db: PageSession, form: FormBody) -> Response:
+    email = _text(form, "email", 320).strip()
+    if not email:
+        return render(
+            request,
+            "password_forgot.html",
+            {"values": {}, "errors": {"email": "indiquez l'adresse de votre compte"}, "labels": LABELS},
+            status_code=422,
+        )
+    # Same answer whether the account exists or not.
+    registration.request_password_reset(db, email=email, public_url=request.app.state.settings.public_url)
+    return _message(
+        request,
+        "Vérifiez votre messagerie",
+        "Si un compte existe pour cette adresse, un lien pour choisir un nouveau mot de passe vient d'y être "
+        "envoyé. Il est valable une heure.",
+    )
+
+
+@router.get("/mot-de-passe/nouveau", response_class=HTMLResponse)
+def reset_page(request: Request) -> HTMLResponse:
+    token = request.query_params.get("jeton", "")[:200]
+    return render(request, "password_reset.html", {"token": token, "errors": {}, "labels": LABELS})
+
+
+@router.post("/mot-de-passe/nouveau", response_class=HTMLResponse)
+def reset(request: Request, db: PageSession, form: FormBody) -> Response:
+    token = _text(form, "jeton", 200)
+    password, confirm = _text(form, "password", 1024), _text(form, "password_confirm", 1024)
+    errors: dict[str, str] = {}
+    if password != confirm:
+        errors["password_confirm"] = "les deux mots de passe sont différents"
+    else:
+        try:
+            user = registration.reset_password(db, token=token, password=password)
+        except DomainError as exc:
+            if exc.field:
+                errors[exc.field] = exc.message
+            else:
+                return _message(
+                    request,
+                    "Lien non valable",
+                    exc.message,
+                    status_code=400,
+                    link=("/mot-de-passe-oublie", "Demander un nouveau lien"),
+                )
+        else:
+            log_in_user(request, db, user)
+            return RedirectResponse("/compte?mot-de-passe=change", status_code=303)
+    return render(
+        request, "password_reset.html", {"token": token, "errors": errors, "labels": LABELS}, status_code=422
+    )

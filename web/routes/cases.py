@@ -11,13 +11,14 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from service.casestudies import service as case_service
+from service.casestudies.authoring import readable_case
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
 from service.search import service as search_service
 from service.themes.models import Theme
 from web import queries
+from web.auth import current_principal
 from web.comparables import comparable_territories
 from web.params import PageSession, int_param, path_key, search_engine, text_param
-from web.session import is_admin
 from web.templating import is_htmx, render
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,7 @@ def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tu
 
 @router.get("/experiences/{slug}", response_class=HTMLResponse)
 def case_page(request: Request, session: PageSession, slug: str) -> HTMLResponse:
-    admin = is_admin(request)
-    case = case_service.get_case_by_slug(session, slug=path_key(slug), include_unpublished=admin)
+    case = readable_case(session, current_principal(request), slug=path_key(slug))
     comparables = None
     if case.territories:
         comparables = comparable_territories(request, session, case.territories[0], limit=4)

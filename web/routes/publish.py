@@ -2,7 +2,8 @@
 
 The form posts and redirects (works without JavaScript); HTMX adds the live duplicate warning
 (/publier/doublons) and the Markdown preview (/publier/apercu, which without JavaScript re-renders the
-whole form with the preview). Writing needs the admin session until accounts exist."""
+whole form with the preview). Who may write what is decided by service/accounts/permissions.py:
+members with a confirmed address write drafts and submit them; moderators may also publish."""
 
 from __future__ import annotations
 
@@ -13,14 +14,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
+from service.accounts.models import Role
+from service.accounts.permissions import Action, authorize
+from service.accounts.principal import Principal
 from service.api.errors import DomainError
-from service.casestudies import service as case_service
-from service.casestudies.models import CaseStudy, ProjectStatus
+from service.casestudies import authoring
+from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.casestudies.schemas import LICENCE_LABELS, CaseStudyCreate, CaseStudyUpdate
 from service.search import service as search_service
 from service.search.service import STATUS_LABELS
 from service.settings import Settings
 from web import queries
+from web.auth import current_principal
 from web.forms import (
     ACTIONS,
     FIELD_LABELS,
@@ -33,19 +38,16 @@ from web.forms import (
 )
 from web.markdown import render_markdown
 from web.params import FormBody, PageSession, path_key, search_engine, text_param
-from web.session import is_admin
 from web.templating import is_htmx, render
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 
-def _require_admin(request: Request) -> None:
-    if not is_admin(request):
-        raise DomainError(
-            "Publier demande d'être connecté avec le jeton d'administration (en attendant les comptes).",
-            status_code=403,
-        )
+def _require_writer(request: Request) -> Principal:
+    principal = current_principal(request)
+    authorize(principal, Action.create_case)
+    return principal
 
 
 def _login_redirect(path: str) -> RedirectResponse:
@@ -61,11 +63,14 @@ def _form_page(
     status_code: int = 200,
     previews: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    principal = current_principal(request)
     context = {
         "form": cf,
         "case": case,
         "action": f"/experiences/{case.slug}/modifier" if case else "/publier",
-        "choices": queries.choices(session),
+        "choices": queries.choices(
+            session, None if principal.has_role(Role.admin) else principal.organisation_ids
+        ),
         "status_options": [(s.value, STATUS_LABELS[s]) for s in ProjectStatus],
         "licence_options": list(LICENCE_LABELS.items()),
         "labels": FIELD_LABELS,
@@ -80,20 +85,19 @@ def _save(
     request: Request, session: PageSession, cf: CaseForm, *, case: CaseStudy | None, action: str
 ) -> Response:
     settings: Settings = request.app.state.settings
+    principal = current_principal(request)
     state = ACTIONS.get(action, "draft")
+    if case is not None and state == "draft" and case.publication_state is not PublicationState.draft:
+        state = case.publication_state.value  # "Enregistrer" keeps a submitted or published case where it is
     data = to_schema(cf, publication_state=state, update=case is not None)
     if data is not None:
         try:
             if case is None:
                 assert isinstance(data, CaseStudyCreate)
-                case = case_service.create_case(
-                    session, data=data, max_section_chars=settings.max_section_chars
-                )
+                case = authoring.create_as(session, principal, data, settings)
             else:
                 assert isinstance(data, CaseStudyUpdate)
-                case = case_service.update_case(
-                    session, case=case, data=data, max_section_chars=settings.max_section_chars
-                )
+                case = authoring.update_as(session, principal, case, data, settings)
         except DomainError as exc:
             session.rollback()
             message = exc.message[:1].upper() + exc.message[1:]
@@ -107,32 +111,33 @@ def _save(
 
 @router.get("/publier", response_class=HTMLResponse)
 def new_case(request: Request, session: PageSession) -> Response:
-    if not is_admin(request):
+    if not current_principal(request).is_user:
         return _login_redirect("/publier")
+    _require_writer(request)
     return _form_page(request, session, empty_form(), case=None)
 
 
 @router.post("/publier", response_class=HTMLResponse)
 def create_case(request: Request, session: PageSession, form: FormBody) -> Response:
-    _require_admin(request)
+    _require_writer(request)
     return _save(request, session, read_form(form), case=None, action=str(form.get("action", "draft")))
 
 
 def _editable(request: Request, session: PageSession, slug: str) -> CaseStudy:
-    return case_service.get_case_by_slug(session, slug=path_key(slug), include_unpublished=True)
+    principal = current_principal(request)
+    case = authoring.readable_case(session, principal, slug=path_key(slug))
+    authorize(principal, Action.edit_case, case=case)
+    return case
 
 
 @router.get("/experiences/{slug}/modifier", response_class=HTMLResponse)
 def edit_case(request: Request, session: PageSession, slug: str) -> Response:
-    if not is_admin(request):
-        return _login_redirect(f"/experiences/{_editable(request, session, slug).slug}/modifier")
     case = _editable(request, session, slug)
     return _form_page(request, session, form_from_case(case), case=case)
 
 
 @router.post("/experiences/{slug}/modifier", response_class=HTMLResponse)
 def update_case(request: Request, session: PageSession, slug: str, form: FormBody) -> Response:
-    _require_admin(request)
     case = _editable(request, session, slug)
     return _save(request, session, read_form(form), case=case, action=str(form.get("action", "draft")))
 
@@ -147,7 +152,7 @@ def _case_being_edited(session: PageSession, form: FormData) -> CaseStudy | None
 @router.post("/publier/doublons", response_class=HTMLResponse)
 def duplicates(request: Request, session: PageSession, form: FormBody) -> HTMLResponse:
     """Published cases that look like the one being written (the partial under the title)."""
-    _require_admin(request)
+    _require_writer(request)
     title = text_param(str(form.get("title", "")), max_chars=120)
     summary = text_param(str(form.get("summary", "")), max_chars=2000)
     found: list[tuple[CaseStudy, float, str]] = []
@@ -166,7 +171,7 @@ def duplicates(request: Request, session: PageSession, form: FormBody) -> HTMLRe
 @router.post("/publier/apercu", response_class=HTMLResponse)
 def preview(request: Request, session: PageSession, form: FormBody) -> Response:
     """One section's Markdown rendered as the case page will show it."""
-    _require_admin(request)
+    _require_writer(request)
     section = str(form.get("preview", ""))
     if section not in SECTION_FIELDS:
         section = "context"

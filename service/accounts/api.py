@@ -1,0 +1,257 @@
+"""/api/v1/me, /users, /api-keys and organisation memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy import select
+
+from service.accounts import gdpr, memberships
+from service.accounts.api_keys import PARTNER_SCOPES, create_api_key, parse_scopes, revoke_api_key
+from service.accounts.models import ApiKey, Membership, Role, User
+from service.accounts.permissions import Action, authorize
+from service.accounts.principal import ALL_SCOPES, Principal
+from service.accounts.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    MembershipOut,
+    MemberUpdate,
+    MeOut,
+    MyOrganisation,
+    UserOut,
+    UserUpdate,
+)
+from service.api.auth import AppSettings, CurrentPrincipal
+from service.api.errors import ConflictError, NotFoundError
+from service.api.pagination import Cursor, Limit, Page, keyset_page
+from service.db.session import DbSession
+from service.organisations.models import Organisation
+
+router = APIRouter(tags=["accounts"])
+
+
+def _me(db: DbSession, principal: Principal) -> User:
+    authorize(principal, Action.manage_own_account)
+    user = db.get(User, principal.user_id) if principal.user_id is not None else None
+    if user is None:
+        raise ConflictError("Le jeton d'opérateur n'est pas un compte : utilisez une clé personnelle.")
+    return user
+
+
+@router.get("/me", response_model=MeOut, summary="Mon compte")
+def read_me(db: DbSession, principal: CurrentPrincipal) -> MeOut:
+    user = _me(db, principal)
+    return MeOut(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        role=user.role,
+        email_verified=user.email_verified,
+        organisations=[
+            MyOrganisation(
+                id=m.organisation_id, name=m.organisation.name, status=m.status, is_org_admin=m.is_org_admin
+            )
+            for m in user.memberships
+        ],
+    )
+
+
+@router.get("/me/export", summary="Télécharger toutes mes données (RGPD)")
+def export_me(db: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
+    return gdpr.export_user_data(db, _me(db, principal))
+
+
+@router.get("/me/api-keys", response_model=list[ApiKeyOut], summary="Mes clés d'API personnelles")
+def list_my_keys(db: DbSession, principal: CurrentPrincipal) -> list[ApiKeyOut]:
+    user = _me(db, principal)
+    keys = db.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id)).all()
+    return [ApiKeyOut.model_validate(k) for k in keys]
+
+
+@router.post(
+    "/me/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Créer une clé personnelle (agit en votre nom, dans les droits choisis)",
+)
+def create_my_key(
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: ApiKeyCreate
+) -> ApiKeyCreated:
+    user = _me(db, principal)
+    authorize(principal, Action.create_case)  # a verified address, like any other write
+    key, secret = create_api_key(
+        db,
+        name=data.name,
+        scopes=parse_scopes(data.scopes, allowed=ALL_SCOPES),
+        rate_limit_per_minute=settings.api_key_default_rate_limit,
+        user_id=user.id,
+        created_by_id=user.id,
+    )
+    return ApiKeyCreated.model_validate({**ApiKeyOut.model_validate(key).model_dump(), "secret": secret})
+
+
+@router.delete("/me/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Révoquer ma clé")
+def revoke_my_key(db: DbSession, principal: CurrentPrincipal, key_id: int) -> Response:
+    user = _me(db, principal)
+    key = db.get(ApiKey, key_id)
+    if key is None or key.user_id != user.id:
+        raise NotFoundError(f"Aucune clé n° {key_id} à votre nom.")
+    revoke_api_key(db, key)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- administration ------------------------------------------------------------------------------
+
+
+@router.get("/users", response_model=Page[UserOut], summary="Lister les comptes (administrateurs)")
+def list_users(
+    db: DbSession, principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None
+) -> Page[UserOut]:
+    authorize(principal, Action.manage_users)
+    return keyset_page(db, select(User), User.id, limit=limit, cursor=cursor, to_item=UserOut.model_validate)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut, summary="Changer le rôle ou désactiver un compte")
+def update_user(db: DbSession, principal: CurrentPrincipal, user_id: int, data: UserUpdate) -> UserOut:
+    authorize(principal, Action.manage_users)
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"Aucun compte n° {user_id}.")
+    if user.id == principal.user_id and (data.is_active is False or data.role not in (None, Role.admin)):
+        raise ConflictError("Vous ne pouvez pas retirer vos propres droits d'administration.")
+    if data.role is not None:
+        user.role = data.role
+    if data.is_active is not None:
+        user.is_active = data.is_active
+    db.flush()
+    return UserOut.model_validate(user)
+
+
+@router.get(
+    "/api-keys", response_model=list[ApiKeyOut], summary="Clés d'API des partenaires (administrateurs)"
+)
+def list_partner_keys(db: DbSession, principal: CurrentPrincipal) -> list[ApiKeyOut]:
+    authorize(principal, Action.manage_api_keys)
+    keys = db.scalars(select(ApiKey).where(ApiKey.user_id.is_(None)).order_by(ApiKey.id)).all()
+    return [ApiKeyOut.model_validate(k) for k in keys]
+
+
+@router.post(
+    "/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Créer une clé partenaire (lecture, recherche ; quota par minute)",
+)
+def create_partner_key(
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: ApiKeyCreate
+) -> ApiKeyCreated:
+    authorize(principal, Action.manage_api_keys)
+    key, secret = create_api_key(
+        db,
+        name=data.name,
+        scopes=parse_scopes(data.scopes, allowed=PARTNER_SCOPES),
+        rate_limit_per_minute=data.rate_limit_per_minute or settings.api_key_default_rate_limit,
+        user_id=None,
+        created_by_id=principal.user_id,
+    )
+    return ApiKeyCreated.model_validate({**ApiKeyOut.model_validate(key).model_dump(), "secret": secret})
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Révoquer une clé")
+def revoke_key(db: DbSession, principal: CurrentPrincipal, key_id: int) -> Response:
+    authorize(principal, Action.manage_api_keys)
+    key = db.get(ApiKey, key_id)
+    if key is None:
+        raise NotFoundError(f"Aucune clé n° {key_id}.")
+    revoke_api_key(db, key)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- organisation membership -----------------------------------------------------------------------
+
+
+def _organisation(db: DbSession, organisation_id: int) -> Organisation:
+    org = db.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFoundError(f"Aucune organisation n° {organisation_id}.")
+    return org
+
+
+@router.post(
+    "/organisations/{organisation_id}/join-requests",
+    response_model=MembershipOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["organisations"],
+    summary="Demander à rejoindre",
+)
+def request_to_join(
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, organisation_id: int
+) -> MembershipOut:
+    org = _organisation(db, organisation_id)
+    membership = memberships.request_membership(
+        db, principal=principal, organisation=org, public_url=settings.public_url
+    )
+    return MembershipOut.model_validate(membership)
+
+
+@router.get(
+    "/organisations/{organisation_id}/members",
+    response_model=list[MembershipOut],
+    tags=["organisations"],
+    summary="Membres et demandes (administrateurs de l'organisation)",
+)
+def list_members(db: DbSession, principal: CurrentPrincipal, organisation_id: int) -> list[MembershipOut]:
+    _organisation(db, organisation_id)
+    found = memberships.members(db, principal=principal, organisation_id=organisation_id)
+    return [MembershipOut.model_validate(m) for m in found]
+
+
+@router.post(
+    "/organisations/{organisation_id}/members/{user_id}/approval",
+    response_model=MembershipOut,
+    tags=["organisations"],
+    summary="Accepter une demande d'adhésion",
+)
+def approve_member(
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, organisation_id: int, user_id: int
+) -> MembershipOut:
+    membership = memberships.get_membership(db, organisation_id=organisation_id, user_id=user_id)
+    kept = memberships.decide_membership(
+        db, principal=principal, membership=membership, approve=True, public_url=settings.public_url
+    )
+    assert kept is not None
+    return MembershipOut.model_validate(kept)
+
+
+@router.patch(
+    "/organisations/{organisation_id}/members/{user_id}",
+    response_model=MembershipOut,
+    tags=["organisations"],
+    summary="Nommer ou retirer un administrateur de l'organisation",
+)
+def update_member(
+    db: DbSession, principal: CurrentPrincipal, organisation_id: int, user_id: int, data: MemberUpdate
+) -> MembershipOut:
+    authorize(principal, Action.decide_membership, organisation_id=organisation_id)
+    membership: Membership = memberships.get_membership(db, organisation_id=organisation_id, user_id=user_id)
+    membership.is_org_admin = data.is_org_admin
+    db.flush()
+    return MembershipOut.model_validate(membership)
+
+
+@router.delete(
+    "/organisations/{organisation_id}/members/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["organisations"],
+    summary="Refuser une demande ou retirer un membre",
+)
+def remove_member(
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, organisation_id: int, user_id: int
+) -> Response:
+    membership = memberships.get_membership(db, organisation_id=organisation_id, user_id=user_id)
+    memberships.decide_membership(
+        db, principal=principal, membership=membership, approve=False, public_url=settings.public_url
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,157 @@
+"""Every permission of Retex is decided here, and only here.
+
+Routes (API and web) call `authorize(principal, action, ...)`, which raises a 401 (not logged in) or a
+403 (logged in, not allowed) with a French message; templates call `can(...)` to show or hide a button.
+
+Roles: anonymous (read, search) · member (write drafts, submit, edit their organisation's cases and
+their own, discuss, report) · moderator (review queue, publish/reject, reports, hide posts) · admin
+(everything: users, roles, themes, API keys) · partner (API key: read and search, rate-limited).
+A member needs a verified email address before writing anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from service.accounts.models import Role
+from service.accounts.principal import Kind, Principal, Scope
+from service.api.errors import DomainError
+from service.casestudies.models import CaseStudy, PublicationState
+
+
+class Action(StrEnum):
+    read = "read"  # published content, reference data
+    search = "search"
+    read_case = "read_case"  # a given case, whatever its state (needs `case`)
+    create_case = "create_case"
+    edit_case = "edit_case"  # (needs `case`)
+    submit_case = "submit_case"  # draft/rejected -> submitted, withdraw, archive (needs `case`)
+    delete_case = "delete_case"
+    review_cases = "review_cases"  # review queue, publish, reject, restore
+    report = "report"
+    handle_reports = "handle_reports"
+    hide_posts = "hide_posts"
+    discuss = "discuss"
+    manage_own_account = "manage_own_account"
+    request_membership = "request_membership"
+    decide_membership = "decide_membership"  # (needs `organisation_id`)
+    manage_users = "manage_users"
+    manage_themes = "manage_themes"
+    manage_api_keys = "manage_api_keys"
+
+
+# The API-key scope an action needs (browser sessions and the operator have every scope).
+_SCOPE = {Action.read: Scope.read, Action.read_case: Scope.read, Action.search: Scope.search}
+_MODERATORS = (Role.moderator, Role.admin)
+
+
+class NotAuthenticated(DomainError):
+    def __init__(self, message: str = "Connectez-vous pour faire cela.") -> None:
+        super().__init__(message, status_code=401)
+
+
+class Forbidden(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status_code=403)
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+    needs_login: bool = False
+
+
+ALLOW = Decision(True)
+
+
+def _editor(principal: Principal, case: CaseStudy) -> bool:
+    if principal.has_role(Role.admin):
+        return True
+    if not principal.is_user:
+        return False
+    return case.author_id == principal.user_id or (
+        case.organisation_id is not None and case.organisation_id in principal.organisation_ids
+    )
+
+
+def decide(
+    principal: Principal,
+    action: Action,
+    *,
+    case: CaseStudy | None = None,
+    organisation_id: int | None = None,
+) -> Decision:
+    scope = _SCOPE.get(action, Scope.write)
+    if scope not in principal.scopes:
+        if not principal.is_authenticated:
+            return Decision(False, "Connectez-vous pour faire cela.", needs_login=True)
+        return Decision(False, f"Cette clé d'API n'a pas le droit « {scope.value} ».")
+    if action in (Action.read, Action.search):
+        return ALLOW
+    if action is Action.read_case:
+        assert case is not None
+        if case.publication_state is PublicationState.published:
+            return ALLOW
+        if principal.has_role(*_MODERATORS) or _editor(principal, case):
+            return ALLOW
+        return Decision(
+            False, "Cette expérience n'est pas publiée.", needs_login=not principal.is_authenticated
+        )
+    # Everything below writes: a logged-in person (or the operator), never a partner key.
+    if principal.kind is Kind.operator:
+        return ALLOW
+    if not principal.is_user:
+        if principal.kind is Kind.partner:
+            return Decision(False, "Une clé partenaire ne permet que la lecture et la recherche.")
+        return Decision(False, "Connectez-vous pour faire cela.", needs_login=True)
+    if action is Action.manage_own_account:
+        return ALLOW
+    if not principal.email_verified and not principal.has_role(*_MODERATORS):
+        return Decision(False, "Confirmez d'abord votre adresse e-mail (lien reçu à l'inscription).")
+    if action in (Action.create_case, Action.report, Action.discuss, Action.request_membership):
+        return ALLOW
+    if action in (Action.edit_case, Action.submit_case):
+        assert case is not None
+        if _editor(principal, case):
+            return ALLOW
+        return Decision(False, "Seuls les membres de l'organisation qui porte cette expérience la modifient.")
+    if action in (Action.review_cases, Action.handle_reports, Action.hide_posts):
+        if principal.has_role(*_MODERATORS):
+            return ALLOW
+        return Decision(False, "Réservé aux modérateurs.")
+    if action is Action.decide_membership:
+        if principal.has_role(Role.admin) or organisation_id in principal.admin_organisation_ids:
+            return ALLOW
+        return Decision(False, "Réservé aux administrateurs de cette organisation.")
+    if action in (Action.delete_case, Action.manage_users, Action.manage_themes, Action.manage_api_keys):
+        if principal.has_role(Role.admin):
+            return ALLOW
+        return Decision(False, "Réservé aux administrateurs de Retex.")
+    raise AssertionError(f"no rule for {action}")  # a new Action must get its rule above
+
+
+def can(
+    principal: Principal,
+    action: Action,
+    *,
+    case: CaseStudy | None = None,
+    organisation_id: int | None = None,
+) -> bool:
+    return decide(principal, action, case=case, organisation_id=organisation_id).allowed
+
+
+def authorize(
+    principal: Principal,
+    action: Action,
+    *,
+    case: CaseStudy | None = None,
+    organisation_id: int | None = None,
+) -> None:
+    decision = decide(principal, action, case=case, organisation_id=organisation_id)
+    if decision.allowed:
+        return
+    if decision.needs_login:
+        raise NotAuthenticated(decision.reason)
+    raise Forbidden(decision.reason)

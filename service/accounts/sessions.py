@@ -1,0 +1,63 @@
+"""Server-side login sessions: the browser's signed cookie carries a random token; the database
+keeps its hash, so a session can be ended from anywhere (logout, password reset, account deletion)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from service.accounts.models import User, UserSession
+from service.accounts.secrets import new_secret, secret_hash
+from service.db.base import utcnow
+
+_TOUCH_EVERY = timedelta(minutes=10)  # refresh last_seen (and the idle expiry) at most this often
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes: they were stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def start_session(db: Session, user: User, *, days: int) -> str:
+    token = new_secret()
+    now = utcnow()
+    db.add(
+        UserSession(
+            token_hash=secret_hash(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+    )
+    user.last_login_at = now
+    db.flush()
+    return token
+
+
+def user_for_session(db: Session, token: str, *, days: int) -> User | None:
+    """The user of a live session, sliding its idle expiry forward; None when ended or expired."""
+    row = db.scalar(select(UserSession).where(UserSession.token_hash == secret_hash(token)))
+    if row is None:
+        return None
+    now = utcnow()
+    if _aware(row.expires_at) <= now:
+        db.delete(row)
+        return None
+    user = db.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    if now - _aware(row.last_seen_at) > _TOUCH_EVERY:
+        row.last_seen_at = now
+        row.expires_at = now + timedelta(days=days)
+    return user
+
+
+def end_session(db: Session, token: str) -> None:
+    db.execute(delete(UserSession).where(UserSession.token_hash == secret_hash(token)))
+
+
+def end_all_sessions(db: Session, user_id: int) -> None:
+    db.execute(delete(UserSession).where(UserSession.user_id == user_id))

@@ -1,0 +1,104 @@
+"""Case studies as seen and written by a given principal: who may read a draft, create on behalf of an
+organisation, edit, move through the moderation workflow, delete. The rules themselves live in
+service/accounts/permissions.py; this module applies them to case studies."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, false, or_
+from sqlalchemy.orm import Session
+
+from service.accounts.models import Role
+from service.accounts.permissions import Action, authorize, can
+from service.accounts.principal import Principal
+from service.api.errors import InvalidFieldError, NotFoundError
+from service.casestudies import service
+from service.casestudies.models import CaseStudy, PublicationState
+from service.casestudies.schemas import CaseStudyCreate, CaseStudyUpdate
+from service.moderation.workflow import change_state, initial_state_allowed, record_creation
+from service.settings import Settings
+
+
+def readable_case(
+    db: Session, principal: Principal, *, case_id: int | None = None, slug: str | None = None
+) -> CaseStudy:
+    """The case if this principal may read it; otherwise 404, as if it did not exist."""
+    if case_id is not None:
+        case = service.get_case(db, case_id=case_id, include_unpublished=True)
+    else:
+        assert slug is not None
+        case = service.get_case_by_slug(db, slug=slug, include_unpublished=True)
+    if not can(principal, Action.read_case, case=case):
+        raise NotFoundError(f"Aucune expérience {case_id if case_id is not None else f'« {slug} »'}.")
+    return case
+
+
+def restrict_to_readable(
+    stmt: Select[CaseStudy], principal: Principal, state: PublicationState
+) -> Select[CaseStudy]:
+    """Lists of unpublished cases: everything for moderators, one's own and one's organisations' for
+    members, nothing for the public."""
+    if state is PublicationState.published or principal.has_role(Role.moderator, Role.admin):
+        return stmt
+    if not principal.is_user:
+        return stmt.where(false())
+    clauses = [CaseStudy.author_id == principal.user_id]
+    if principal.organisation_ids:
+        clauses.append(CaseStudy.organisation_id.in_(principal.organisation_ids))
+    return stmt.where(or_(*clauses))
+
+
+def _check_organisation(principal: Principal, organisation_id: int | None) -> None:
+    if organisation_id is None or principal.has_role(Role.admin):
+        return
+    if organisation_id not in principal.organisation_ids:
+        raise InvalidFieldError(
+            "vous ne pouvez publier qu'au nom d'une organisation dont vous êtes membre",
+            field="organisation_id",
+        )
+
+
+def create_as(db: Session, principal: Principal, data: CaseStudyCreate, settings: Settings) -> CaseStudy:
+    authorize(principal, Action.create_case)
+    initial_state_allowed(principal, PublicationState(data.publication_state))
+    _check_organisation(principal, data.organisation_id)
+    case = service.create_case(
+        db, data=data, max_section_chars=settings.max_section_chars, author_id=principal.user_id
+    )
+    record_creation(db, case, principal)
+    db.flush()
+    return case
+
+
+def update_as(
+    db: Session,
+    principal: Principal,
+    case: CaseStudy,
+    data: CaseStudyUpdate,
+    settings: Settings,
+    *,
+    reason: str | None = None,
+) -> CaseStudy:
+    authorize(principal, Action.edit_case, case=case)
+    sent = data.model_dump(exclude_unset=True)
+    if "organisation_id" in sent and sent["organisation_id"] != case.organisation_id:
+        _check_organisation(principal, sent["organisation_id"])
+    target = sent.pop("publication_state", None)
+    if target is None and "publication_state" in data.model_fields_set:
+        raise InvalidFieldError("ne peut pas être vide", field="publication_state")
+    content = CaseStudyUpdate.model_validate(sent) if target is not None else data
+    case = service.update_case(db, case=case, data=content, max_section_chars=settings.max_section_chars)
+    if target is not None and PublicationState(target) is not case.publication_state:
+        change_state(
+            db,
+            case=case,
+            to=PublicationState(target),
+            actor=principal,
+            reason=reason,
+            public_url=settings.public_url,
+        )
+    return case
+
+
+def delete_as(db: Session, principal: Principal, case: CaseStudy) -> None:
+    authorize(principal, Action.delete_case, case=case)
+    service.delete_case(db, case=case)

@@ -1,0 +1,108 @@
+"""/api/v1: moving a case through the moderation workflow, its history, the review queue, reports."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+from sqlalchemy import select
+
+from service.accounts.permissions import Action, authorize, can
+from service.api.auth import AppSettings, CurrentPrincipal
+from service.api.errors import NotFoundError
+from service.api.pagination import Cursor, Limit, Page, keyset_page
+from service.casestudies import authoring
+from service.casestudies.models import CaseStudy, PublicationState
+from service.casestudies.schemas import CaseStudyOut, CaseStudySummary
+from service.db.session import DbSession
+from service.moderation import reports, workflow
+from service.moderation.models import Report
+from service.moderation.schemas import ReportIn, ReportOut, ReportResolution, StateChangeOut, TransitionIn
+
+router = APIRouter(tags=["moderation"])
+
+
+@router.post(
+    "/case-studies/{case_id}/transitions",
+    response_model=CaseStudyOut,
+    summary="Faire avancer une expérience dans le circuit de modération",
+    description="brouillon → soumise (auteurs) → publiée ou refusée avec motif (modérateurs) → archivée.",
+)
+def transition(
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, case_id: int, data: TransitionIn
+) -> CaseStudyOut:
+    case = authoring.readable_case(db, principal, case_id=case_id)
+    workflow.change_state(
+        db, case=case, to=data.to, actor=principal, reason=data.reason, public_url=settings.public_url
+    )
+    return CaseStudyOut.model_validate(case)
+
+
+@router.get(
+    "/case-studies/{case_id}/history",
+    response_model=list[StateChangeOut],
+    summary="Historique de publication (auteurs et modérateurs)",
+)
+def case_history(db: DbSession, principal: CurrentPrincipal, case_id: int) -> list[StateChangeOut]:
+    case = authoring.readable_case(db, principal, case_id=case_id)
+    if not can(principal, Action.review_cases):
+        authorize(principal, Action.edit_case, case=case)
+    return [
+        StateChangeOut(
+            from_state=c.from_state,
+            to_state=c.to_state,
+            actor=c.actor.display_name if c.actor else None,
+            reason=c.reason,
+            created_at=c.created_at,
+        )
+        for c in workflow.history(db, case)
+    ]
+
+
+@router.get(
+    "/moderation/queue", response_model=Page[CaseStudySummary], summary="Expériences à relire (modérateurs)"
+)
+def review_queue(
+    db: DbSession, principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None
+) -> Page[CaseStudySummary]:
+    authorize(principal, Action.review_cases)
+    stmt = select(CaseStudy).where(CaseStudy.publication_state == PublicationState.submitted)
+    return keyset_page(
+        db, stmt, CaseStudy.id, limit=limit, cursor=cursor, to_item=CaseStudySummary.model_validate
+    )
+
+
+@router.post(
+    "/reports", response_model=ReportOut, status_code=status.HTTP_201_CREATED, summary="Signaler un contenu"
+)
+def create_report(db: DbSession, principal: CurrentPrincipal, data: ReportIn) -> ReportOut:
+    report = reports.create_report(
+        db, principal=principal, target_type=data.target_type, target_id=data.target_id, reason=data.reason
+    )
+    return ReportOut.model_validate(report)
+
+
+@router.get("/reports", response_model=list[ReportOut], summary="Signalements ouverts (modérateurs)")
+def list_reports(db: DbSession, principal: CurrentPrincipal) -> list[ReportOut]:
+    return [ReportOut.model_validate(r) for r in reports.open_reports(db, principal=principal)]
+
+
+@router.post(
+    "/reports/{report_id}/resolution",
+    response_model=ReportOut,
+    summary="Traiter un signalement (modérateurs)",
+)
+def resolve_report(
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, report_id: int, data: ReportResolution
+) -> ReportOut:
+    authorize(principal, Action.handle_reports)
+    report = db.get(Report, report_id)
+    if report is None:
+        raise NotFoundError(f"Aucun signalement n° {report_id}.")
+    reports.resolve_report(
+        db,
+        report=report,
+        principal=principal,
+        uphold=data.decision == "upheld",
+        note=data.note,
+        public_url=settings.public_url,
+    )
+    return ReportOut.model_validate(report)

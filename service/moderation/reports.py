@@ -1,0 +1,95 @@
+"""« Signaler ce contenu »: any logged-in member reports a case or a post; moderators uphold the
+report (the content is withdrawn or hidden) or dismiss it."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.accounts.permissions import Action, authorize
+from service.accounts.principal import Principal
+from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
+from service.casestudies.models import CaseStudy, PublicationState
+from service.db.base import utcnow
+from service.discussions.models import Post
+from service.moderation.models import Report, ReportStatus, ReportTarget
+from service.moderation.workflow import change_state
+
+MAX_REASON = 2000
+
+
+def _target_exists(db: Session, target_type: ReportTarget, target_id: int) -> bool:
+    if target_type is ReportTarget.case_study:
+        case = db.get(CaseStudy, target_id)
+        return case is not None and case.publication_state is PublicationState.published
+    post = db.get(Post, target_id)
+    return post is not None and post.deleted_at is None
+
+
+def create_report(
+    db: Session, *, principal: Principal, target_type: ReportTarget, target_id: int, reason: str
+) -> Report:
+    authorize(principal, Action.report)
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise InvalidFieldError("dites en quelques mots ce qui pose problème", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidFieldError(f"{MAX_REASON} caractères au plus", field="reason")
+    if not _target_exists(db, target_type, target_id):
+        raise NotFoundError("Ce contenu n'existe pas ou n'est plus visible.")
+    already = db.scalar(
+        select(Report).where(
+            Report.target_type == target_type,
+            Report.target_id == target_id,
+            Report.reporter_id == principal.user_id,
+            Report.status == ReportStatus.open,
+        )
+    )
+    if already is not None:
+        raise ConflictError("Vous avez déjà signalé ce contenu : les modérateurs vont l'examiner.")
+    report = Report(
+        target_type=target_type, target_id=target_id, reporter_id=principal.user_id, reason=reason
+    )
+    db.add(report)
+    db.flush()
+    return report
+
+
+def open_reports(db: Session, *, principal: Principal, limit: int = 100) -> list[Report]:
+    authorize(principal, Action.handle_reports)
+    return list(
+        db.scalars(select(Report).where(Report.status == ReportStatus.open).order_by(Report.id).limit(limit))
+    )
+
+
+def resolve_report(
+    db: Session, *, report: Report, principal: Principal, uphold: bool, note: str, public_url: str
+) -> Report:
+    authorize(principal, Action.handle_reports)
+    if report.status is not ReportStatus.open:
+        raise ConflictError("Ce signalement est déjà traité.")
+    note = note.strip()
+    if uphold:
+        if report.target_type is ReportTarget.case_study:
+            case = db.get(CaseStudy, report.target_id)
+            if case is not None and case.publication_state is PublicationState.published:
+                reason = note if len(note) >= 10 else f"Retirée après un signalement : {report.reason}"
+                change_state(
+                    db,
+                    case=case,
+                    to=PublicationState.rejected,
+                    actor=principal,
+                    reason=reason,
+                    public_url=public_url,
+                )
+        else:
+            authorize(principal, Action.hide_posts)
+            post = db.get(Post, report.target_id)
+            if post is not None:
+                post.is_hidden = True
+    report.status = ReportStatus.upheld if uphold else ReportStatus.dismissed
+    report.resolved_at = utcnow()
+    report.resolved_by_id = principal.user_id
+    report.resolution_note = note[:MAX_REASON] or None
+    db.flush()
+    return report

@@ -1,0 +1,59 @@
+"""Who is using the browser: the signed session cookie (web/session.py) carries the random token of a
+server-side login session (service/accounts/sessions.py). Resolved once per request, cached on it."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from service.accounts.models import User
+from service.accounts.principal import ANONYMOUS, Principal, user_principal
+from service.accounts.sessions import end_session, start_session, user_for_session
+from web.session import get_session
+
+_STATE_KEY = "retex_principal"
+SESSION_KEY = "sid"
+
+
+def current_principal(request: Request) -> Principal:
+    cached = getattr(request.state, _STATE_KEY, None)
+    if isinstance(cached, Principal):
+        return cached
+    principal = ANONYMOUS
+    token = get_session(request).get(SESSION_KEY)
+    if isinstance(token, str) and token:
+        settings = request.app.state.settings
+        with request.app.state.session_factory() as db:
+            user = user_for_session(db, token, days=settings.session_days)
+            if user is None:
+                get_session(request).pop(SESSION_KEY)  # ended elsewhere or expired
+            else:
+                principal = user_principal(db, user)
+            db.commit()  # the session's sliding expiry
+    setattr(request.state, _STATE_KEY, principal)
+    return principal
+
+
+def log_in_user(request: Request, db: Session, user: User) -> None:
+    """Start a login session for `user`; a fresh CSRF token too (no session fixation)."""
+    settings = request.app.state.settings
+    token = start_session(db, user, days=settings.session_days)
+    session = get_session(request)
+    old = session.get(SESSION_KEY)
+    if isinstance(old, str) and old:
+        end_session(db, old)
+    session.set(SESSION_KEY, token)
+    session.set("csrf", secrets.token_urlsafe(32))
+    setattr(request.state, _STATE_KEY, user_principal(db, user))
+
+
+def log_out(request: Request, db: Session) -> None:
+    session = get_session(request)
+    token = session.get(SESSION_KEY)
+    if isinstance(token, str) and token:
+        end_session(db, token)
+    session.pop(SESSION_KEY)
+    session.set("csrf", secrets.token_urlsafe(32))
+    setattr(request.state, _STATE_KEY, ANONYMOUS)
