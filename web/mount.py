@@ -12,7 +12,19 @@ from web.csrf import csrf_protect
 from web.errors import install_html_error_pages
 from web.headers import SecurityHeaders
 from web.oidc import install_oidc
-from web.routes import account, cases, home, oidc, publish, search, software, territories
+from web.routes import (
+    account,
+    admin,
+    cases,
+    home,
+    moderation,
+    oidc,
+    profile,
+    publish,
+    search,
+    software,
+    territories,
+)
 from web.session import WebSessionMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -21,7 +33,19 @@ STATIC_DIR = Path(__file__).parent / "static"
 def web_router() -> APIRouter:
     # Every web route checks the CSRF token of unsafe requests (POST): none can forget it.
     router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-    for module in (home, search, cases, publish, territories, software, account, oidc):
+    for module in (
+        home,
+        search,
+        cases,
+        publish,
+        territories,
+        software,
+        account,
+        profile,
+        moderation,
+        admin,
+        oidc,
+    ):
         router.include_router(module.router)
     return router
 

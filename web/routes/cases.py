@@ -10,9 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from service.accounts.permissions import Action, can
 from service.casestudies import service as case_service
 from service.casestudies.authoring import readable_case
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
+from service.moderation import workflow
 from service.search import service as search_service
 from service.themes.models import Theme
 from web import queries
@@ -70,7 +72,9 @@ def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tu
 
 @router.get("/experiences/{slug}", response_class=HTMLResponse)
 def case_page(request: Request, session: PageSession, slug: str) -> HTMLResponse:
-    case = readable_case(session, current_principal(request), slug=path_key(slug))
+    principal = current_principal(request)
+    case = readable_case(session, principal, slug=path_key(slug))
+    sees_history = can(principal, Action.review_cases) or can(principal, Action.edit_case, case=case)
     comparables = None
     if case.territories:
         comparables = comparable_territories(request, session, case.territories[0], limit=4)
@@ -81,5 +85,8 @@ def case_page(request: Request, session: PageSession, slug: str) -> HTMLResponse
         "comparables": comparables,
         "publication_label": PUBLICATION_LABELS.get(case.publication_state, ""),
         "is_published": case.publication_state is PublicationState.published,
+        "history": workflow.history(session, case) if sees_history else [],
+        "STATE_LABELS": {state.value: label for state, label in workflow.LABELS.items()},
+        "report_status": request.query_params.get("signalement"),
     }
     return render(request, "case.html", context)

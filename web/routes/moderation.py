@@ -1,0 +1,120 @@
+"""/moderation: the review queue (publish or reject with a reason) and the open reports; the
+« Signaler » form of a case page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from service.accounts.permissions import Action, authorize
+from service.api.errors import DomainError, NotFoundError
+from service.casestudies.authoring import readable_case
+from service.casestudies.models import CaseStudy, PublicationState
+from service.moderation import reports, workflow
+from service.moderation.models import Report, ReportTarget
+from web.auth import current_principal
+from web.params import FormBody, PageSession, path_key
+from web.templating import render
+
+router = APIRouter()
+
+
+def _page(
+    request: Request, db: PageSession, *, errors: dict[str, str] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    principal = current_principal(request)
+    authorize(principal, Action.review_cases)
+    queue = db.scalars(
+        select(CaseStudy)
+        .where(CaseStudy.publication_state == PublicationState.submitted)
+        .order_by(CaseStudy.id)
+    ).all()
+    open_reports = reports.open_reports(db, principal=principal)
+    cases = {
+        c.id: c
+        for c in db.scalars(
+            select(CaseStudy).where(
+                CaseStudy.id.in_(
+                    [r.target_id for r in open_reports if r.target_type is ReportTarget.case_study]
+                )
+            )
+        )
+    }
+    context = {
+        "queue": queue,
+        "reports": [(r, cases.get(r.target_id)) for r in open_reports],
+        "errors": errors or {},
+        "done": request.query_params.get("fait"),
+    }
+    return render(request, "moderation.html", context, status_code=status_code)
+
+
+@router.get("/moderation", response_class=HTMLResponse)
+def moderation_page(request: Request, db: PageSession) -> HTMLResponse:
+    return _page(request, db)
+
+
+@router.post("/moderation/experiences/{case_id}", response_class=HTMLResponse)
+def decide_case(request: Request, db: PageSession, form: FormBody, case_id: int) -> Response:
+    principal = current_principal(request)
+    authorize(principal, Action.review_cases)
+    case = readable_case(db, principal, case_id=case_id)
+    decision = form.get("decision")
+    target = PublicationState.published if decision == "publier" else PublicationState.rejected
+    try:
+        workflow.change_state(
+            db,
+            case=case,
+            to=target,
+            actor=principal,
+            reason=str(form.get("reason", "")).replace("\x00", "")[:2000],
+            public_url=request.app.state.settings.public_url,
+        )
+    except DomainError as exc:
+        db.rollback()
+        if exc.status_code in (401, 403):
+            raise
+        return _page(request, db, errors={f"reason-{case_id}": exc.message}, status_code=422)
+    return RedirectResponse(f"/moderation?fait={target.value}", status_code=303)
+
+
+@router.post("/moderation/signalements/{report_id}", response_class=HTMLResponse)
+def decide_report(request: Request, db: PageSession, form: FormBody, report_id: int) -> Response:
+    principal = current_principal(request)
+    authorize(principal, Action.handle_reports)
+    report = db.get(Report, report_id)
+    if report is None:
+        raise NotFoundError("Ce signalement n'existe pas.")
+    reports.resolve_report(
+        db,
+        report=report,
+        principal=principal,
+        uphold=form.get("decision") == "retirer",
+        note=str(form.get("note", "")).replace("\x00", "")[:2000],
+        public_url=request.app.state.settings.public_url,
+    )
+    return RedirectResponse("/moderation?fait=signalement", status_code=303)
+
+
+@router.post("/experiences/{slug}/signaler", response_class=HTMLResponse)
+def report_case(request: Request, db: PageSession, form: FormBody, slug: str) -> Response:
+    principal = current_principal(request)
+    case = readable_case(db, principal, slug=path_key(slug))
+    try:
+        reports.create_report(
+            db,
+            principal=principal,
+            target_type=ReportTarget.case_study,
+            target_id=case.id,
+            reason=str(form.get("reason", "")).replace("\x00", "")[:2000],
+        )
+    except DomainError as exc:
+        db.rollback()
+        if exc.status_code in (401, 403):
+            raise
+        return RedirectResponse(
+            f"/experiences/{case.slug}?signalement=erreur&message={exc.message[:200]}#signaler",
+            status_code=303,
+        )
+    return RedirectResponse(f"/experiences/{case.slug}?signalement=envoye#signaler", status_code=303)
