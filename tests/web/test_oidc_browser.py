@@ -4,6 +4,7 @@ organisation the provider vouched for."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.support.oidc import AGENT_CLAIMS, LocalProvider, app_using_provider
+from tests.web.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +32,7 @@ def provider(
 
 def test_login_with_proconnect_in_the_browser(provider: LocalProvider, page: Any) -> None:
     page.goto("/connexion?suivant=/compte")
+    screenshot(page, "connexion-proconnect")
     page.get_by_role("link", name="Se connecter avec ProConnect").click()
     page.wait_for_url(f"{provider.issuer}/interaction/**")
     page.locator("input[name=login]").fill("navigateur")
@@ -40,4 +43,7 @@ def test_login_with_proconnect_in_the_browser(provider: LocalProvider, page: Any
     page.wait_for_url("**/compte")
     main = page.locator("main").inner_text()
     assert "camille.navigateur@paris.fr" in main
-    assert "Ville de Paris" in main, "the membership the provider vouched for"
+    memberships = page.locator("section", has=page.get_by_role("heading", name="Mes organisations"))
+    # The membership the provider vouched for: approved at once, not a request waiting for an answer.
+    assert re.search(r"Ville de Paris —\s+membre\b", memberships.inner_text()), memberships.inner_text()
+    screenshot(page, "connexion-proconnect-compte")

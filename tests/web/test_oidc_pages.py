@@ -3,6 +3,7 @@ logs in and goes on, and the French error pages of each failed callback."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -42,7 +43,8 @@ def test_callback_logs_in_and_goes_to_the_page_asked_for(provider: LocalProvider
     done = client.get("/connexion/oidc/retour", params=params, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/publier"
     account = client.get("/compte").text
-    assert "camille.agent@paris.fr" in account and "Ville de Paris" in account
+    assert "camille.agent@paris.fr" in account
+    assert re.search(r"<li>Ville de Paris —\s+membre</li>", account), "an approved membership"
 
     replay = client.get("/connexion/oidc/retour", params=params, follow_redirects=False)
     assert replay.status_code == 400
