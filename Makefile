@@ -28,7 +28,7 @@ node_modules/.package-lock.json: package-lock.json
 	touch $@
 
 run: install
-	PORT=$(PORT) $(BIN)/retex serve --seed-if-empty
+	PORT=$(PORT) $(BIN)/retex serve --seed-if-empty --demo-accounts
 
 test: test-sqlite test-postgres
 

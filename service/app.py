@@ -14,6 +14,7 @@ from service.api.body_limit import BodySizeLimit
 from service.api.errors import install_error_handlers
 from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
+from service.discussions.api import router as discussions_router
 from service.emails.sender import EmailSender
 from service.moderation.api import router as moderation_router
 from service.organisations.api import router as organisations_router
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         themes_router,
         accounts_router,
         moderation_router,
+        discussions_router,
     ):
         api.include_router(router, dependencies=[ReadAccess])
     api.include_router(search_router, dependencies=[SearchAccess])

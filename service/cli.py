@@ -91,6 +91,9 @@ def serve(
     seed_if_empty: Annotated[
         bool, typer.Option(help="Load the demo data when the database is empty.")
     ] = False,
+    demo_accounts: Annotated[
+        bool, typer.Option(help="Create the demo accounts (public password: for one's own machine only).")
+    ] = False,
 ) -> None:
     """Migrate, then serve the web app and API."""
     import uvicorn
@@ -104,7 +107,25 @@ def serve(
     if seed_if_empty and _database_is_empty(settings):
         console.print("Base vide : chargement des données de démonstration…")
         run_seed(settings)
+    if demo_accounts:
+        _ensure_demo_accounts(settings)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+
+
+def _ensure_demo_accounts(settings: Settings) -> None:
+    from seeds.demo_accounts import DEMO_PASSWORD, ensure_demo_accounts
+    from service.db.engine import make_engine, make_session_factory
+
+    engine = make_engine(settings.resolved_database_url)
+    with make_session_factory(engine)() as session:
+        accounts = ensure_demo_accounts(session)
+        session.commit()
+    engine.dispose()
+    console.print(
+        f"Comptes de démonstration (mot de passe « {DEMO_PASSWORD} », à ne pas garder en production) :"
+    )
+    for email, role in accounts:
+        console.print(f"  {email} ({role.value})")
 
 
 @app.command("create-user")

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, description="Per 15 minutes, then 429.")
     login_max_failures_per_ip: int = Field(default=30, description="Per 15 minutes, then 429.")
     api_key_default_rate_limit: int = Field(default=600, description="Requests per minute for a new key.")
+    # Discussions (issue 7)
+    posts_per_minute: int = Field(default=5, description="Posts a member may write per minute, then 429.")
+    max_post_chars: int = Field(default=20_000, description="Longest discussion post (Markdown).")
 
     # Login through an OpenID Connect provider (ProConnect for French public agents); off without an issuer.
     oidc_issuer: str | None = Field(

@@ -81,6 +81,7 @@ def settings(database_url: str, data_dir: Path) -> Settings:
         model="hashing",
         index_worker=False,
         email_sender=False,  # tests read the queued emails from the table
+        posts_per_minute=1000,  # the flood test lowers it for itself
     )
 
 

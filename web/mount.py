@@ -16,6 +16,7 @@ from web.routes import (
     account,
     admin,
     cases,
+    discussions,
     home,
     moderation,
     oidc,
@@ -44,6 +45,7 @@ def web_router() -> APIRouter:
         profile,
         moderation,
         admin,
+        discussions,
         oidc,
     ):
         router.include_router(module.router)

@@ -15,7 +15,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from service.accounts.models import Role
 from service.accounts.permissions import Action, can
+from service.accounts.principal import Principal
 from service.casestudies.schemas import LICENCE_LABELS
+from service.discussions.following import unread_count
 from service.search.service import KIND_LABELS, STATUS_LABELS
 from web.auth import current_principal
 from web.csrf import csrf_token
@@ -132,6 +134,13 @@ def is_htmx(request: Request) -> bool:
     )
 
 
+def unread_notifications(request: Request, principal: Principal) -> int:
+    if not principal.is_user or principal.user_id is None:
+        return 0
+    with request.app.state.session_factory() as db:
+        return unread_count(db, principal.user_id)
+
+
 def page_context(request: Request) -> dict[str, Any]:
     principal = current_principal(request)
     return {
@@ -141,6 +150,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "can": lambda action, **target: can(principal, Action(action), **target),
         "is_moderator": principal.has_role(Role.moderator, Role.admin),
         "is_admin": principal.has_role(Role.admin),
+        "unread": lambda: unread_notifications(request, principal),
         "csrf_token": lambda: csrf_token(request),
     }
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Enum, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db.base import Base, Timestamped, utcnow
 from service.organisations.models import Organisation
+from service.textkeys import slugify
 
 
 class Role(enum.StrEnum):
@@ -25,6 +26,9 @@ class User(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
+    # The @mention handle: the display name as a slug (« Claire Martin » → claire-martin), kept in step
+    # by the listener below.
+    handle: Mapped[str | None] = mapped_column(String(130), index=True)
     # Empty for accounts that only log in through OpenID Connect.
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20), default=Role.member)
@@ -33,6 +37,9 @@ class User(Timestamped, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     oidc_issuer: Mapped[str | None] = mapped_column(String(300))
     oidc_subject: Mapped[str | None] = mapped_column(String(300))
+    # How notifications reach this user by email: immediately, daily, weekly or never.
+    email_frequency: Mapped[str] = mapped_column(String(20), default="daily", server_default="daily")
+    last_digest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="Membership.user_id"
@@ -117,3 +124,9 @@ class ApiKey(Timestamped, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _set_handle(_mapper: object, _connection: object, user: User) -> None:
+    user.handle = slugify(user.display_name)[:130] or None

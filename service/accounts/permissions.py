@@ -4,8 +4,9 @@ Routes (API and web) call `authorize(principal, action, ...)`, which raises a 40
 403 (logged in, not allowed) with a French message; templates call `can(...)` to show or hide a button.
 
 Roles: anonymous (read, search) · member (write drafts, submit, edit their organisation's cases and
-their own, discuss, report) · moderator (review queue, publish/reject, reports, hide posts) · admin
-(everything: users, roles, themes, API keys) · partner (API key: read and search, rate-limited).
+their own, discuss, edit their own posts, report) · moderator (review queue, publish/reject, reports,
+hide posts, read private threads) · admin (everything: users, roles, themes, API keys) · partner (API
+key: read and search, rate-limited).
 A member needs a verified email address before writing anything.
 """
 
@@ -18,6 +19,7 @@ from service.accounts.models import Role
 from service.accounts.principal import Kind, Principal, Scope
 from service.api.errors import DomainError
 from service.casestudies.models import CaseStudy, PublicationState
+from service.discussions.models import Post, Thread
 
 
 class Action(StrEnum):
@@ -39,10 +41,17 @@ class Action(StrEnum):
     manage_users = "manage_users"
     manage_themes = "manage_themes"
     manage_api_keys = "manage_api_keys"
+    read_thread = "read_thread"  # (needs `thread`)
+    edit_post = "edit_post"  # one's own post: edit or delete (needs `post`)
 
 
 # The API-key scope an action needs (browser sessions and the operator have every scope).
-_SCOPE = {Action.read: Scope.read, Action.read_case: Scope.read, Action.search: Scope.search}
+_SCOPE = {
+    Action.read: Scope.read,
+    Action.read_case: Scope.read,
+    Action.read_thread: Scope.read,
+    Action.search: Scope.search,
+}
 _MODERATORS = (Role.moderator, Role.admin)
 
 
@@ -76,12 +85,28 @@ def _editor(principal: Principal, case: CaseStudy) -> bool:
     )
 
 
+def _reads_thread(principal: Principal, thread: Thread) -> Decision:
+    if principal.has_role(*_MODERATORS):
+        return ALLOW
+    if thread.is_hidden:
+        return Decision(False, "Cette discussion a été masquée par la modération.")
+    if thread.private_organisation_id is None:
+        return ALLOW
+    if principal.is_user and (
+        thread.author_id == principal.user_id or thread.private_organisation_id in principal.organisation_ids
+    ):
+        return ALLOW
+    return Decision(False, "Cette conversation est privée.", needs_login=not principal.is_authenticated)
+
+
 def decide(
     principal: Principal,
     action: Action,
     *,
     case: CaseStudy | None = None,
     organisation_id: int | None = None,
+    thread: Thread | None = None,
+    post: Post | None = None,
 ) -> Decision:
     scope = _SCOPE.get(action, Scope.write)
     if scope not in principal.scopes:
@@ -99,6 +124,9 @@ def decide(
         return Decision(
             False, "Cette expérience n'est pas publiée.", needs_login=not principal.is_authenticated
         )
+    if action is Action.read_thread:
+        assert thread is not None
+        return _reads_thread(principal, thread)
     # Everything below writes: a logged-in person (or the operator), never a partner key.
     if principal.kind is Kind.operator:
         return ALLOW
@@ -112,6 +140,11 @@ def decide(
         return Decision(False, "Confirmez d'abord votre adresse e-mail (lien reçu à l'inscription).")
     if action in (Action.create_case, Action.report, Action.discuss, Action.request_membership):
         return ALLOW
+    if action is Action.edit_post:
+        assert post is not None
+        if post.author_id == principal.user_id:
+            return ALLOW
+        return Decision(False, "Vous ne pouvez modifier que vos propres messages.")
     if action in (Action.edit_case, Action.submit_case):
         assert case is not None
         if _editor(principal, case):
@@ -138,8 +171,12 @@ def can(
     *,
     case: CaseStudy | None = None,
     organisation_id: int | None = None,
+    thread: Thread | None = None,
+    post: Post | None = None,
 ) -> bool:
-    return decide(principal, action, case=case, organisation_id=organisation_id).allowed
+    return decide(
+        principal, action, case=case, organisation_id=organisation_id, thread=thread, post=post
+    ).allowed
 
 
 def authorize(
@@ -148,8 +185,10 @@ def authorize(
     *,
     case: CaseStudy | None = None,
     organisation_id: int | None = None,
+    thread: Thread | None = None,
+    post: Post | None = None,
 ) -> None:
-    decision = decide(principal, action, case=case, organisation_id=organisation_id)
+    decision = decide(principal, action, case=case, organisation_id=organisation_id, thread=thread, post=post)
     if decision.allowed:
         return
     if decision.needs_login:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.accounts.models import Role, User
 from service.accounts.passwords import hash_password
+from service.db.base import utcnow
 
 MIN_PASSWORD_LENGTH = 12
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -33,7 +34,11 @@ def create_user(session: Session, *, email: str, display_name: str, password: st
     if session.scalar(select(func.count(User.id)).where(User.email == email)):
         raise AccountError(f"un compte existe déjà pour {email}")
     user = User(
-        email=email, display_name=display_name.strip(), password_hash=hash_password(password), role=user_role
+        email=email,
+        display_name=display_name.strip(),
+        password_hash=hash_password(password),
+        role=user_role,
+        email_verified_at=utcnow(),  # created by the operator, who vouches for the address
     )
     session.add(user)
     session.flush()

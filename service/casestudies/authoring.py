@@ -14,6 +14,7 @@ from service.api.errors import InvalidFieldError, NotFoundError
 from service.casestudies import service
 from service.casestudies.models import CaseStudy, PublicationState
 from service.casestudies.schemas import CaseStudyCreate, CaseStudyUpdate
+from service.discussions.notify import notify_case_published
 from service.moderation.workflow import change_state, initial_state_allowed, record_creation
 from service.settings import Settings
 
@@ -65,6 +66,8 @@ def create_as(db: Session, principal: Principal, data: CaseStudyCreate, settings
         db, data=data, max_section_chars=settings.max_section_chars, author_id=principal.user_id
     )
     record_creation(db, case, principal)
+    if case.publication_state is PublicationState.published:
+        notify_case_published(db, case, public_url=settings.public_url)
     db.flush()
     return case
 

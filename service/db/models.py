@@ -2,7 +2,7 @@
 
 from service.accounts.models import ApiKey, Membership, OneTimeToken, User, UserSession
 from service.casestudies.models import CaseLink, CaseStudy
-from service.discussions.models import Post, Thread
+from service.discussions.models import Follow, Notification, Post, PostRevision, Thread
 from service.emails.models import Email
 from service.moderation.models import CaseStateChange, Report
 from service.organisations.models import Organisation
@@ -18,11 +18,14 @@ __all__ = [
     "CaseStateChange",
     "CaseStudy",
     "Email",
+    "Follow",
     "IndexJob",
     "Membership",
+    "Notification",
     "OneTimeToken",
     "Organisation",
     "Post",
+    "PostRevision",
     "RateCounter",
     "Report",
     "Software",

@@ -1,5 +1,6 @@
 """Sends queued emails: through SMTP when RETEX_SMTP_HOST is set, otherwise into data_dir/mail/ as
-.eml files (development: read them there). Runs as a thread of `serve`; failures are retried."""
+.eml files (development: read them there). Runs as a thread of `serve`, which also queues the
+daily/weekly digests when they are due; failures are retried."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.base import utcnow
+from service.discussions.digests import send_due_digests
 from service.emails.models import Email
 from service.settings import Settings
 
@@ -88,6 +90,9 @@ class EmailSender:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                with self._factory() as db:
+                    send_due_digests(db, public_url=self._settings.public_url)
+                    db.commit()
                 send_pending(self._settings, self._factory)
             except Exception:  # the database may be away for a while: keep trying
                 log.exception("email sender: will retry")

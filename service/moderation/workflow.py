@@ -14,6 +14,7 @@ from service.accounts.principal import Principal
 from service.api.errors import ConflictError, InvalidFieldError
 from service.casestudies.models import CaseStudy, PublicationState
 from service.db.base import utcnow
+from service.discussions.notify import notify_case_published
 from service.emails.outbox import queue_email
 from service.moderation.models import CaseStateChange
 
@@ -102,6 +103,7 @@ def change_state(
     case.publication_state = to
     if to is S.published and case.published_at is None:
         case.published_at = utcnow()
+        notify_case_published(db, case, public_url=public_url)  # the first publication only
     change = CaseStateChange(
         case_study_id=case.id, from_state=current, to_state=to, actor_id=actor.user_id, reason=reason
     )

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ThemeOut(BaseModel):
@@ -9,3 +11,17 @@ class ThemeOut(BaseModel):
     slug: str
     label: str
     description: str = ""
+
+
+class ThemeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    label: Annotated[str, Field(min_length=2, max_length=120, examples=["Inclusion numérique"])]
+    description: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ThemeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    label: Annotated[str | None, Field(min_length=2, max_length=120)] = None
+    description: Annotated[str | None, Field(max_length=2000)] = None

@@ -269,7 +269,13 @@ PAGES = (
     ("territoire", "/territoires/83050"),
     ("logiciel", "/logiciels/1"),
     ("publier", "/publier"),
+    ("connexion", "/connexion"),
+    ("inscription", "/inscription"),
+    ("compte", "/compte"),
+    ("moderation", "/moderation"),
+    ("administration", "/admin"),
 )
+LOGGED_IN_PAGES = {"/publier", "/compte", "/moderation", "/admin"}
 
 
 @pytest.mark.parametrize(("name", "path"), PAGES, ids=[n for n, _ in PAGES])
@@ -283,8 +289,8 @@ def test_accessibility_and_screenshots(
         page = new_page(browser, live_server, viewport=viewport, bypass_csp=True)  # axe is injected inline
         context = page.context
         try:
-            if path == "/publier":
-                browser_log_in(page, people.admin)
+            if path in LOGGED_IN_PAGES:
+                browser_log_in(page, people.admin, next_path=path)
             else:
                 page.goto(path)
             page.wait_for_load_state("networkidle")

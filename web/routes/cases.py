@@ -14,6 +14,8 @@ from service.accounts.permissions import Action, can
 from service.casestudies import service as case_service
 from service.casestudies.authoring import readable_case
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
+from service.discussions import following, reading
+from service.discussions.models import FollowTarget
 from service.moderation import workflow
 from service.search import service as search_service
 from service.themes.models import Theme
@@ -55,6 +57,11 @@ def case_list(request: Request, session: PageSession) -> HTMLResponse:
         "status": status,
         "themes": queries.themes(session),
         "params": {"theme": theme_slug, "status": status},
+        "theme_threads": reading.recent_threads(
+            session, current_principal(request), limit=5, theme_id=theme.id
+        )
+        if theme
+        else [],
     }
     return render(request, "cases.html", context, block="results" if is_htmx(request) else None)
 
@@ -72,6 +79,19 @@ def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tu
 
 @router.get("/experiences/{slug}", response_class=HTMLResponse)
 def case_page(request: Request, session: PageSession, slug: str) -> HTMLResponse:
+    return case_page_response(request, session, slug)
+
+
+def case_page_response(
+    request: Request,
+    session: PageSession,
+    slug: str,
+    *,
+    ask_errors: dict[str, str] | None = None,
+    ask_values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The case page; with `ask_errors` the question form shows what to fix, keeping what was typed."""
     principal = current_principal(request)
     case = readable_case(session, principal, slug=path_key(slug))
     sees_history = can(principal, Action.review_cases) or can(principal, Action.edit_case, case=case)
@@ -88,5 +108,9 @@ def case_page(request: Request, session: PageSession, slug: str) -> HTMLResponse
         "history": workflow.history(session, case) if sees_history else [],
         "STATE_LABELS": {state.value: label for state, label in workflow.LABELS.items()},
         "report_status": request.query_params.get("signalement"),
+        "threads": reading.recent_threads(session, principal, limit=50, case_study_id=case.id),
+        "following": following.is_following(session, principal, FollowTarget.case_study, case.id),
+        "ask_errors": ask_errors or {},
+        "ask_values": ask_values or {},
     }
-    return render(request, "case.html", context)
+    return render(request, "case.html", context, status_code=status_code)

@@ -1,4 +1,4 @@
-"""Home page (what Retex is, search box, latest cases, themes, dashboard) and the discussions page."""
+"""Home page (what Retex is, search box, latest cases, themes, dashboard)."""
 
 from __future__ import annotations
 
@@ -30,8 +30,3 @@ def home(request: Request, session: PageSession) -> HTMLResponse:
             "without_territory": without_territory,
         },
     )
-
-
-@router.get("/discussions", response_class=HTMLResponse)
-def discussions(request: Request) -> HTMLResponse:
-    return render(request, "discussions.html")

@@ -1,0 +1,239 @@
+"""/api/v1: threads and posts (read for everyone, write for members), follows and notifications."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy import select
+
+from service.accounts.models import User
+from service.accounts.permissions import Action, authorize
+from service.api.auth import AppSettings, CurrentPrincipal
+from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
+from service.api.pagination import Cursor, Limit, Page, keyset_page
+from service.casestudies.authoring import readable_case
+from service.db.session import DbSession
+from service.discussions import following, posting, reading
+from service.discussions.models import Post, Thread
+from service.discussions.schemas import (
+    ContactIn,
+    FollowIn,
+    NotificationOut,
+    NotificationSettings,
+    PostIn,
+    PostModeration,
+    PostOut,
+    PostUpdate,
+    ThreadIn,
+    ThreadOut,
+)
+from service.discussions.views import post_out, thread_out
+from service.organisations.models import Organisation
+from service.settings import Settings
+from service.themes.models import Theme
+
+router = APIRouter(tags=["discussions"])
+
+
+def limits_of(settings: Settings) -> posting.PostingLimits:
+    return posting.PostingLimits(settings.posts_per_minute, settings.max_post_chars, settings.public_url)
+
+
+@router.get("/threads", response_model=Page[ThreadOut], summary="Lister les discussions")
+def list_threads(
+    db: DbSession,
+    principal: CurrentPrincipal,
+    case_study_id: Annotated[int | None, Query(description="Celles d'une expérience.")] = None,
+    theme: Annotated[str | None, Query(max_length=80, description="Celles d'un thème (slug).")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[ThreadOut]:
+    theme_id = None
+    if theme:
+        theme_id = db.scalar(select(Theme.id).where(Theme.slug == theme))
+        if theme_id is None:
+            raise InvalidFieldError(f"aucun thème « {theme} »", field="theme")
+    stmt = reading.threads_statement(principal, case_study_id=case_study_id, theme_id=theme_id)
+    return keyset_page(db, stmt, Thread.id, limit=limit, cursor=cursor, to_item=thread_out, newest_first=True)
+
+
+@router.post(
+    "/threads",
+    response_model=ThreadOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Ouvrir une discussion (sur une expérience ou dans un thème)",
+)
+def create_thread(
+    request: Request, db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: ThreadIn
+) -> ThreadOut:
+    authorize(principal, Action.discuss)
+    case = (
+        readable_case(db, principal, case_id=data.case_study_id) if data.case_study_id is not None else None
+    )
+    theme = None
+    if data.theme:
+        theme = db.scalar(select(Theme).where(Theme.slug == data.theme))
+        if theme is None:
+            raise InvalidFieldError(f"aucun thème « {data.theme} »", field="theme")
+    thread, _ = posting.start_thread(
+        db,
+        request.app.state.engine,
+        principal=principal,
+        title=data.title,
+        body=data.body,
+        limits=limits_of(settings),
+        case=case,
+        theme=theme,
+    )
+    return thread_out(thread)
+
+
+@router.post(
+    "/case-studies/{case_id}/contact",
+    response_model=ThreadOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Contacter l'équipe du projet (conversation privée avec son organisation)",
+)
+def contact_team(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    case_id: int,
+    data: ContactIn,
+) -> ThreadOut:
+    authorize(principal, Action.discuss)
+    case = readable_case(db, principal, case_id=case_id)
+    team = db.get(Organisation, case.organisation_id) if case.organisation_id else None
+    if team is None:
+        raise ConflictError("Cette expérience n'indique pas d'organisation à contacter.")
+    thread, _ = posting.start_thread(
+        db,
+        request.app.state.engine,
+        principal=principal,
+        title=data.title,
+        body=data.body,
+        limits=limits_of(settings),
+        private_to=team,
+    )
+    thread.case_study_id = case.id
+    return thread_out(thread)
+
+
+@router.get("/threads/{thread_id}", response_model=ThreadOut, summary="Une discussion")
+def read_thread(db: DbSession, principal: CurrentPrincipal, thread_id: int) -> ThreadOut:
+    return thread_out(posting.readable_thread(db, principal, thread_id))
+
+
+@router.get(
+    "/threads/{thread_id}/posts", response_model=Page[PostOut], summary="Les messages d'une discussion"
+)
+def list_posts(
+    db: DbSession, principal: CurrentPrincipal, thread_id: int, limit: Limit = 20, cursor: Cursor = None
+) -> Page[PostOut]:
+    thread = posting.readable_thread(db, principal, thread_id)
+    stmt = select(Post).where(Post.thread_id == thread.id)
+    return keyset_page(db, stmt, Post.id, limit=limit, cursor=cursor, to_item=post_out)
+
+
+@router.post(
+    "/threads/{thread_id}/posts",
+    response_model=PostOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Répondre",
+)
+def create_post(
+    request: Request,
+    db: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    thread_id: int,
+    data: PostIn,
+) -> PostOut:
+    thread = posting.readable_thread(db, principal, thread_id)
+    post = posting.reply(
+        db,
+        request.app.state.engine,
+        principal=principal,
+        thread=thread,
+        body=data.body,
+        limits=limits_of(settings),
+        reply_to_id=data.reply_to_id,
+    )
+    return post_out(post)
+
+
+@router.patch("/posts/{post_id}", response_model=PostOut, summary="Modifier son message")
+def update_post(
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, post_id: int, data: PostUpdate
+) -> PostOut:
+    return post_out(
+        posting.edit_post(
+            db, principal=principal, post_id=post_id, body=data.body, limits=limits_of(settings)
+        )
+    )
+
+
+@router.delete("/posts/{post_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Supprimer son message")
+def delete_post(db: DbSession, principal: CurrentPrincipal, post_id: int) -> Response:
+    posting.delete_post(db, principal=principal, post_id=post_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/posts/{post_id}/moderation", response_model=PostOut, summary="Masquer ou rétablir (modérateurs)"
+)
+def moderate_post(db: DbSession, principal: CurrentPrincipal, post_id: int, data: PostModeration) -> PostOut:
+    post = posting.set_hidden(
+        db, principal=principal, post_id=post_id, hidden=data.hidden, reason=data.reason
+    )
+    return post_out(post)
+
+
+@router.post("/me/follows", status_code=status.HTTP_204_NO_CONTENT, summary="Suivre")
+def start_following(db: DbSession, principal: CurrentPrincipal, data: FollowIn) -> Response:
+    following.start_following(db, principal, data.target_type, data.target_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/me/follows/{target_type}/{target_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Ne plus suivre"
+)
+def stop_following(db: DbSession, principal: CurrentPrincipal, target_type: str, target_id: int) -> Response:
+    data = FollowIn.model_validate({"target_type": target_type, "target_id": target_id})
+    following.stop_following(db, principal, data.target_type, data.target_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me/notifications", response_model=list[NotificationOut], summary="Mes notifications")
+def my_notifications(db: DbSession, principal: CurrentPrincipal) -> list[NotificationOut]:
+    authorize(principal, Action.manage_own_account)
+    assert principal.user_id is not None
+    return [NotificationOut.model_validate(n) for n in following.latest_notifications(db, principal.user_id)]
+
+
+@router.post(
+    "/me/notifications/read", status_code=status.HTTP_204_NO_CONTENT, summary="Tout marquer comme lu"
+)
+def read_all(db: DbSession, principal: CurrentPrincipal) -> Response:
+    authorize(principal, Action.manage_own_account)
+    assert principal.user_id is not None
+    following.mark_read(db, principal.user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put(
+    "/me/notification-settings",
+    response_model=NotificationSettings,
+    summary="Fréquence des e-mails de notification",
+)
+def notification_settings(
+    db: DbSession, principal: CurrentPrincipal, data: NotificationSettings
+) -> NotificationSettings:
+    authorize(principal, Action.manage_own_account)
+    user = db.get(User, principal.user_id)
+    if user is None:
+        raise NotFoundError("Aucun compte.")
+    user.email_frequency = data.email_frequency.value
+    return data
