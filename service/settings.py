@@ -63,6 +63,28 @@ class Settings(BaseSettings):
     posts_per_minute: int = Field(default=5, description="Posts a member may write per minute, then 429.")
     max_post_chars: int = Field(default=20_000, description="Longest discussion post (Markdown).")
 
+    # Login through an OpenID Connect provider (ProConnect for French public agents); off without an issuer.
+    oidc_issuer: str | None = Field(
+        default=None, description="OpenID Connect issuer URL, e.g. https://auth.agentconnect.gouv.fr/api/v2."
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scopes: str = Field(
+        default="openid email given_name usual_name siret",
+        description="Space-separated scopes; the default asks ProConnect for name, e-mail and SIRET.",
+    )
+    oidc_label: str = Field(default="ProConnect", description="Provider name on the login button.")
+    oidc_trust_email: bool = Field(
+        default=False,
+        description="Treat the provider's e-mail as verified even without email_verified (ProConnect "
+        "does not send the claim but its identity providers verify addresses).",
+    )
+    oidc_redirect_uri: str | None = Field(
+        default=None,
+        description="Callback URL registered at the provider; default: derived from the request.",
+    )
+    oidc_timeout_seconds: float = Field(default=10.0, description="Timeout of each call to the provider.")
+
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from web.csrf import csrf_protect
 from web.errors import install_html_error_pages
 from web.headers import SecurityHeaders
+from web.oidc import install_oidc
 from web.routes import (
     account,
     admin,
@@ -18,6 +19,7 @@ from web.routes import (
     discussions,
     home,
     moderation,
+    oidc,
     profile,
     publish,
     search,
@@ -44,12 +46,14 @@ def web_router() -> APIRouter:
         moderation,
         admin,
         discussions,
+        oidc,
     ):
         router.include_router(module.router)
     return router
 
 
 def mount_web(app: FastAPI) -> None:
+    install_oidc(app, app.state.settings)
     app.include_router(web_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_html_error_pages(app)

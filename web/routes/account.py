@@ -15,6 +15,7 @@ from service.accounts.login import LoginLimits, authenticate
 from service.accounts.models import User
 from service.api.errors import DomainError, TooManyRequests
 from web.auth import current_principal, log_in_user, log_out
+from web.oidc import oidc_client
 from web.params import FormBody, PageSession
 from web.templating import render
 
@@ -44,8 +45,10 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "inconnue"
 
 
-def _oidc_enabled(request: Request) -> bool:
-    return bool(getattr(request.app.state.settings, "oidc_issuer", None))
+def _oidc_label(request: Request) -> str | None:
+    """The provider's name for the login button; None when OIDC login is off."""
+    client = oidc_client(request)
+    return client.label if client else None
 
 
 def _login_page(
@@ -57,7 +60,7 @@ def _login_page(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    context = {"next": next_url, "email": email, "error": error, "oidc": _oidc_enabled(request)}
+    context = {"next": next_url, "email": email, "error": error, "oidc_label": _oidc_label(request)}
     return render(request, "login.html", context, status_code=status_code, headers=headers)
 
 
