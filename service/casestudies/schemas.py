@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -34,8 +34,8 @@ LICENCE_LABELS: dict[str, str] = {
 # A title is one line: line breaks and runs of spaces become one space (it also goes in email subjects).
 Title = Annotated[
     str,
-    BeforeValidator(lambda v: " ".join(v.split()) if isinstance(v, str) else v),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    AfterValidator(lambda v: " ".join(v.split())),
 ]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 # The hard cap here only protects the parser; the configurable limit is checked by the service.
