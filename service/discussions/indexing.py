@@ -1,0 +1,61 @@
+"""What the search index knows of a thread: public, visible threads only, as plain data for
+indexing/thread_index.py; and the search of discussions for the search page and API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from indexing.sparse import highlight
+from indexing.thread_index import ThreadDocument, ThreadIndexer
+from service.discussions.models import Post, Thread
+from service.themes.models import Theme
+
+MAX_POSTS = 20  # the first messages say what a thread is about
+
+
+def is_searchable(thread: Thread) -> bool:
+    return thread.private_organisation_id is None and not thread.is_hidden
+
+
+def thread_document(db: Session, thread: Thread) -> ThreadDocument | None:
+    """None when the thread must not be in the index (private, hidden, or nothing left to read)."""
+    if not is_searchable(thread):
+        return None
+    bodies = db.scalars(
+        select(Post.body)
+        .where(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.is_hidden.is_(False))
+        .order_by(Post.id)
+        .limit(MAX_POSTS)
+    ).all()
+    if not bodies:
+        return None
+    theme = db.scalar(select(Theme.slug).where(Theme.id == thread.theme_id)) if thread.theme_id else None
+    return ThreadDocument(
+        thread_id=thread.id,
+        title=thread.title,
+        text="\n\n".join(bodies),
+        theme=theme,
+        case_id=thread.case_study_id,
+    )
+
+
+@dataclass(frozen=True)
+class ThreadResult:
+    thread: Thread
+    score: float
+    snippet: str
+
+
+def search_threads(db: Session, indexer: ThreadIndexer, query: str, *, limit: int = 3) -> list[ThreadResult]:
+    """The best public threads for `query`, rechecked against the database (the index may lag)."""
+    hits = indexer.search(query, limit=limit * 2)
+    threads = {t.id: t for t in db.scalars(select(Thread).where(Thread.id.in_([h.thread_id for h in hits])))}
+    results = [
+        ThreadResult(thread=threads[h.thread_id], score=h.score, snippet=highlight(h.text, query))
+        for h in hits
+        if h.thread_id in threads and is_searchable(threads[h.thread_id])
+    ]
+    return results[:limit]
