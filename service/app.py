@@ -9,7 +9,11 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from service.api.body_limit import BodySizeLimit
+from service.api.cors import ApiCors
 from service.api.errors import install_error_handlers
+from service.api.etag import ETagMiddleware
+from service.api.openapi import install_openapi
+from service.api.request_id import RequestId
 from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
 from service.organisations.api import router as organisations_router
@@ -97,4 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_web(app)  # after install_error_handlers: it wraps them (the API keeps Problem Details)
     # --- end of web interface ------------------------------------------------------------------
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(ETagMiddleware)
+    app.add_middleware(ApiCors, allow_origins=settings.cors_allow_origins)
+    app.add_middleware(RequestId)  # outermost: every response, even a 413, carries its id
+    install_openapi(app)
     return app

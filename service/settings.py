@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1_000_000, description="Largest accepted request body.")
     max_section_chars: int = Field(default=20_000, description="Largest Markdown section of a case study.")
     page_size_max: int = 100
+    cors_allow_origins: list[str] = Field(
+        default=["*"], description="Origins allowed to call /api/v1 from a browser (JSON list)."
+    )
 
     host: str = "127.0.0.1"
     port: int = 8000

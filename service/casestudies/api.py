@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from service.api.auth import AdminOnly, AppSettings, IsAdmin
 from service.api.errors import DomainError
+from service.api.ids import CaseId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.casestudies import service
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
@@ -17,7 +18,12 @@ from service.db.session import DbSession
 router = APIRouter(prefix="/case-studies", tags=["case-studies"])
 
 
-@router.get("", response_model=Page[CaseStudySummary], summary="Lister les expériences")
+@router.get(
+    "",
+    response_model=Page[CaseStudySummary],
+    summary="Lister les expériences",
+    responses={403: {"description": "Expériences non publiées demandées sans jeton."}},
+)
 def list_case_studies(
     session: DbSession,
     admin: IsAdmin,
@@ -53,7 +59,7 @@ def read_case_study_by_slug(session: DbSession, admin: IsAdmin, slug: str) -> Ca
 
 
 @router.get("/{case_id}", response_model=CaseStudyOut, summary="Une expérience")
-def read_case_study(session: DbSession, admin: IsAdmin, case_id: int) -> CaseStudyOut:
+def read_case_study(session: DbSession, admin: IsAdmin, case_id: CaseId) -> CaseStudyOut:
     return CaseStudyOut.model_validate(service.get_case(session, case_id=case_id, include_unpublished=admin))
 
 
@@ -71,7 +77,7 @@ def create_case_study(session: DbSession, settings: AppSettings, data: CaseStudy
 
 @router.patch("/{case_id}", response_model=CaseStudyOut, dependencies=[AdminOnly], summary="Modifier")
 def update_case_study(
-    session: DbSession, settings: AppSettings, case_id: int, data: CaseStudyUpdate
+    session: DbSession, settings: AppSettings, case_id: CaseId, data: CaseStudyUpdate
 ) -> CaseStudyOut:
     case = service.get_case(session, case_id=case_id, include_unpublished=True)
     case = service.update_case(session, case=case, data=data, max_section_chars=settings.max_section_chars)
@@ -81,6 +87,6 @@ def update_case_study(
 @router.delete(
     "/{case_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[AdminOnly], summary="Supprimer"
 )
-def delete_case_study(session: DbSession, case_id: int) -> Response:
+def delete_case_study(session: DbSession, case_id: CaseId) -> Response:
     service.delete_case(session, case=service.get_case(session, case_id=case_id, include_unpublished=True))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

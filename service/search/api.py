@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 
 from indexing.index_types import SearchMode
 from service.api.auth import AppSettings, IsAdmin
 from service.api.errors import DomainError, InvalidFieldError
+from service.api.ids import CaseId
 from service.api.pagination import encode_cursor
 from service.casestudies import service as cases
 from service.casestudies.models import ProjectStatus
@@ -41,6 +43,7 @@ def get_engine(request: Request) -> SearchEngine:
 
 
 Values = Annotated[list[str] | None, Query(max_length=20)]
+Year = Annotated[int, Field(ge=1900, le=2100)]
 
 
 @router.get("/search", response_model=SearchResponse, summary="Rechercher des expériences par le sens")
@@ -48,7 +51,15 @@ def search(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    q: Annotated[str, Query(description="Le besoin, en français ou en anglais.", max_length=2000)],
+    q: Annotated[
+        str,
+        Query(
+            description="Le besoin, en français ou en anglais (300 caractères au plus).",
+            max_length=300,
+            pattern=r"\S",  # at least one visible character
+            examples=["mutualiser l'achat de logiciels entre petites communes"],
+        ),
+    ],
     theme: Values = None,
     territory_kind: Annotated[list[TerritoryKind] | None, Query(max_length=10)] = None,
     territory: Values = None,
@@ -56,7 +67,7 @@ def search(
     region: Values = None,
     population_band: Values = None,
     status: Annotated[list[ProjectStatus] | None, Query(max_length=10)] = None,
-    year: Annotated[list[int] | None, Query(max_length=30)] = None,
+    year: Annotated[list[Year] | None, Query(max_length=30)] = None,
     mode: Annotated[SearchMode, Query(description="hybrid (défaut), dense ou lexical.")] = "hybrid",
     page: Annotated[int, Query(ge=1, le=50)] = 1,
     page_size: Annotated[int, Query(ge=1, le=50)] = 10,
@@ -126,7 +137,7 @@ def similar(
     request: Request,
     session: DbSession,
     admin: IsAdmin,
-    case_id: int,
+    case_id: CaseId,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> SimilarResponse:
     case = cases.get_case(session, case_id=case_id, include_unpublished=admin)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from service.api.errors import NotFoundError
+from service.api.ids import SoftwareId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.db.session import DbSession
 from service.organisations.schemas import OrganisationRef
@@ -36,7 +37,7 @@ def list_software(
     )
 
 
-def _get(session: DbSession, software_id: int) -> Software:
+def _get(session: DbSession, software_id: SoftwareId) -> Software:
     software = session.get(Software, software_id)
     if software is None:
         raise NotFoundError(f"Aucun logiciel n° {software_id}.")
@@ -44,7 +45,7 @@ def _get(session: DbSession, software_id: int) -> Software:
 
 
 @router.get("/{software_id}", response_model=SoftwareOut, summary="Un logiciel")
-def read_software(session: DbSession, software_id: int) -> SoftwareOut:
+def read_software(session: DbSession, software_id: SoftwareId) -> SoftwareOut:
     return SoftwareOut.model_validate(_get(session, software_id))
 
 
@@ -53,7 +54,7 @@ def read_software(session: DbSession, software_id: int) -> SoftwareOut:
     response_model=Page[SoftwareUserOut],
     summary="Qui d'autre l'utilise : organisations et leur territoire",
 )
-def read_software_users(session: DbSession, software_id: int) -> Page[SoftwareUserOut]:
+def read_software_users(session: DbSession, software_id: SoftwareId) -> Page[SoftwareUserOut]:
     users = software_users(session, _get(session, software_id))
     items = [
         SoftwareUserOut(
