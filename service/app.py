@@ -16,6 +16,7 @@ from service.api.openapi import install_openapi
 from service.api.request_id import RequestId
 from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
+from service.opendata.api import router as opendata_router
 from service.organisations.api import router as organisations_router
 from service.search.api import router as search_router
 from service.search.consistency import enqueue_all_if_index_empty
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         software_router,
         themes_router,
         search_router,
+        opendata_router,
     ):
         api.include_router(router)
     app.include_router(api)

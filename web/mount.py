@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from web.csrf import csrf_protect
 from web.errors import install_html_error_pages
 from web.headers import SecurityHeaders
-from web.routes import account, cases, home, publish, search, software, territories
+from web.routes import account, cases, home, publish, search, software, territories, widget
 from web.session import WebSessionMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -20,7 +20,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 def web_router() -> APIRouter:
     # Every web route checks the CSRF token of unsafe requests (POST): none can forget it.
     router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-    for module in (home, search, cases, publish, territories, software, account):
+    for module in (home, search, cases, publish, territories, software, account, widget):
         router.include_router(module.router)
     return router
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from pydantic import Field
+from fastapi import APIRouter, Depends, Query, Request
 
 from indexing.index_types import SearchMode
 from service.api.auth import AppSettings, IsAdmin
@@ -13,11 +12,11 @@ from service.api.errors import DomainError, InvalidFieldError
 from service.api.ids import CaseId
 from service.api.pagination import encode_cursor
 from service.casestudies import service as cases
-from service.casestudies.models import ProjectStatus
 from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
 from service.search import service
 from service.search.engine import SearchEngine
+from service.search.params import search_filters
 from service.search.schemas import (
     DuplicateCandidate,
     DuplicateCheckIn,
@@ -29,7 +28,6 @@ from service.search.schemas import (
     SimilarResponse,
 )
 from service.territories.boost import territory_rerank
-from service.territories.models import TerritoryKind
 from service.territories.service import find_by_code as find_territory
 
 router = APIRouter(tags=["search"])
@@ -40,10 +38,6 @@ def get_engine(request: Request) -> SearchEngine:
     if engine is None:
         raise DomainError("La recherche démarre : réessayez dans quelques secondes.", status_code=503)
     return engine
-
-
-Values = Annotated[list[str] | None, Query(max_length=20)]
-Year = Annotated[int, Field(ge=1900, le=2100)]
 
 
 @router.get("/search", response_model=SearchResponse, summary="Rechercher des expériences par le sens")
@@ -60,14 +54,7 @@ def search(
             examples=["mutualiser l'achat de logiciels entre petites communes"],
         ),
     ],
-    theme: Values = None,
-    territory_kind: Annotated[list[TerritoryKind] | None, Query(max_length=10)] = None,
-    territory: Values = None,
-    departement: Values = None,
-    region: Values = None,
-    population_band: Values = None,
-    status: Annotated[list[ProjectStatus] | None, Query(max_length=10)] = None,
-    year: Annotated[list[Year] | None, Query(max_length=30)] = None,
+    filters: Annotated[service.SearchFilters, Depends(search_filters)],
     mode: Annotated[SearchMode, Query(description="hybrid (défaut), dense ou lexical.")] = "hybrid",
     page: Annotated[int, Query(ge=1, le=50)] = 1,
     page_size: Annotated[int, Query(ge=1, le=50)] = 10,
@@ -89,18 +76,6 @@ def search(
                 f"aucun territoire avec le code « {for_territory} »", field="for_territory"
             )
         rerank = territory_rerank(session, reader)
-    filters = service.SearchFilters(
-        values={
-            "theme": list(theme or []),
-            "territory_kind": [k.value for k in territory_kind or []],
-            "territory": list(territory or []),
-            "departement": list(departement or []),
-            "region": list(region or []),
-            "population_band": list(population_band or []),
-            "status": [s.value for s in status or []],
-            "year": list(year or []),
-        }
-    )
     result = service.search(
         session,
         get_engine(request),
