@@ -52,6 +52,7 @@ def build(url: str, cases: int) -> None:
                 {
                     "code": f"{10000 + i}",
                     "name": f"Commune {i}",
+                    "name_key": f"commune {i}",
                     "kind": "commune",
                     "population": rng.randint(100, 200_000),
                     "departement_code": f"{10 + i % 90}",
