@@ -3,6 +3,7 @@ and, per entry, the licence of its content (`rights`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, SubElement, tostring
@@ -16,9 +17,18 @@ ATOM_MEDIA_TYPE = "application/atom+xml"
 FEED_SIZE = 50
 
 
+# Characters XML 1.0 cannot carry at all (control characters, lone surrogates, U+FFFE/U+FFFF): user text
+# may contain them, and one of them would make the whole feed unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
 def _text(parent: Element, tag: str, text: str, **attrs: str) -> Element:
-    element = SubElement(parent, tag, attrs)
-    element.text = text
+    element = SubElement(parent, tag, {k: xml_safe(v) for k, v in attrs.items()})
+    element.text = xml_safe(text)
     return element
 
 
@@ -58,7 +68,7 @@ def atom_feed(
             _text(SubElement(entry, "author"), "name", case.organisation.name)
         _text(entry, "summary", case.summary)
         for theme in case.themes:
-            SubElement(entry, "category", {"term": theme.slug, "label": theme.label})
+            SubElement(entry, "category", {"term": xml_safe(theme.slug), "label": xml_safe(theme.label)})
         rights = licence_name(case.licence)
         if case.attribution:
             rights = f"{rights} — {case.attribution}"

@@ -144,3 +144,23 @@ def test_saved_search_feed(client: TestClient, app: FastAPI) -> None:
     assert feed.entries
     assert all("logiciels-libres" in {t.term for t in e.tags} for e in feed.entries)
     assert client.get(f"{FEEDS}/search.atom", params={"q": "   "}).status_code == 422
+
+
+def test_feed_stays_valid_xml_when_a_case_holds_control_characters(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    created = client.post(
+        "/api/v1/case-studies",
+        headers=admin_headers,
+        json={
+            "title": "Alerte\x07 sonore\x1b",
+            "summary": "Texte\x0b collé",
+            "publication_state": "published",
+        },
+    )
+    assert created.status_code == 201, created.text
+    try:
+        feed = parsed(client, f"{FEEDS}/case-studies.atom")
+        assert "Alerte sonore" in [e.title for e in feed.entries]
+    finally:
+        client.delete(f"/api/v1/case-studies/{created.json()['id']}", headers=admin_headers)
