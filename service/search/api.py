@@ -10,7 +10,7 @@ from indexing.index_types import SearchMode
 from service.api.auth import AppSettings, IsAdmin
 from service.api.errors import DomainError, InvalidFieldError
 from service.api.ids import CaseId
-from service.api.pagination import encode_cursor
+from service.api.pagination import decode_int_cursor, encode_cursor
 from service.casestudies import service as cases
 from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
@@ -56,8 +56,11 @@ def search(
     ],
     filters: Annotated[service.SearchFilters, Depends(search_filters)],
     mode: Annotated[SearchMode, Query(description="hybrid (défaut), dense ou lexical.")] = "hybrid",
-    page: Annotated[int, Query(ge=1, le=50)] = 1,
+    page: Annotated[int, Query(ge=1, le=50, description="Numéro de page (ou suivez `next`).")] = 1,
     page_size: Annotated[int, Query(ge=1, le=50)] = 10,
+    cursor: Annotated[
+        str | None, Query(description="Le `next` d'une réponse précédente (remplace `page`).")
+    ] = None,
     for_territory: Annotated[
         str | None,
         Query(
@@ -68,6 +71,10 @@ def search(
     ] = None,
 ) -> SearchResponse:
     query = service.check_query(q, settings.max_query_chars)
+    if cursor is not None:
+        page = decode_int_cursor(cursor) or 0
+        if not 1 <= page <= 50:
+            raise InvalidFieldError("curseur de pagination invalide", field="cursor")
     rerank = None
     if for_territory:
         reader = find_territory(session, code=for_territory)
@@ -86,7 +93,7 @@ def search(
         page_size=page_size,
         rerank=rerank,
     )
-    more = page * page_size < result.total
+    more = page * page_size < result.total and page < 50
     return SearchResponse(
         items=[
             SearchHit(

@@ -7,6 +7,10 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.software.models import SoftwareUsage
 
 API = "/api/v1"
 
@@ -95,3 +99,19 @@ def test_errors_are_problem_details(client: TestClient) -> None:
         assert response.headers["content-type"] == "application/problem+json", response.text
         body = response.json()
         assert body["status"] == response.status_code and body["title"] and body["detail"]
+
+
+def test_software_users_are_paginated_by_cursor_too(client: TestClient, session: Session) -> None:
+    most_used = session.scalar(
+        select(SoftwareUsage.software_id)
+        .group_by(SoftwareUsage.software_id)
+        .order_by(func.count(SoftwareUsage.organisation_id).desc())
+        .limit(1)
+    )
+    path = f"{API}/software/{most_used}/users"
+    everyone = client.get(path).json()
+    assert everyone["total"] >= 2
+    first = client.get(path, params={"limit": 1}).json()
+    second = client.get(path, params={"limit": 1, "cursor": first["next"]}).json()
+    names = [u["organisation"]["name"] for u in everyone["items"][:2]]
+    assert [first["items"][0]["organisation"]["name"], second["items"][0]["organisation"]["name"]] == names
