@@ -31,9 +31,15 @@ from service.themes.api import router as themes_router
 from web.mount import mount_web  # web interface (web/), mounted below
 
 API_DESCRIPTION = """
-Retex : partage d'expériences numériques entre territoires. / Retex: digital experiences shared between
-French territories. Les listes répondent `{"items": [...], "total": N, "next": curseur|null}` ;
-les erreurs suivent RFC 9457 (Problem Details) avec un message par champ.
+**Français.** Retex partage les retours d'expérience numériques des territoires. Lecture libre, sans compte ;
+listes `{"items": [...], "total": N, "next": curseur|null}` (`limit` ≤ 100, `cursor=<next>`) ; dates ISO 8601
+en UTC ; `ETag` / `If-None-Match` ; `X-Request-ID` ; erreurs RFC 9457 (Problem Details) avec un message par
+champ ; exports ouverts (JSON Lines, CSV, licence de chaque contenu) et flux Atom. Guide : `docs/api.md`.
+
+**English.** Retex shares what French territories learnt from their digital projects. Public reads, no
+account; cursor-paginated lists; ISO 8601 UTC dates; ETag / If-None-Match; X-Request-ID; RFC 9457 Problem
+Details errors with one message per field; open data exports (JSON Lines, CSV, per-case licence) and Atom
+feeds.
 """
 
 

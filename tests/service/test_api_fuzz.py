@@ -183,6 +183,7 @@ def test_api_conforms_to_its_openapi(api_schema: BaseSchema, caller: str, mode: 
 def test_openapi_documents_problem_details_everywhere(fuzz_app: FastAPI) -> None:
     spec = fuzz_app.openapi()
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert "**Français.**" in spec["info"]["description"] and "**English.**" in spec["info"]["description"]
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             errors = {s: r for s, r in operation["responses"].items() if s.startswith(("4", "5"))}
