@@ -26,6 +26,17 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def configure_request_log(level: int = logging.INFO) -> None:
+    """One line per request on stderr (id, method, path, status, duration), for `retex serve`."""
+    if log.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(level)
+    log.propagate = False
+
+
 def request_id_of(scope: Scope) -> str:
     sent = dict(scope.get("headers") or []).get(HEADER)
     if sent is not None and _SAFE_ID.match(sent):

@@ -3,6 +3,7 @@ CORS for browser integrations, Problem Details for errors."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -70,6 +71,15 @@ def test_every_response_carries_a_request_id(client: TestClient) -> None:
     assert missing.status_code == 404 and missing.headers["x-request-id"]
     too_big = client.post(f"{API}/case-studies/check-duplicates", content=b"x" * 2_000_000)
     assert too_big.status_code == 413 and too_big.headers["x-request-id"]
+
+
+def test_the_request_id_is_in_the_log_line_of_the_request(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="retex.requests"):
+        client.get(f"{API}/case-studies/999999", headers={"X-Request-ID": "suivi-1234"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "retex.requests"]
+    assert any("suivi-1234" in line and "404" in line for line in lines), lines
 
 
 def test_cors_for_browser_integrations_on_the_api_only(client: TestClient) -> None:
