@@ -11,12 +11,17 @@ from fastapi import APIRouter, FastAPI
 from service.accounts.api import router as accounts_router
 from service.api.auth import ReadAccess, SearchAccess
 from service.api.body_limit import BodySizeLimit
+from service.api.cors import ApiCors
 from service.api.errors import install_error_handlers
+from service.api.etag import ETagMiddleware
+from service.api.openapi import install_openapi
+from service.api.request_id import RequestId
 from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
 from service.discussions.api import router as discussions_router
 from service.emails.sender import EmailSender
 from service.moderation.api import router as moderation_router
+from service.opendata.api import router as opendata_router
 from service.organisations.api import router as organisations_router
 from service.search.api import router as search_router
 from service.search.consistency import enqueue_all_if_index_empty
@@ -31,9 +36,15 @@ from service.themes.api import router as themes_router
 from web.mount import mount_web  # web interface (web/), mounted below
 
 API_DESCRIPTION = """
-Retex : partage d'expériences numériques entre territoires. / Retex: digital experiences shared between
-French territories. Les listes répondent `{"items": [...], "total": N, "next": curseur|null}` ;
-les erreurs suivent RFC 9457 (Problem Details) avec un message par champ.
+**Français.** Retex partage les retours d'expérience numériques des territoires. Lecture libre, sans compte ;
+listes `{"items": [...], "total": N, "next": curseur|null}` (`limit` ≤ 100, `cursor=<next>`) ; dates ISO 8601
+en UTC ; `ETag` / `If-None-Match` ; `X-Request-ID` ; erreurs RFC 9457 (Problem Details) avec un message par
+champ ; exports ouverts (JSON Lines, CSV, licence de chaque contenu) et flux Atom. Guide : `docs/api.md`.
+
+**English.** Retex shares what French territories learnt from their digital projects. Public reads, no
+account; cursor-paginated lists; ISO 8601 UTC dates; ETag / If-None-Match; X-Request-ID; RFC 9457 Problem
+Details errors with one message per field; open data exports (JSON Lines, CSV, per-case licence) and Atom
+feeds.
 """
 
 
@@ -100,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts_router,
         moderation_router,
         discussions_router,
+        opendata_router,
     ):
         api.include_router(router, dependencies=[ReadAccess])
     api.include_router(search_router, dependencies=[SearchAccess])
@@ -109,4 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_web(app)  # after install_error_handlers: it wraps them (the API keeps Problem Details)
     # --- end of web interface ------------------------------------------------------------------
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(ETagMiddleware)
+    app.add_middleware(ApiCors, allow_origins=settings.cors_allow_origins)
+    app.add_middleware(RequestId)  # outermost: every response, even a 413, carries its id
+    install_openapi(app)
     return app

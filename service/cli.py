@@ -98,11 +98,13 @@ def serve(
     """Migrate, then serve the web app and API."""
     import uvicorn
 
+    from service.api.request_id import configure_request_log
     from service.app import create_app
     from service.db.migrate import upgrade
 
     settings = Settings()
     settings.ensure_data_dir()
+    configure_request_log()
     upgrade(settings.resolved_database_url)
     if seed_if_empty and _database_is_empty(settings):
         console.print("Base vide : chargement des données de démonstration…")

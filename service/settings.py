@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     )
     oidc_timeout_seconds: float = Field(default=10.0, description="Timeout of each call to the provider.")
 
+    cors_allow_origins: list[str] = Field(
+        default=["*"], description="Origins allowed to call /api/v1 from a browser (JSON list)."
+    )
+
     host: str = "127.0.0.1"
     port: int = 8000
 

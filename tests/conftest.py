@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -238,12 +239,12 @@ def data_dir_with_model(tmp: Path, model_dir: Path) -> Path:
     return tmp
 
 
-@pytest.fixture
-def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def scratch_database(database_url: str, folder: Path) -> Iterator[str]:
     """An empty database of the same kind as the suite's (a throw-away PostgreSQL database, or a file)."""
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
-        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        yield f"sqlite:///{folder / 'scratch.sqlite3'}"
         return
     name = f"retex_scratch_{uuid.uuid4().hex[:8]}"
     admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
@@ -255,3 +256,9 @@ def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    with scratch_database(database_url, tmp_path) as url:
+        yield url

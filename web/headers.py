@@ -17,6 +17,13 @@ HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+# The widget is made to be framed by partners' sites: any ancestor may frame it, and X-Frame-Options
+# (which cannot say "anyone") is left out. Every other page refuses to be framed.
+WIDGET_PATH = "/widget"
+WIDGET_HEADERS = [
+    (b"content-security-policy", CSP.replace("frame-ancestors 'none'", "frame-ancestors *").encode()),
+    *[(n, v) for n, v in HEADERS if n not in (b"content-security-policy", b"x-frame-options")],
+]
 _SKIP = ("/api/", "/docs", "/openapi")
 
 
@@ -29,10 +36,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        headers = WIDGET_HEADERS if scope["path"] == WIDGET_PATH else HEADERS
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in HEADERS if n not in present]
+                extra = [(n, v) for n, v in headers if n not in present]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

@@ -25,6 +25,7 @@ from web.routes import (
     search,
     software,
     territories,
+    widget,
 )
 from web.session import WebSessionMiddleware
 
@@ -47,6 +48,7 @@ def web_router() -> APIRouter:
         admin,
         discussions,
         oidc,
+        widget,
     ):
         router.include_router(module.router)
     return router

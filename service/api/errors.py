@@ -26,6 +26,7 @@ _TITLES = {
     429: "Trop de requêtes",
     503: "Service momentanément indisponible",
 }
+TITLES = _TITLES  # public: the OpenAPI document (service/api/openapi.py) names statuses the same way
 
 
 class DomainError(Exception):

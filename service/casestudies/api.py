@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from service.accounts.principal import Kind
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import DomainError
+from service.api.ids import CaseId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.casestudies import authoring, service
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
@@ -18,7 +19,12 @@ from service.db.session import DbSession
 router = APIRouter(prefix="/case-studies", tags=["case-studies"])
 
 
-@router.get("", response_model=Page[CaseStudySummary], summary="Lister les expériences")
+@router.get(
+    "",
+    response_model=Page[CaseStudySummary],
+    summary="Lister les expériences",
+    responses={403: {"description": "Expériences non publiées demandées sans jeton."}},
+)
 def list_case_studies(
     session: DbSession,
     principal: CurrentPrincipal,
@@ -59,7 +65,7 @@ def read_case_study_by_slug(session: DbSession, principal: CurrentPrincipal, slu
 
 
 @router.get("/{case_id}", response_model=CaseStudyOut, summary="Une expérience")
-def read_case_study(session: DbSession, principal: CurrentPrincipal, case_id: int) -> CaseStudyOut:
+def read_case_study(session: DbSession, principal: CurrentPrincipal, case_id: CaseId) -> CaseStudyOut:
     return CaseStudyOut.model_validate(authoring.readable_case(session, principal, case_id=case_id))
 
 
@@ -88,7 +94,7 @@ def update_case_study(
     session: DbSession,
     settings: AppSettings,
     principal: CurrentPrincipal,
-    case_id: int,
+    case_id: CaseId,
     data: CaseStudyUpdate,
 ) -> CaseStudyOut:
     case = authoring.readable_case(session, principal, case_id=case_id)
@@ -101,6 +107,6 @@ def update_case_study(
     summary="Supprimer",
     description="Administrateurs seulement (les auteurs archivent).",
 )
-def delete_case_study(session: DbSession, principal: CurrentPrincipal, case_id: int) -> Response:
+def delete_case_study(session: DbSession, principal: CurrentPrincipal, case_id: CaseId) -> Response:
     authoring.delete_as(session, principal, authoring.readable_case(session, principal, case_id=case_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -16,7 +16,10 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
+from service.api.datetimes import UtcDateTime
+from service.api.ids import DbId
 from service.casestudies.models import ProjectStatus, PublicationState
 from service.organisations.schemas import OrganisationRef
 from service.software.schemas import SoftwareRef
@@ -31,6 +34,8 @@ LICENCE_LABELS: dict[str, str] = {
     "cc-by-nc-sa-4.0": "CC BY-NC-SA 4.0",
 }
 
+# Omittable in a PATCH but not nullable: null is refused, so the JSON schema must not offer it.
+NotNull = SkipJsonSchema[None]
 # A title is one line: line breaks and runs of spaces become one space (it also goes in email subjects).
 Title = Annotated[
     str,
@@ -82,8 +87,8 @@ class CaseStudyFields(BaseModel):
     ended_on: date | None = None
     themes: Annotated[list[str], Field(max_length=10, description="Slugs de thèmes (voir /themes).")] = []
     territory_codes: Annotated[list[str], Field(max_length=500, description="Codes INSEE/SIREN.")] = []
-    software_ids: Annotated[list[int], Field(max_length=50)] = []
-    organisation_id: int | None = None
+    software_ids: Annotated[list[DbId], Field(max_length=50)] = []
+    organisation_id: DbId | None = None
     links: Annotated[list[LinkIn], Field(max_length=20)] = []
     licence: Licence = "etalab-2.0"
 
@@ -102,32 +107,33 @@ class CaseStudyCreate(CaseStudyFields):
 
 
 class CaseStudyUpdate(BaseModel):
-    """Partial update: only the fields sent are changed."""
+    """Partial update: only the fields sent are changed. Required fields may be left out, never sent
+    as null (the service refuses it; `NotNull` keeps null out of the published schema)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    title: Title | None = None
-    summary: Summary | None = None
-    context: Section | None = None
-    solution: Section | None = None
-    results: Section | None = None
-    resources: Section | None = None
-    transferability: Section | None = None
+    title: Title | NotNull = None
+    summary: Summary | NotNull = None
+    context: Section | NotNull = None
+    solution: Section | NotNull = None
+    results: Section | NotNull = None
+    resources: Section | NotNull = None
+    transferability: Section | NotNull = None
     budget_eur: Annotated[int | None, Field(ge=0, le=10_000_000_000)] = None
     staff_fte: Annotated[float | None, Field(ge=0, le=100_000)] = None
     funding: ShortText | None = None
     procurement_route: ShortText | None = None
     partners: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=1000)] = None
-    status: ProjectStatus | None = None
+    status: ProjectStatus | NotNull = None
     started_on: date | None = None
     ended_on: date | None = None
     themes: Annotated[list[str] | None, Field(max_length=10)] = None
     territory_codes: Annotated[list[str] | None, Field(max_length=500)] = None
-    software_ids: Annotated[list[int] | None, Field(max_length=50)] = None
-    organisation_id: int | None = None
+    software_ids: Annotated[list[DbId] | None, Field(max_length=50)] = None
+    organisation_id: DbId | None = None
     links: Annotated[list[LinkIn] | None, Field(max_length=20)] = None
-    licence: Licence | None = None
-    publication_state: PublicationState | None = None
+    licence: Licence | NotNull = None
+    publication_state: PublicationState | NotNull = None
 
 
 class CaseStudySummary(BaseModel):
@@ -142,7 +148,7 @@ class CaseStudySummary(BaseModel):
     themes: list[ThemeOut]
     territories: list[TerritoryRef]
     organisation: OrganisationRef | None
-    updated_at: datetime
+    updated_at: UtcDateTime
 
 
 class CaseStudyOut(CaseStudySummary):
@@ -164,5 +170,5 @@ class CaseStudyOut(CaseStudySummary):
     attribution: str | None
     source_url: str | None
     note: str | None
-    created_at: datetime
-    published_at: datetime | None
+    created_at: UtcDateTime
+    published_at: UtcDateTime | None

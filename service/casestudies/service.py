@@ -107,7 +107,7 @@ def update_case(
     session: Session, *, case: CaseStudy, data: CaseStudyUpdate, max_section_chars: int
 ) -> CaseStudy:
     sent = data.model_dump(exclude_unset=True)
-    for required in ("title", "summary", "status", "licence", "publication_state"):
+    for required in ("title", "summary", "status", "licence", "publication_state", *SECTIONS):
         if required in sent and sent[required] is None:
             raise InvalidFieldError("ne peut pas être vide", field=required)
     check_section_sizes(sent, max_section_chars)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from service.api.errors import NotFoundError
+from service.api.ids import OrganisationId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.db.session import DbSession
 from service.organisations.models import Organisation, OrganisationKind
@@ -37,7 +38,7 @@ def list_organisations(
 
 
 @router.get("/{organisation_id}", response_model=OrganisationOut, summary="Une organisation")
-def read_organisation(session: DbSession, organisation_id: int) -> OrganisationOut:
+def read_organisation(session: DbSession, organisation_id: OrganisationId) -> OrganisationOut:
     org = session.get(Organisation, organisation_id)
     if org is None:
         raise NotFoundError(f"Aucune organisation n° {organisation_id}.")

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from indexing.index_types import SearchMode
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import DomainError, InvalidFieldError
-from service.api.pagination import encode_cursor
+from service.api.ids import CaseId
+from service.api.pagination import decode_int_cursor, encode_cursor
 from service.casestudies.authoring import readable_case
-from service.casestudies.models import ProjectStatus
 from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
 from service.search import service
 from service.search.engine import SearchEngine
+from service.search.params import search_filters
 from service.search.schemas import (
     DuplicateCandidate,
     DuplicateCheckIn,
@@ -27,7 +28,6 @@ from service.search.schemas import (
     SimilarResponse,
 )
 from service.territories.boost import territory_rerank
-from service.territories.models import TerritoryKind
 from service.territories.service import find_by_code as find_territory
 
 router = APIRouter(tags=["search"])
@@ -40,26 +40,27 @@ def get_engine(request: Request) -> SearchEngine:
     return engine
 
 
-Values = Annotated[list[str] | None, Query(max_length=20)]
-
-
 @router.get("/search", response_model=SearchResponse, summary="Rechercher des expériences par le sens")
 def search(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    q: Annotated[str, Query(description="Le besoin, en français ou en anglais.", max_length=2000)],
-    theme: Values = None,
-    territory_kind: Annotated[list[TerritoryKind] | None, Query(max_length=10)] = None,
-    territory: Values = None,
-    departement: Values = None,
-    region: Values = None,
-    population_band: Values = None,
-    status: Annotated[list[ProjectStatus] | None, Query(max_length=10)] = None,
-    year: Annotated[list[int] | None, Query(max_length=30)] = None,
+    q: Annotated[
+        str,
+        Query(
+            description="Le besoin, en français ou en anglais (300 caractères au plus).",
+            max_length=300,
+            pattern=r"\S",  # at least one visible character
+            examples=["mutualiser l'achat de logiciels entre petites communes"],
+        ),
+    ],
+    filters: Annotated[service.SearchFilters, Depends(search_filters)],
     mode: Annotated[SearchMode, Query(description="hybrid (défaut), dense ou lexical.")] = "hybrid",
-    page: Annotated[int, Query(ge=1, le=50)] = 1,
+    page: Annotated[int, Query(ge=1, le=50, description="Numéro de page (ou suivez `next`).")] = 1,
     page_size: Annotated[int, Query(ge=1, le=50)] = 10,
+    cursor: Annotated[
+        str | None, Query(description="Le `next` d'une réponse précédente (remplace `page`).")
+    ] = None,
     for_territory: Annotated[
         str | None,
         Query(
@@ -70,6 +71,10 @@ def search(
     ] = None,
 ) -> SearchResponse:
     query = service.check_query(q, settings.max_query_chars)
+    if cursor is not None:
+        page = decode_int_cursor(cursor) or 0
+        if not 1 <= page <= 50:
+            raise InvalidFieldError("curseur de pagination invalide", field="cursor")
     rerank = None
     if for_territory:
         reader = find_territory(session, code=for_territory)
@@ -78,18 +83,6 @@ def search(
                 f"aucun territoire avec le code « {for_territory} »", field="for_territory"
             )
         rerank = territory_rerank(session, reader)
-    filters = service.SearchFilters(
-        values={
-            "theme": list(theme or []),
-            "territory_kind": [k.value for k in territory_kind or []],
-            "territory": list(territory or []),
-            "departement": list(departement or []),
-            "region": list(region or []),
-            "population_band": list(population_band or []),
-            "status": [s.value for s in status or []],
-            "year": list(year or []),
-        }
-    )
     result = service.search(
         session,
         get_engine(request),
@@ -100,7 +93,7 @@ def search(
         page_size=page_size,
         rerank=rerank,
     )
-    more = page * page_size < result.total
+    more = page * page_size < result.total and page < 50
     return SearchResponse(
         items=[
             SearchHit(
@@ -126,7 +119,7 @@ def similar(
     request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
-    case_id: int,
+    case_id: CaseId,
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> SimilarResponse:
     case = readable_case(session, principal, case_id=case_id)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from service.api.ids import DbId
 from service.casestudies.schemas import CaseStudySummary
 
 
@@ -45,7 +46,7 @@ class SimilarResponse(BaseModel):
 class DuplicateCheckIn(BaseModel):
     title: str = Field(min_length=1, max_length=120)
     summary: str = Field(default="", max_length=2000)
-    exclude_id: int | None = Field(default=None, description="Le cas en cours d'édition, à ignorer.")
+    exclude_id: DbId | None = Field(default=None, description="Le cas en cours d'édition, à ignorer.")
 
 
 class DuplicateCandidate(SimilarCase):

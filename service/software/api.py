@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from service.api.errors import NotFoundError
-from service.api.pagination import Cursor, Limit, Page, keyset_page
+from service.api.ids import SoftwareId
+from service.api.pagination import Cursor, Limit, Page, decode_int_cursor, encode_cursor, keyset_page
 from service.db.session import DbSession
 from service.organisations.schemas import OrganisationRef
 from service.software.models import Software
@@ -36,7 +37,7 @@ def list_software(
     )
 
 
-def _get(session: DbSession, software_id: int) -> Software:
+def _get(session: DbSession, software_id: SoftwareId) -> Software:
     software = session.get(Software, software_id)
     if software is None:
         raise NotFoundError(f"Aucun logiciel n° {software_id}.")
@@ -44,7 +45,7 @@ def _get(session: DbSession, software_id: int) -> Software:
 
 
 @router.get("/{software_id}", response_model=SoftwareOut, summary="Un logiciel")
-def read_software(session: DbSession, software_id: int) -> SoftwareOut:
+def read_software(session: DbSession, software_id: SoftwareId) -> SoftwareOut:
     return SoftwareOut.model_validate(_get(session, software_id))
 
 
@@ -53,8 +54,14 @@ def read_software(session: DbSession, software_id: int) -> SoftwareOut:
     response_model=Page[SoftwareUserOut],
     summary="Qui d'autre l'utilise : organisations et leur territoire",
 )
-def read_software_users(session: DbSession, software_id: int) -> Page[SoftwareUserOut]:
-    users = software_users(session, _get(session, software_id))
+def read_software_users(
+    session: DbSession, software_id: SoftwareId, limit: Limit = 100, cursor: Cursor = None
+) -> Page[SoftwareUserOut]:
+    everyone = software_users(session, _get(session, software_id))
+    # A computed, ordered list (cases and declared usages merged): the cursor is an offset in it.
+    offset = decode_int_cursor(cursor) or 0
+    users = everyone[offset : offset + limit]
+    after = offset + len(users)
     items = [
         SoftwareUserOut(
             organisation=OrganisationRef.model_validate(u.organisation),
@@ -67,4 +74,6 @@ def read_software_users(session: DbSession, software_id: int) -> Page[SoftwareUs
         )
         for u in users
     ]
-    return Page(items=items, total=len(items))
+    return Page(
+        items=items, total=len(everyone), next=encode_cursor([after]) if after < len(everyone) else None
+    )

@@ -11,6 +11,7 @@ from indexing.territory_index import TerritoryIndex
 from indexing.vector_index import VectorIndex
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import InvalidFieldError
+from service.api.ids import CaseId
 from service.api.pagination import Cursor, Limit, Page, decode_int_cursor, encode_cursor
 from service.casestudies.authoring import readable_case
 from service.casestudies.schemas import CaseStudySummary
@@ -170,7 +171,9 @@ def read_mutualisation(
     session: DbSession,
     settings: AppSettings,
     code: str,
-    q: Annotated[str | None, Query(max_length=2000, description="Le besoin, en quelques mots.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=300, pattern=r"\S", description="Le besoin, en quelques mots.")
+    ] = None,
     theme: Annotated[str | None, Query(max_length=80, description="Slug d'un thème (voir /themes).")] = None,
     scope: Annotated[
         Literal["epci", "departement"],
@@ -220,8 +223,10 @@ def read_case_fit(
     session: DbSession,
     principal: CurrentPrincipal,
     passages: Passages,
-    case_id: int,
-    territory: Annotated[str, Query(max_length=20, description="Code de votre territoire (INSEE, SIREN…).")],
+    case_id: CaseId,
+    territory: Annotated[
+        str, Query(min_length=1, max_length=20, description="Code de votre territoire (INSEE, SIREN…).")
+    ],
 ) -> CaseFit:
     case = readable_case(session, principal, case_id=case_id)
     reader = service.find_by_code(session, code=territory)

@@ -183,3 +183,15 @@ def test_check_duplicates_flags_a_copy(
     itself = indexed.post(f"{CASES}/check-duplicates", json={**body, "exclude_id": original["id"]}).json()
     assert original["id"] not in [i["case"]["id"] for i in itself["items"]]
     assert indexed.post(f"{CASES}/check-duplicates", json={"title": ""}).status_code == 422
+
+
+def test_search_next_cursor_gives_the_next_page(indexed: TestClient) -> None:
+    params = {"q": "portail citoyen", "page_size": 5, "mode": "lexical"}
+    first = indexed.get(SEARCH, params=params).json()
+    assert first["next"]
+    second = indexed.get(SEARCH, params={**params, "cursor": first["next"]}).json()
+    assert second["page"] == 2
+    by_page = indexed.get(SEARCH, params={**params, "page": 2}).json()
+    assert [h["case"]["id"] for h in second["items"]] == [h["case"]["id"] for h in by_page["items"]]
+    assert not {h["case"]["id"] for h in first["items"]} & {h["case"]["id"] for h in second["items"]}
+    assert indexed.get(SEARCH, params={**params, "cursor": "nimporte"}).status_code == 422

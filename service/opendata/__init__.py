@@ -1,0 +1,1 @@
+"""Open data: exports of published case studies (JSON Lines, CSV), Atom feeds, the embeddable widget."""
