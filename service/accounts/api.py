@@ -10,7 +10,7 @@ from sqlalchemy import select
 from service.accounts import gdpr, memberships
 from service.accounts.api_keys import PARTNER_SCOPES, create_api_key, parse_scopes, revoke_api_key
 from service.accounts.models import ApiKey, Membership, Role, User
-from service.accounts.permissions import Action, authorize
+from service.accounts.permissions import Action, Forbidden, authorize
 from service.accounts.principal import ALL_SCOPES, Principal
 from service.accounts.schemas import (
     ApiKeyCreate,
@@ -20,11 +20,13 @@ from service.accounts.schemas import (
     MemberUpdate,
     MeOut,
     MyOrganisation,
+    PartnerKeyCreate,
     UserOut,
     UserUpdate,
 )
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import ConflictError, NotFoundError
+from service.api.ids import KeyId, OrganisationId, UserId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.db.session import DbSession
 from service.organisations.models import Organisation
@@ -36,7 +38,7 @@ def _me(db: DbSession, principal: Principal) -> User:
     authorize(principal, Action.manage_own_account)
     user = db.get(User, principal.user_id) if principal.user_id is not None else None
     if user is None:
-        raise ConflictError("Le jeton d'opérateur n'est pas un compte : utilisez une clé personnelle.")
+        raise Forbidden("Le jeton d'opérateur n'est pas un compte : utilisez une clé personnelle.")
     return user
 
 
@@ -93,7 +95,7 @@ def create_my_key(
 
 
 @router.delete("/me/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Révoquer ma clé")
-def revoke_my_key(db: DbSession, principal: CurrentPrincipal, key_id: int) -> Response:
+def revoke_my_key(db: DbSession, principal: CurrentPrincipal, key_id: KeyId) -> Response:
     user = _me(db, principal)
     key = db.get(ApiKey, key_id)
     if key is None or key.user_id != user.id:
@@ -114,7 +116,7 @@ def list_users(
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, summary="Changer le rôle ou désactiver un compte")
-def update_user(db: DbSession, principal: CurrentPrincipal, user_id: int, data: UserUpdate) -> UserOut:
+def update_user(db: DbSession, principal: CurrentPrincipal, user_id: UserId, data: UserUpdate) -> UserOut:
     authorize(principal, Action.manage_users)
     user = db.get(User, user_id)
     if user is None:
@@ -145,7 +147,7 @@ def list_partner_keys(db: DbSession, principal: CurrentPrincipal) -> list[ApiKey
     summary="Créer une clé partenaire (lecture, recherche ; quota par minute)",
 )
 def create_partner_key(
-    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: ApiKeyCreate
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: PartnerKeyCreate
 ) -> ApiKeyCreated:
     authorize(principal, Action.manage_api_keys)
     key, secret = create_api_key(
@@ -160,7 +162,7 @@ def create_partner_key(
 
 
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Révoquer une clé")
-def revoke_key(db: DbSession, principal: CurrentPrincipal, key_id: int) -> Response:
+def revoke_key(db: DbSession, principal: CurrentPrincipal, key_id: KeyId) -> Response:
     authorize(principal, Action.manage_api_keys)
     key = db.get(ApiKey, key_id)
     if key is None:
@@ -172,7 +174,7 @@ def revoke_key(db: DbSession, principal: CurrentPrincipal, key_id: int) -> Respo
 # --- organisation membership -----------------------------------------------------------------------
 
 
-def _organisation(db: DbSession, organisation_id: int) -> Organisation:
+def _organisation(db: DbSession, organisation_id: OrganisationId) -> Organisation:
     org = db.get(Organisation, organisation_id)
     if org is None:
         raise NotFoundError(f"Aucune organisation n° {organisation_id}.")
@@ -187,7 +189,7 @@ def _organisation(db: DbSession, organisation_id: int) -> Organisation:
     summary="Demander à rejoindre",
 )
 def request_to_join(
-    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, organisation_id: int
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, organisation_id: OrganisationId
 ) -> MembershipOut:
     org = _organisation(db, organisation_id)
     membership = memberships.request_membership(
@@ -202,7 +204,9 @@ def request_to_join(
     tags=["organisations"],
     summary="Membres et demandes (administrateurs de l'organisation)",
 )
-def list_members(db: DbSession, principal: CurrentPrincipal, organisation_id: int) -> list[MembershipOut]:
+def list_members(
+    db: DbSession, principal: CurrentPrincipal, organisation_id: OrganisationId
+) -> list[MembershipOut]:
     _organisation(db, organisation_id)
     found = memberships.members(db, principal=principal, organisation_id=organisation_id)
     return [MembershipOut.model_validate(m) for m in found]
@@ -215,7 +219,11 @@ def list_members(db: DbSession, principal: CurrentPrincipal, organisation_id: in
     summary="Accepter une demande d'adhésion",
 )
 def approve_member(
-    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, organisation_id: int, user_id: int
+    db: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    organisation_id: OrganisationId,
+    user_id: UserId,
 ) -> MembershipOut:
     membership = memberships.get_membership(db, organisation_id=organisation_id, user_id=user_id)
     kept = memberships.decide_membership(
@@ -232,7 +240,11 @@ def approve_member(
     summary="Nommer ou retirer un administrateur de l'organisation",
 )
 def update_member(
-    db: DbSession, principal: CurrentPrincipal, organisation_id: int, user_id: int, data: MemberUpdate
+    db: DbSession,
+    principal: CurrentPrincipal,
+    organisation_id: OrganisationId,
+    user_id: UserId,
+    data: MemberUpdate,
 ) -> MembershipOut:
     authorize(principal, Action.decide_membership, organisation_id=organisation_id)
     membership: Membership = memberships.get_membership(db, organisation_id=organisation_id, user_id=user_id)
@@ -248,7 +260,11 @@ def update_member(
     summary="Refuser une demande ou retirer un membre",
 )
 def remove_member(
-    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, organisation_id: int, user_id: int
+    db: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    organisation_id: OrganisationId,
+    user_id: UserId,
 ) -> Response:
     membership = memberships.get_membership(db, organisation_id=organisation_id, user_id=user_id)
     memberships.decide_membership(

@@ -53,6 +53,10 @@ _SCOPE = {
     Action.search: Scope.search,
 }
 _MODERATORS = (Role.moderator, Role.admin)
+# What only a person does (the operator token is nobody: it cannot post, report or have an account).
+_PERSONAL = frozenset(
+    {Action.manage_own_account, Action.discuss, Action.report, Action.request_membership, Action.edit_post}
+)
 
 
 class NotAuthenticated(DomainError):
@@ -131,6 +135,8 @@ def decide(
         return _reads_thread(principal, thread)
     # Everything below writes: a logged-in person (or the operator), never a partner key.
     if principal.kind is Kind.operator:
+        if action in _PERSONAL:
+            return Decision(False, "Le jeton d'opérateur n'est pas un compte : utilisez une clé personnelle.")
         return ALLOW
     if not principal.is_user:
         if principal.kind is Kind.partner:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.accounts.models import MembershipStatus, Role
+from service.api.datetimes import UtcDateTime
 
 
 class MembershipOut(BaseModel):
@@ -15,7 +15,7 @@ class MembershipOut(BaseModel):
     user_id: int
     status: MembershipStatus
     is_org_admin: bool
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class MyOrganisation(BaseModel):
@@ -43,7 +43,7 @@ class UserOut(BaseModel):
     role: Role
     is_active: bool
     email_verified: bool
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class UserUpdate(BaseModel):
@@ -65,8 +65,20 @@ ScopeName = Literal["read", "search", "write"]
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=120, examples=["Agence régionale du numérique"])]
+    name: Annotated[
+        str, Field(min_length=1, max_length=120, pattern=r"\S", examples=["Agence régionale du numérique"])
+    ]
     scopes: Annotated[list[ScopeName], Field(min_length=1, max_length=3)] = ["read", "search"]
+    rate_limit_per_minute: Annotated[int | None, Field(ge=1, le=100_000)] = None
+
+
+class PartnerKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[
+        str, Field(min_length=1, max_length=120, pattern=r"\S", examples=["Agence régionale du numérique"])
+    ]
+    scopes: Annotated[list[Literal["read", "search"]], Field(min_length=1, max_length=2)] = ["read", "search"]
     rate_limit_per_minute: Annotated[int | None, Field(ge=1, le=100_000)] = None
 
 
@@ -79,9 +91,9 @@ class ApiKeyOut(BaseModel):
     scopes: list[str]
     rate_limit_per_minute: int
     user_id: int | None
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    created_at: UtcDateTime
+    last_used_at: UtcDateTime | None
+    revoked_at: UtcDateTime | None
 
 
 class ApiKeyCreated(ApiKeyOut):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -98,10 +99,36 @@ def _field_name(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+_VISIBLE = re.compile(r"^\^\(\\s\*\[\^\\s\\u0000\]\)\{(\d+)\}$")  # service/api/text.visible_pattern
+
+
+def _pattern_message(pattern: object) -> str:
+    match = _VISIBLE.match(str(pattern))
+    if match is None:
+        return "format non accepté"
+    n = int(match.group(1))
+    return "ne doit pas être vide" if n == 1 else f"{n} caractères visibles au moins"
+
+
 def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     errors = []
     for err in exc.errors():
-        message = _MESSAGES.get(err.get("type", ""), err.get("msg", "valeur invalide"))
+        kind, ctx = err.get("type", ""), err.get("ctx") or {}
+        if kind == "string_pattern_mismatch":
+            message = _pattern_message(ctx.get("pattern"))
+        elif kind in ("string_too_long", "too_long") and "max_length" in ctx:
+            unit = "caractères" if kind == "string_too_long" else "éléments"
+            message = f"{ctx['max_length']} {unit} au plus"
+        elif kind == "less_than_equal" and "le" in ctx:
+            message = f"doit être inférieur ou égal à {ctx['le']}"
+        elif kind == "greater_than_equal" and "ge" in ctx:
+            message = f"doit être supérieur ou égal à {ctx['ge']}"
+        elif kind in ("int_parsing", "int_type"):
+            message = "doit être un nombre entier"
+        elif kind in ("enum", "literal_error") and "expected" in ctx:
+            message = f"valeur attendue : {ctx['expected']}"
+        else:
+            message = _MESSAGES.get(err.get("type", ""), err.get("msg", "valeur invalide"))
         # Pydantic prefixes custom messages with "Value error, "; keep only ours.
         message = message.removeprefix("Value error, ")
         # A JSON syntax error's location is a character offset, not a field.

@@ -38,8 +38,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 _EXAMPLES: dict[int, tuple[str, list[dict[str, str]]]] = {
     400: ("une valeur envoyée n'est pas acceptée (caractère invalide ?)", []),
-    401: ("Jeton d'administration requis (Authorization: Bearer …).", []),
-    403: ("Jeton d'administration invalide.", []),
+    401: ("Clé d'API inconnue ou révoquée.", []),
+    403: ("Une clé partenaire ne permet que la lecture et la recherche.", []),
+    409: ("Une expérience publiée ne peut pas devenir brouillon.", []),
+    429: ("Quota de la clé dépassé (600 requêtes par minute). Réessayez dans 12 s.", []),
     404: ("Aucune expérience n° 123456.", []),
     413: (
         "Le corps de la requête dépasse la limite de 1000000 octets.",
@@ -79,15 +81,19 @@ def problem_response(status: int) -> dict[str, Any]:
 def error_statuses(method: str, operation: dict[str, Any]) -> set[int]:
     """What any operation of this shape can answer besides its own documented errors."""
     params = operation.get("parameters", [])
-    statuses = {400}  # undecodable input, a character the database refuses
+    # 400: undecodable input; 503: the database or the index is away (service/api/errors.py).
+    statuses = {400, 503}
     if params or "requestBody" in operation:
         statuses.add(422)
     if any(p.get("in") == "path" for p in params):
         statuses.add(404)
     if "requestBody" in operation:
-        statuses.add(413)
-    if method in ("post", "put", "patch", "delete") and operation.get("security"):
-        statuses.update({401, 403})
+        statuses.update({404, 413})  # a body can name something that does not exist
+    if operation.get("security"):
+        # Every call may carry a key: unknown (401), without the right or role (403), over quota (429).
+        statuses.update({401, 403, 429})
+    if method in ("post", "put", "patch", "delete"):
+        statuses.add(409)  # the state of the resource forbids it (workflow, duplicates)
     return statuses
 
 
@@ -98,8 +104,8 @@ def document_problems(schema: dict[str, Any]) -> None:
     components["Problem"] = PROBLEM_SCHEMA
     for path_item in schema.get("paths", {}).values():
         for method, operation in path_item.items():
-            if method == "get" and operation.get("security"):
-                # Reads are public; a token only widens what is visible (drafts for the admin).
+            if operation.get("security"):
+                # A key is optional everywhere: who may do what is decided per request (401/403 above).
                 operation["security"] = [{}, *operation["security"]]
             responses: dict[str, Any] = operation.setdefault("responses", {})
             wanted = error_statuses(method, operation) | {

@@ -11,12 +11,14 @@ from service.accounts.models import User
 from service.accounts.permissions import Action, authorize
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
+from service.api.ids import CaseId, DbIdPath, PostId, ThreadId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.casestudies.authoring import readable_case
 from service.db.session import DbSession
 from service.discussions import following, posting, reading
-from service.discussions.models import Post, Thread
+from service.discussions.models import FollowTarget, Post, Thread
 from service.discussions.schemas import (
+    CaseThreadIn,
     ContactIn,
     FollowIn,
     NotificationOut,
@@ -45,16 +47,16 @@ def limits_of(settings: Settings) -> posting.PostingLimits:
 def list_threads(
     db: DbSession,
     principal: CurrentPrincipal,
-    case_study_id: Annotated[int | None, Query(description="Celles d'une expérience.")] = None,
+    case_study_id: Annotated[
+        int | None, Query(ge=1, le=2_147_483_647, description="Celles d'une expérience.")
+    ] = None,
     theme: Annotated[str | None, Query(max_length=80, description="Celles d'un thème (slug).")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[ThreadOut]:
     theme_id = None
-    if theme:
-        theme_id = db.scalar(select(Theme.id).where(Theme.slug == theme))
-        if theme_id is None:
-            raise InvalidFieldError(f"aucun thème « {theme} »", field="theme")
+    if theme:  # an unknown theme has no discussions: an empty list
+        theme_id = db.scalar(select(Theme.id).where(Theme.slug == theme)) or -1
     stmt = reading.threads_statement(principal, case_study_id=case_study_id, theme_id=theme_id)
     return keyset_page(db, stmt, Thread.id, limit=limit, cursor=cursor, to_item=thread_out, newest_first=True)
 
@@ -63,28 +65,34 @@ def list_threads(
     "/threads",
     response_model=ThreadOut,
     status_code=status.HTTP_201_CREATED,
-    summary="Ouvrir une discussion (sur une expérience ou dans un thème)",
+    summary="Ouvrir une discussion dans un thème",
 )
 def create_thread(
-    request: Request, db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: ThreadIn
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: ThreadIn
 ) -> ThreadOut:
     authorize(principal, Action.discuss)
-    case = (
-        readable_case(db, principal, case_id=data.case_study_id) if data.case_study_id is not None else None
-    )
-    theme = None
-    if data.theme:
-        theme = db.scalar(select(Theme).where(Theme.slug == data.theme))
-        if theme is None:
-            raise InvalidFieldError(f"aucun thème « {data.theme} »", field="theme")
+    theme = db.scalar(select(Theme).where(Theme.slug == data.theme))
+    if theme is None:
+        raise InvalidFieldError(f"aucun thème « {data.theme} » (voir /api/v1/themes)", field="theme")
     thread, _ = posting.start_thread(
-        db,
-        principal=principal,
-        title=data.title,
-        body=data.body,
-        limits=limits_of(settings),
-        case=case,
-        theme=theme,
+        db, principal=principal, title=data.title, body=data.body, limits=limits_of(settings), theme=theme
+    )
+    return thread_out(thread)
+
+
+@router.post(
+    "/case-studies/{case_id}/threads",
+    response_model=ThreadOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Poser une question sur une expérience (discussion publique)",
+)
+def create_case_thread(
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, case_id: CaseId, data: CaseThreadIn
+) -> ThreadOut:
+    authorize(principal, Action.discuss)
+    case = readable_case(db, principal, case_id=case_id)
+    thread, _ = posting.start_thread(
+        db, principal=principal, title=data.title, body=data.body, limits=limits_of(settings), case=case
     )
     return thread_out(thread)
 
@@ -100,7 +108,7 @@ def contact_team(
     db: DbSession,
     settings: AppSettings,
     principal: CurrentPrincipal,
-    case_id: int,
+    case_id: CaseId,
     data: ContactIn,
 ) -> ThreadOut:
     authorize(principal, Action.discuss)
@@ -121,7 +129,7 @@ def contact_team(
 
 
 @router.get("/threads/{thread_id}", response_model=ThreadOut, summary="Une discussion")
-def read_thread(db: DbSession, principal: CurrentPrincipal, thread_id: int) -> ThreadOut:
+def read_thread(db: DbSession, principal: CurrentPrincipal, thread_id: ThreadId) -> ThreadOut:
     return thread_out(posting.readable_thread(db, principal, thread_id))
 
 
@@ -129,7 +137,7 @@ def read_thread(db: DbSession, principal: CurrentPrincipal, thread_id: int) -> T
     "/threads/{thread_id}/posts", response_model=Page[PostOut], summary="Les messages d'une discussion"
 )
 def list_posts(
-    db: DbSession, principal: CurrentPrincipal, thread_id: int, limit: Limit = 20, cursor: Cursor = None
+    db: DbSession, principal: CurrentPrincipal, thread_id: ThreadId, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[PostOut]:
     thread = posting.readable_thread(db, principal, thread_id)
     stmt = select(Post).where(Post.thread_id == thread.id)
@@ -147,7 +155,7 @@ def create_post(
     db: DbSession,
     settings: AppSettings,
     principal: CurrentPrincipal,
-    thread_id: int,
+    thread_id: ThreadId,
     data: PostIn,
 ) -> PostOut:
     thread = posting.readable_thread(db, principal, thread_id)
@@ -164,7 +172,7 @@ def create_post(
 
 @router.patch("/posts/{post_id}", response_model=PostOut, summary="Modifier son message")
 def update_post(
-    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, post_id: int, data: PostUpdate
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, post_id: PostId, data: PostUpdate
 ) -> PostOut:
     return post_out(
         posting.edit_post(
@@ -174,7 +182,7 @@ def update_post(
 
 
 @router.delete("/posts/{post_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Supprimer son message")
-def delete_post(db: DbSession, principal: CurrentPrincipal, post_id: int) -> Response:
+def delete_post(db: DbSession, principal: CurrentPrincipal, post_id: PostId) -> Response:
     posting.delete_post(db, principal=principal, post_id=post_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -182,7 +190,9 @@ def delete_post(db: DbSession, principal: CurrentPrincipal, post_id: int) -> Res
 @router.post(
     "/posts/{post_id}/moderation", response_model=PostOut, summary="Masquer ou rétablir (modérateurs)"
 )
-def moderate_post(db: DbSession, principal: CurrentPrincipal, post_id: int, data: PostModeration) -> PostOut:
+def moderate_post(
+    db: DbSession, principal: CurrentPrincipal, post_id: PostId, data: PostModeration
+) -> PostOut:
     post = posting.set_hidden(
         db, principal=principal, post_id=post_id, hidden=data.hidden, reason=data.reason
     )
@@ -198,9 +208,10 @@ def start_following(db: DbSession, principal: CurrentPrincipal, data: FollowIn) 
 @router.delete(
     "/me/follows/{target_type}/{target_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Ne plus suivre"
 )
-def stop_following(db: DbSession, principal: CurrentPrincipal, target_type: str, target_id: int) -> Response:
-    data = FollowIn.model_validate({"target_type": target_type, "target_id": target_id})
-    following.stop_following(db, principal, data.target_type, data.target_id)
+def stop_following(
+    db: DbSession, principal: CurrentPrincipal, target_type: FollowTarget, target_id: DbIdPath
+) -> Response:
+    following.stop_following(db, principal, target_type, target_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

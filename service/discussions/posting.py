@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from service.accounts.permissions import Action, authorize, decide
 from service.accounts.principal import Principal
 from service.api.errors import ConflictError, InvalidFieldError, NotFoundError, TooManyRequests
+from service.api.text import squash_spaces, visible_length
 from service.casestudies.models import CaseStudy, PublicationState
 from service.db.base import utcnow
 from service.discussions.models import Follow, FollowTarget, Post, PostRevision, Thread
@@ -32,7 +33,7 @@ class PostingLimits:
 
 def _clean_body(body: str, limits: PostingLimits) -> str:
     body = body.replace("\x00", "").strip()
-    if not body:
+    if not visible_length(body):
         raise InvalidFieldError("le message est vide", field="body")
     if len(body) > limits.max_chars:
         raise InvalidFieldError(
@@ -45,8 +46,8 @@ def _clean_body(body: str, limits: PostingLimits) -> str:
 
 
 def _clean_title(title: str) -> str:
-    title = " ".join(title.replace("\x00", "").split())
-    if len(title) < 5:
+    title = squash_spaces(title)
+    if visible_length(title) < 5:  # five visible characters (the API schema says the same)
         raise InvalidFieldError("donnez un titre d'au moins 5 caractères à votre question", field="title")
     if len(title) > 200:
         raise InvalidFieldError("200 caractères au plus", field="title")
@@ -210,9 +211,7 @@ def set_hidden(db: Session, *, principal: Principal, post_id: int, hidden: bool,
     post = db.get(Post, post_id)
     if post is None:
         raise NotFoundError("Ce message n'existe pas.")
-    reason = reason.strip()
-    if hidden and len(reason) < 5:
-        raise InvalidFieldError("indiquez le motif (il est montré à la place du message)", field="reason")
+    reason = reason.strip() or "Masqué par la modération."
     post.is_hidden = hidden
     post.hidden_reason = reason[:2000] if hidden else None
     db.flush()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from service.accounts.permissions import Action, authorize, can
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import NotFoundError
+from service.api.ids import CaseId, ReportId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.casestudies import authoring
 from service.casestudies.models import CaseStudy, PublicationState
@@ -27,7 +28,7 @@ router = APIRouter(tags=["moderation"])
     description="brouillon → soumise (auteurs) → publiée ou refusée avec motif (modérateurs) → archivée.",
 )
 def transition(
-    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, case_id: int, data: TransitionIn
+    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, case_id: CaseId, data: TransitionIn
 ) -> CaseStudyOut:
     case = authoring.readable_case(db, principal, case_id=case_id)
     workflow.change_state(
@@ -41,7 +42,7 @@ def transition(
     response_model=list[StateChangeOut],
     summary="Historique de publication (auteurs et modérateurs)",
 )
-def case_history(db: DbSession, principal: CurrentPrincipal, case_id: int) -> list[StateChangeOut]:
+def case_history(db: DbSession, principal: CurrentPrincipal, case_id: CaseId) -> list[StateChangeOut]:
     case = authoring.readable_case(db, principal, case_id=case_id)
     if not can(principal, Action.review_cases):
         authorize(principal, Action.edit_case, case=case)
@@ -91,7 +92,11 @@ def list_reports(db: DbSession, principal: CurrentPrincipal) -> list[ReportOut]:
     summary="Traiter un signalement (modérateurs)",
 )
 def resolve_report(
-    db: DbSession, settings: AppSettings, principal: CurrentPrincipal, report_id: int, data: ReportResolution
+    db: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    report_id: ReportId,
+    data: ReportResolution,
 ) -> ReportOut:
     authorize(principal, Action.handle_reports)
     report = db.get(Report, report_id)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from service.accounts.permissions import Action, authorize, can
 from service.accounts.principal import Principal
 from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
+from service.api.text import visible_length
 from service.casestudies.models import CaseStudy, PublicationState
 from service.db.base import utcnow
 from service.discussions.models import Post, Thread
@@ -52,7 +53,7 @@ def create_report(
 ) -> Report:
     authorize(principal, Action.report)
     reason = reason.strip()
-    if len(reason) < 5:
+    if visible_length(reason) < 5:  # five visible characters (the API schema says the same)
         raise InvalidFieldError("dites en quelques mots ce qui pose problème", field="reason")
     if len(reason) > MAX_REASON:
         raise InvalidFieldError(f"{MAX_REASON} caractères au plus", field="reason")

@@ -12,6 +12,7 @@ from service.accounts.models import Membership, MembershipStatus, User
 from service.accounts.permissions import Action, authorize
 from service.accounts.principal import Principal
 from service.api.errors import ConflictError, InvalidFieldError
+from service.api.text import visible_length
 from service.casestudies.models import CaseStudy, PublicationState
 from service.db.base import utcnow
 from service.discussions.notify import notify_case_published
@@ -96,7 +97,7 @@ def change_state(
         raise ConflictError(f"Une expérience {LABELS[current]} ne peut pas devenir {LABELS[to]}.", field="to")
     authorize(actor, action, case=case)
     reason = (reason or "").strip() or None
-    if to is S.rejected and (reason is None or len(reason) < MIN_REASON):
+    if to is S.rejected and visible_length(reason or "") < MIN_REASON:
         raise InvalidFieldError(
             f"expliquez le refus à l'auteur ({MIN_REASON} caractères au moins) : il le recevra",
             field="reason",

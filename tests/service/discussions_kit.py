@@ -160,12 +160,11 @@ def new_thread(
         "title": f"Question {uuid.uuid4().hex[:8]} sur le portail",
         "body": "Comment avez-vous choisi votre prestataire ?",
     }
-    if case_id is not None:
-        payload["case_study_id"] = case_id
-    else:
+    url = "/api/v1/threads" if case_id is None else f"/api/v1/case-studies/{case_id}/threads"
+    if case_id is None:
         payload["theme"] = THEME
     payload.update(extra)
-    response = client.post("/api/v1/threads", json=payload, headers=who.headers)
+    response = client.post(url, json=payload, headers=who.headers)
     assert response.status_code == 201, response.text
     thread: dict[str, Any] = response.json()
     return thread

@@ -134,7 +134,7 @@ def test_only_admins_create_partner_keys(
     # A partner key never gets the right to write.
     write = client.post(KEYS, json={"name": "trop", "scopes": ["write"]}, headers=people.headers("admin"))
     assert write.status_code == 422
-    assert write.json()["errors"][0]["field"] == "scopes"
+    assert write.json()["errors"][0]["field"].startswith("scopes")
 
 
 def test_personal_keys_act_within_their_scopes(client: TestClient, seeded_engine: Engine) -> None:

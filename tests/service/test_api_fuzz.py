@@ -4,8 +4,8 @@ network): no server error, every status, content type, header and body as docume
 The fuzzed app has its own freshly seeded database and index: the admin profile creates, edits and deletes
 cases, which must not disturb the shared seeded database of the other tests.
 
-Who calls is a parametrised list (`CALLERS`): adding a partner or a member once API keys exist is one more
-entry with its headers."""
+Who calls is a parametrised list (`CALLERS`): anonymous, a partner's API key, a member's personal key and
+the operator token (an administrator)."""
 
 from __future__ import annotations
 
@@ -20,23 +20,30 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.schemas import APIOperation, BaseSchema
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from seeds.run import seed_all
+from service.accounts.api_keys import PARTNER_SCOPES, create_api_key
+from service.accounts.models import Membership, Role, User
+from service.accounts.principal import ALL_SCOPES
 from service.app import create_app
+from service.db.base import utcnow
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
+from service.organisations.models import Organisation
 from service.settings import Settings
 from tests.conftest import ADMIN_TOKEN, scratch_database
 
 CALLERS: dict[str, dict[str, str]] = {
     "anonymous": {},
+    "partner": {},  # filled by `fuzz_app`: a partner's API key (read, search)
+    "member": {},  # filled by `fuzz_app`: a member's personal API key (read, search, write)
     "admin": {"Authorization": f"Bearer {ADMIN_TOKEN}"},
-    # "partner": {"Authorization": "Bearer <partner API key>"},  -- when accounts (issue 6) land
-    # "member": {"Authorization": "Bearer <member API key>"},
 }
-# At most this many examples per operation, caller and mode (valid / invalid data): with 26 operations,
-# 2 callers and 2 modes, about 2,400 requests (the module asserts at least MIN_CASES).
-EXAMPLES_PER_OPERATION = 25
+# At most this many examples per operation, caller and mode (valid / invalid data): with about 60
+# operations, 4 callers and 2 modes, about 4,000 requests (the module asserts at least MIN_CASES).
+EXAMPLES_PER_OPERATION = 10
 MIN_CASES = 1000
 
 generated: dict[str, int] = {}
@@ -48,6 +55,46 @@ FUZZ_CONFIG = SchemathesisConfig.from_dict(
 )
 
 
+def _bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def _partner_key(session: Session) -> str:
+    _, secret = create_api_key(
+        session,
+        name="Partenaire du fuzz",
+        scopes=PARTNER_SCOPES,
+        rate_limit_per_minute=100_000,
+        user_id=None,
+        created_by_id=None,
+    )
+    return secret
+
+
+def _member_key(session: Session) -> str:
+    """A member with a confirmed address, in an organisation, with a personal key of every scope."""
+    user = User(
+        email="fuzz@membre.fr",
+        display_name="Membre Fuzz",
+        password_hash="",
+        role=Role.member,
+        email_verified_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    organisation_id = session.scalars(select(Organisation.id).order_by(Organisation.id).limit(1)).one()
+    session.add(Membership(user_id=user.id, organisation_id=organisation_id))
+    _, secret = create_api_key(
+        session,
+        name="Clé du fuzz",
+        scopes=ALL_SCOPES,
+        rate_limit_per_minute=100_000,
+        user_id=user.id,
+        created_by_id=user.id,
+    )
+    return secret
+
+
 @pytest.fixture(scope="module")
 def fuzz_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     folder = tmp_path_factory.mktemp("fuzz")
@@ -57,6 +104,9 @@ def fuzz_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         with make_session_factory(engine)() as session:
             seed_all(session)
             session.commit()
+            CALLERS["partner"] = _bearer(_partner_key(session))
+            CALLERS["member"] = _bearer(_member_key(session))
+            session.commit()
         engine.dispose()
         settings = Settings(
             data_dir=folder / "data",
@@ -64,6 +114,8 @@ def fuzz_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             admin_token=ADMIN_TOKEN,
             model="hashing",
             index_worker=False,
+            email_sender=False,
+            posts_per_minute=100_000,  # the fuzz posts fast; the flood limit has its own test
         )
         app = create_app(settings)
         yield app
@@ -75,6 +127,9 @@ def fuzz_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 def api_schema(fuzz_app: FastAPI) -> Iterator[BaseSchema]:
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", fuzz_app, config=FUZZ_CONFIG)
     fuzz_app.state.outbox_worker.run_until_idle()  # index the seeded cases: search has results to check
+    territories = getattr(fuzz_app.state, "territory_index", None)
+    if territories is not None:  # built in the background at start-up: similar territories need it
+        assert territories.wait_ready(300)
     yield schema
     total = sum(generated.values())
     print(f"\nschemathesis: {total} generated cases over {len(generated)} operation×caller pairs")
@@ -112,6 +167,7 @@ def _existing_references(operation: APIOperation, mode: GenerationMode) -> dict[
 # (tests/service/test_api_case_studies.py).
 REAL_BODY_VALUES: dict[str, object] = {
     "themes": ["achats-mutualisation"],
+    "theme": "open-data",
     "territory_codes": ["83050"],
     "software_ids": [],
     "organisation_id": None,

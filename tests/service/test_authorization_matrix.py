@@ -341,6 +341,12 @@ MATRIX.update(
                 }
             ),
         ),
+        ("POST", "/api/v1/case-studies/{case_id}/threads"): (
+            "verified",
+            lambda f, c: Req(
+                {"case_id": f.case(P.published).id}, json={"title": "Question publique", "body": "Comment ?"}
+            ),
+        ),
         ("POST", "/api/v1/case-studies/{case_id}/contact"): (
             "verified",
             lambda f, c: Req(

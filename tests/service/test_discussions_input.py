@@ -76,7 +76,7 @@ def test_too_long_posts_are_refused(client: TestClient, kit: Kit, writer: Member
     problem = _refused(
         kit, lambda: client.post(url, json={"body": longest + "é"}, headers=writer.headers), 422
     )
-    assert "trop long" in _field_errors(problem)["body"]
+    assert "20000 caractères au plus" in _field_errors(problem)["body"]
 
     huge = "a" * 1_000_001  # 1 MB of text: stopped before it is even parsed, or by the schema
     _refused(kit, lambda: client.post(url, json={"body": huge}, headers=writer.headers), (413, 422))
@@ -93,7 +93,7 @@ def test_titles_too_short_are_refused(client: TestClient, kit: Kit, writer: Memb
             ),
             422,
         )
-        assert "titre" in _field_errors(problem)["title"]
+        assert "5 caractères visibles" in _field_errors(problem)["title"]
 
 
 def test_locked_and_hidden_threads_take_no_reply(

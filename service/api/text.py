@@ -1,0 +1,26 @@
+"""Free text as both the API schema and the services see it.
+
+The schema's `pattern`s use regex `\\s` (Unicode White_Space, in JSON Schema and in pydantic's
+engine); Python's `str.split()` also treats the ASCII separators U+001C–U+001F as spaces. The services
+use the definition below, the same as the schema's, so that a text the schema accepts is never refused
+later for being "empty"."""
+
+from __future__ import annotations
+
+import re
+
+SPACES = re.compile(r"[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+
+
+def visible_pattern(minimum: int) -> str:
+    """A JSON Schema pattern: at least `minimum` characters that are neither spaces nor NUL."""
+    return rf"^(\s*[^\s\u0000]){{{minimum}}}"
+
+
+def squash_spaces(text: str) -> str:
+    """One space between words, none around; NUL characters dropped (PostgreSQL refuses them)."""
+    return SPACES.sub(" ", text.replace("\x00", "")).strip()
+
+
+def visible_length(text: str) -> int:
+    return len(SPACES.sub("", text.replace("\x00", "")))
