@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,16 @@ from indexing.index_types import (
 META_KEY = "retex_spec"
 
 
+@dataclass(frozen=True, slots=True)
+class ClusterLayout:
+    """How a new collection is spread over a Qdrant cluster (None: the server's default, 1).
+
+    Applied when the collection is created; an existing collection keeps its layout."""
+
+    shards: int | None = None
+    replicas: int | None = None
+
+
 def _client_filter(flt: FieldFilter | None) -> qm.Filter | None:
     if flt is None or flt.is_empty():
         return None
@@ -92,9 +103,16 @@ class QdrantClientIndex:
     """Index on a QdrantClient. Closing it closes the client only if it owns it."""
 
     def __init__(
-        self, spec: CollectionSpec, client: QdrantClient, *, owns_client: bool = True, where: str = ""
+        self,
+        spec: CollectionSpec,
+        client: QdrantClient,
+        *,
+        owns_client: bool = True,
+        where: str = "",
+        layout: ClusterLayout | None = None,
     ) -> None:
         self._spec = spec
+        self._layout = layout or ClusterLayout()
         self._client: QdrantClient | None = client
         self._owns = owns_client
         self._where = where or f"collection {spec.name!r}"
@@ -107,8 +125,16 @@ class QdrantClientIndex:
     # ---- constructors ---------------------------------------------------------------------
 
     @classmethod
-    def connect(cls, spec: CollectionSpec, *, url: str, api_key: str | None = None) -> QdrantClientIndex:
-        return cls(spec, _open_client(url=url, api_key=api_key), where=f"{url} ({spec.name})")
+    def connect(
+        cls,
+        spec: CollectionSpec,
+        *,
+        url: str,
+        api_key: str | None = None,
+        layout: ClusterLayout | None = None,
+    ) -> QdrantClientIndex:
+        client = _open_client(url=url, api_key=api_key)
+        return cls(spec, client, where=f"{url} ({spec.name})", layout=layout)
 
     @classmethod
     def local(cls, spec: CollectionSpec, *, path: str) -> QdrantClientIndex:
@@ -155,6 +181,8 @@ class QdrantClientIndex:
                     {SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)} if spec.sparse else None
                 ),
                 metadata={META_KEY: spec.to_json()},
+                shard_number=self._layout.shards,
+                replication_factor=self._layout.replicas,
             )
             self._create_payload_indexes(set())
             return
