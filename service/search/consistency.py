@@ -78,3 +78,24 @@ def index_status(session: Session, engine: SearchEngine) -> IndexStatus:
         backlog=counts.get(JobState.pending, 0),
         dead_jobs=counts.get(JobState.dead, 0),
     )
+
+
+def reindex_all(
+    session: Session, engine: SearchEngine, on_progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Index every published case now (the index is expected empty, e.g. just dropped)."""
+    last_job = session.scalar(select(func.max(IndexJob.id))) or 0
+    ids = published_ids(session)
+    done = 0
+    for start in range(0, len(ids), REINDEX_BATCH):
+        batch = ids[start : start + REINDEX_BATCH]
+        cases = session.scalars(select(CaseStudy).where(CaseStudy.id.in_(batch))).all()
+        engine.indexer.index_cases([case_document(c) for c in cases])
+        session.expunge_all()
+        done += len(batch)
+        if on_progress:
+            on_progress(done, len(ids))
+    # Jobs queued before the rebuild started are covered by it; later ones still run.
+    session.execute(delete(IndexJob).where(IndexJob.id <= last_job))
+    session.commit()
+    return done
