@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from indexing.index_types import FieldFilter
 from indexing.vector_index import VectorIndex
 from service.casestudies.models import CaseStudy, PublicationState
+from service.search.documents import case_document
 from service.search.engine import SearchEngine
 from service.search.outbox import IndexJob, JobState, enqueue
 
