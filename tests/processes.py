@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +175,57 @@ class LocalPostgres:
             if self.running:
                 self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Importer:
+    """Posts numbered case studies through the API with a few concurrent clients, as an import script
+    would, and records which ones the server acknowledged (201) and which were in flight when it died."""
+
+    def __init__(self, payload: Callable[[int], dict[str, Any]], total: int, token: str, clients: int = 4):
+        self.payload = payload
+        self.pending: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for i in range(total):
+            self.pending.put(i)
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.clients = clients
+        self.acknowledged: dict[int, int] = {}  # case number -> id returned by the API
+        self.unacknowledged: set[int] = set()  # sent, but no answer (the server was killed)
+        self.rejected: dict[int, str] = {}  # an answer that was not 201: a bug
+        self._lock = threading.Lock()
+
+    def run(self, base_url: str, stop_after: int | None = None, on_stop: Callable[[], None] | None = None):
+        """Import until the queue is empty, or until `stop_after` acknowledgements in total, at which
+        point `on_stop` runs (e.g. SIGKILL the server) and the clients stop at their next error."""
+        stopped = threading.Event()
+
+        def client() -> None:
+            with httpx.Client(base_url=base_url, timeout=60) as http:
+                while not stopped.is_set():
+                    try:
+                        i = self.pending.get_nowait()
+                    except queue.Empty:
+                        return
+                    try:
+                        response = http.post(
+                            "/api/v1/case-studies", json=self.payload(i), headers=self.headers
+                        )
+                    except httpx.TransportError:
+                        with self._lock:
+                            self.unacknowledged.add(i)
+                        stopped.set()
+                        return
+                    with self._lock:
+                        if response.status_code == 201:
+                            self.acknowledged[i] = response.json()["id"]
+                        else:
+                            self.rejected[i] = f"{response.status_code} {response.text[:200]}"
+                        enough = stop_after is not None and len(self.acknowledged) >= stop_after
+                        if enough and on_stop and not stopped.is_set():
+                            stopped.set()
+                            on_stop()
+
+        threads = [threading.Thread(target=client) for _ in range(self.clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
