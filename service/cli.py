@@ -85,6 +85,12 @@ def _database_is_empty(settings: Settings) -> bool:
         engine.dispose()
 
 
+EMBEDDED_INDEX_BUSY = (
+    "l'index embarqué est déjà ouvert par un autre processus (retex serve ?) : il ne s'ouvre que dans "
+    "un processus à la fois ; pour plusieurs processus, utilisez un serveur Qdrant (RETEX_QDRANT_URL)"
+)
+
+
 def check_multi_process(settings: Settings, workers: int) -> str | None:
     """Why `workers` app processes cannot run with these settings (None: they can)."""
     if workers <= 1:
@@ -218,8 +224,11 @@ def worker(
     try:
         guard = take_claim_guard(settings.resolved_database_url)
         search = SearchEngine.open(settings)
-    except (OutboxBusyError, IndexLockedError) as exc:
+    except OutboxBusyError as exc:
         console.print(f"[red]Erreur : {exc}[/red]")
+        raise typer.Exit(code=2) from exc
+    except IndexLockedError as exc:
+        console.print(f"[red]Erreur : {EMBEDDED_INDEX_BUSY} ({exc})[/red]")
         raise typer.Exit(code=2) from exc
     engine = make_engine(settings.resolved_database_url)
     factory = make_session_factory(engine)
