@@ -6,15 +6,19 @@ The CollectionSpec is stored in the collection metadata under "retex_spec".
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+import httpx
 import numpy as np
 import numpy.typing as npt
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from indexing._shared import (
     DENSE,
@@ -44,6 +48,7 @@ from indexing.index_types import (
     IndexLockedError,
     IndexModelMismatch,
     IndexPoint,
+    IndexUnavailableError,
     SearchMode,
     SparseVector,
     canonical_point_id,
@@ -97,6 +102,34 @@ def _open_client(
         if "already accessed" in str(exc):
             raise IndexLockedError(path) from exc
         raise
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+UNAVAILABLE_STATUSES = (502, 503, 504)
+
+
+@contextmanager
+def _server_faults(where: str) -> Iterator[None]:
+    """A server that is down, restarting or without a quorum: IndexUnavailableError (transient)."""
+    try:
+        yield
+    except ResponseHandlingException as exc:  # connection refused, timeout, reset
+        raise IndexUnavailableError(where, str(exc)[:300]) from exc
+    except httpx.TransportError as exc:
+        raise IndexUnavailableError(where, str(exc)[:300]) from exc
+    except UnexpectedResponse as exc:
+        if exc.status_code in UNAVAILABLE_STATUSES:
+            raise IndexUnavailableError(where, f"HTTP {exc.status_code}") from exc
+        raise
+
+
+def _translating_faults(method: _Method) -> _Method:
+    @functools.wraps(method)
+    def wrapper(self: QdrantClientIndex, *args: Any, **kwargs: Any) -> Any:
+        with _server_faults(self._where):
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class QdrantClientIndex:
@@ -171,6 +204,7 @@ class QdrantClientIndex:
         raw = metadata.get(META_KEY)
         return CollectionSpec.from_json(raw) if isinstance(raw, dict) else None
 
+    @_translating_faults
     def _ensure_collection(self) -> None:
         client, spec = self._live(), self._spec
         if not client.collection_exists(spec.name):
@@ -223,6 +257,7 @@ class QdrantClientIndex:
             raise RuntimeError(f"index {self._spec.name!r} is closed")
         return self._client
 
+    @_translating_faults
     def upsert(self, points: Sequence[IndexPoint]) -> None:
         client = self._live()
         for chunk in batched(points, UPSERT_BATCH):
@@ -237,23 +272,27 @@ class QdrantClientIndex:
                 )
             client.upsert(self._spec.name, points=structs, wait=True)
 
+    @_translating_faults
     def delete_where(self, flt: FieldFilter) -> None:
         check_not_empty(flt, "delete_where")
         selector = qm.FilterSelector(filter=_client_filter(flt))
         self._live().delete(self._spec.name, points_selector=selector, wait=True)
 
+    @_translating_faults
     def delete_ids(self, point_ids: Sequence[str]) -> None:
         client = self._live()
         for chunk in batched([canonical_point_id(i) for i in point_ids], UPSERT_BATCH):
             selector = qm.PointIdsList(points=list(chunk))
             client.delete(self._spec.name, points_selector=selector, wait=True)
 
+    @_translating_faults
     def set_payload_where(self, flt: FieldFilter, payload: Mapping[str, Any]) -> None:
         check_not_empty(flt, "set_payload_where")
         client_filter = _client_filter(flt)
         assert client_filter is not None
         self._live().set_payload(self._spec.name, payload=dict(payload), points=client_filter, wait=True)
 
+    @_translating_faults
     def query(
         self,
         *,
@@ -313,6 +352,7 @@ class QdrantClientIndex:
             name, query=sparse_q, using=SPARSE, query_filter=flt, limit=plan.limit, with_payload=with_payload
         )
 
+    @_translating_faults
     def count(self, flt: FieldFilter | None = None) -> int:
         return int(self._live().count(self._spec.name, count_filter=_client_filter(flt), exact=True).count)
 
@@ -324,19 +364,21 @@ class QdrantClientIndex:
         with_payload: bool | list[str] = list(fields) if fields else False
         offset: Any = None
         while True:
-            records, offset = client.scroll(
-                self._spec.name,
-                scroll_filter=scroll_filter,
-                limit=SCROLL_BATCH,
-                offset=offset,
-                with_payload=with_payload,
-                with_vectors=False,
-            )
+            with _server_faults(self._where):
+                records, offset = client.scroll(
+                    self._spec.name,
+                    scroll_filter=scroll_filter,
+                    limit=SCROLL_BATCH,
+                    offset=offset,
+                    with_payload=with_payload,
+                    with_vectors=False,
+                )
             for rec in records:
                 yield str(rec.id), dict(rec.payload or {})
             if offset is None:
                 return
 
+    @_translating_faults
     def retrieve_vectors(self, point_ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
         client = self._live()
         ids = [canonical_point_id(i) for i in point_ids]
@@ -350,6 +392,7 @@ class QdrantClientIndex:
                     result[str(rec.id)] = as_float32(rec.vector[DENSE])  # type: ignore[arg-type]
         return result
 
+    @_translating_faults
     def facet(self, field: str, flt: FieldFilter | None = None, limit: int = 50) -> dict[FacetValue, int]:
         check_facet_field(self._spec, field)
         response = self._live().facet(

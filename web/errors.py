@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from indexing.index_types import IndexUnavailableError
 from service.api.errors import DATABASE_DOWN_ERRORS, DomainError, problem
 from web.csrf import CsrfError
 from web.templating import is_htmx, render
@@ -123,6 +124,17 @@ def install_html_error_pages(app: FastAPI) -> None:
         response.headers["Retry-After"] = "5"
         return response
 
+    api_index_down: Handler = app.exception_handlers[IndexUnavailableError]
+
+    async def index_down(request: Request, exc: Exception) -> Response:
+        if not wants_html(request):
+            return await _call(api_index_down, request, exc)
+        response = error_page(
+            request, 503, "La recherche est momentanément indisponible : réessayez dans quelques instants."
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+
     async def server_error(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         if not wants_html(request):
@@ -135,4 +147,5 @@ def install_html_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(CsrfError, csrf_error)
     for error_type in DATABASE_DOWN_ERRORS:
         app.add_exception_handler(error_type, database_down)
+    app.add_exception_handler(IndexUnavailableError, index_down)
     app.add_exception_handler(Exception, server_error)

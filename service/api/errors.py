@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from indexing.index_types import IndexUnavailableError
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,10 @@ DATABASE_UNAVAILABLE = (
 # What a lost or refused database connection raises (server stopped, restarting, network cut).
 DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
+INDEX_UNAVAILABLE = (
+    "La recherche est momentanément indisponible (serveur d'index injoignable) : "
+    "réessayez dans quelques instants."
+)
 
 
 def database_unavailable_problem() -> JSONResponse:
@@ -127,6 +133,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for error_type in DATABASE_DOWN_ERRORS:
         app.add_exception_handler(error_type, _database_down)
+
+    @app.exception_handler(IndexUnavailableError)
+    async def _index_down(_: Request, exc: IndexUnavailableError) -> JSONResponse:
+        log.warning("search index unavailable: %s", exc)
+        response = problem(503, INDEX_UNAVAILABLE)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:

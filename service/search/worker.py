@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from indexing.index_types import IndexUnavailableError
 from service.casestudies.models import CaseStudy, PublicationState
 from service.db.base import utcnow
 from service.search.documents import case_document
@@ -70,6 +71,11 @@ class OutboxWorker:
             self._lock_cases(session, case_ids)
             try:
                 self._apply(session, case_ids)
+            except IndexUnavailableError:
+                # The index server is down: not the jobs' fault, so no attempt is counted (an outage
+                # must not dead-letter the queue); the loop waits and tries again.
+                session.rollback()
+                raise
             except Exception as exc:  # any failure: retry later, never lose the job
                 log.warning("index jobs of cases %s failed (%s): retrying case by case", case_ids, exc)
                 session.rollback()
@@ -106,6 +112,9 @@ class OutboxWorker:
             self._lock_cases(session, [case_id])
             try:
                 self._apply(session, [case_id])
+            except IndexUnavailableError:
+                session.rollback()
+                raise
             except Exception as exc:
                 log.exception("index job(s) %s of case %d failed", job_ids, case_id)
                 session.rollback()

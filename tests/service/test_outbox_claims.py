@@ -12,7 +12,11 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
+from indexing.case_index import passages_spec
 from indexing.documents import CaseDocument
+from indexing.embedder import load_embedder
+from indexing.index_types import IndexUnavailableError
+from indexing.vector_index import open_index
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.cli import app as cli
 from service.db.base import utcnow
@@ -25,7 +29,7 @@ from service.search.outbox import IndexJob, JobState
 from service.search.worker import OutboxWorker
 from service.settings import Settings
 from tests.conftest import create_database
-from tests.processes import LocalPostgres
+from tests.processes import LocalPostgres, free_port
 
 
 class RecordingIndexer:
@@ -150,3 +154,45 @@ def test_sqlite_has_a_single_claimer(tmp_path: Path) -> None:
     finally:
         guard.release()
     take_claim_guard(url).release()  # free again once released
+
+
+class UnreachableIndexServer(RecordingIndexer):
+    """What the indexer raises while the Qdrant server is down (IndexUnavailableError)."""
+
+    def index_cases(self, docs: Sequence[CaseDocument]) -> int:
+        raise IndexUnavailableError("http://qdrant-1:6333", "connection refused")
+
+
+def test_an_index_server_outage_is_retried_without_counting_attempts(
+    scratch_url: str, tmp_path: Path
+) -> None:
+    upgrade(scratch_url)
+    _add_cases(scratch_url, 5)
+    engine = make_engine(scratch_url)
+    factory = make_session_factory(engine)
+    search = SearchEngine.open(Settings(data_dir=tmp_path, database_url=scratch_url, model="hashing"))
+    real = search.indexer
+    search.indexer = UnreachableIndexServer(real)  # type: ignore[assignment]
+    worker = OutboxWorker(factory, search, max_attempts=1)
+    try:
+        for _ in range(3):
+            with pytest.raises(IndexUnavailableError):
+                worker.run_once()
+        with factory() as session:
+            jobs = session.scalars(select(IndexJob)).all()
+        assert len(jobs) == 5
+        assert {(j.state, j.attempts) for j in jobs} == {(JobState.pending, 0)}, "an outage kills no job"
+        search.indexer = real  # the server is back
+        assert worker.run_until_idle() == 5
+        with factory() as session:
+            assert index_status(session, search).consistent
+    finally:
+        search.close()
+        engine.dispose()
+
+
+@pytest.mark.nodb
+def test_an_unreachable_qdrant_server_is_reported_as_unavailable(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(IndexUnavailableError, match="unreachable or not ready"):
+        open_index(passages_spec(load_embedder("hashing", tmp_path)), url=url)
