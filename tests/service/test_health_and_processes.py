@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -14,6 +15,7 @@ from indexing.vector_index import open_index
 from service.cli import app as cli
 from service.cli import check_multi_process
 from service.settings import Settings
+from tests.processes import AppProcess
 
 
 def test_healthz_says_the_process_answers(client: TestClient) -> None:
@@ -74,3 +76,20 @@ def test_a_second_process_on_the_embedded_index_gets_a_clear_error(tmp_path: Pat
     assert result.exit_code == 2
     assert "déjà ouvert par un autre processus" in result.output
     assert "RETEX_QDRANT_URL" in result.output
+
+
+def test_a_second_serve_on_the_same_embedded_index_stops_with_a_clear_error(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'retex.sqlite3'}"
+    env = {"RETEX_DATABASE_URL": url, "RETEX_DATA_DIR": str(tmp_path), "RETEX_MODEL": "hashing"}
+    first = AppProcess(env, tmp_path / "first.log").start()
+    second = AppProcess(env, tmp_path / "second.log")
+    try:
+        first.wait_healthy()
+        second.start()
+        assert second.wait(timeout=120) != 0
+        assert "already open by another process" in second.output()
+        assert "RETEX_QDRANT_URL" in second.output()
+        assert first.running and httpx.get(f"{first.base_url}/readyz").status_code == 200
+    finally:
+        second.stop()
+        first.stop()
