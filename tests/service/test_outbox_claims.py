@@ -192,7 +192,6 @@ def test_an_index_server_outage_is_retried_without_counting_attempts(
 
 
 @pytest.mark.nodb
-@pytest.mark.filterwarnings("ignore:Failed to obtain server version:UserWarning")
 def test_an_unreachable_qdrant_server_is_reported_as_unavailable(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(IndexUnavailableError, match="unreachable or not ready"):
