@@ -23,7 +23,8 @@ KEYWORD_FIELDS = (
     "status",
     "publication_state",
 )
-INTEGER_FIELDS = ("case_id", "year")
+# passage: counting passage 0 counts the indexed cases (health check) without a scroll.
+INTEGER_FIELDS = ("case_id", "year", "passage")
 
 
 def passages_spec(embedder: Embedder) -> CollectionSpec:

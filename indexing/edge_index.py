@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -45,6 +46,7 @@ from indexing.index_types import (
     FieldFilter,
     Fusion,
     Hit,
+    IndexCorruptError,
     IndexLockedError,
     IndexModelMismatch,
     IndexPoint,
@@ -87,8 +89,8 @@ def _edge_sparse(sparse: SparseVector) -> qe.SparseVector:
 
 
 def _is_wal_lock_error(exc: Exception) -> bool:
-    text = str(exc)
-    return "WouldBlock" in text or "failed to open WAL" in text
+    # Only the lock itself: a WAL that fails to open for another reason is a damaged WAL.
+    return "WouldBlock" in str(exc)
 
 
 def _write_spec(directory: Path, spec: CollectionSpec) -> None:
@@ -168,6 +170,8 @@ class EdgeIndex:
         except Exception as exc:
             if _is_wal_lock_error(exc):
                 raise IndexLockedError(str(directory)) from exc
+            if exists:
+                raise IndexCorruptError(str(directory), str(exc)[:500]) from exc
             raise
         return shard
 
@@ -199,6 +203,21 @@ class EdgeIndex:
                 shard.update(qe.UpdateOperation.create_field_index(name, schema))
         if stored != self._spec:
             _write_spec(self._dir, self._spec)
+
+    @classmethod
+    def quarantine(cls, directory: Path) -> Path | None:
+        """Move a damaged index folder aside (kept for inspection) so that a fresh one can be created."""
+        directory = Path(directory)
+        if not directory.exists():
+            return None
+        lock = _take_lock(directory)  # never move an index someone has open
+        try:
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            target = directory.with_name(f"{directory.name}.damaged-{stamp}-{os.getpid()}")
+            os.replace(directory, target)
+        finally:
+            lock.close()
+        return target
 
     @classmethod
     def drop(cls, directory: Path) -> bool:

@@ -148,6 +148,21 @@ class IndexLockedError(VectorIndexError):
         )
 
 
+class IndexCorruptError(VectorIndexError):
+    """The embedded index folder exists but cannot be read (damaged or half-deleted files)."""
+
+    def __init__(self, where: str, cause: str) -> None:
+        super().__init__(f"the embedded index at {where} cannot be opened ({cause})")
+        self.where = where
+
+
+class IndexUnavailableError(VectorIndexError):
+    """The Qdrant server cannot be reached or is not ready (a transient fault: retry later)."""
+
+    def __init__(self, where: str, cause: str) -> None:
+        super().__init__(f"the Qdrant server at {where} is unreachable or not ready ({cause})")
+
+
 # Fixed namespace so that the same logical passage always gets the same point id (idempotent upserts).
 _POINT_NAMESPACE = uuid.UUID("6f1c7d0e-2b1a-5c55-9a4e-7265746578a1")
 

@@ -6,14 +6,19 @@ The CollectionSpec is stored in the collection metadata under "retex_spec".
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
+import httpx
 import numpy as np
 import numpy.typing as npt
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from indexing._shared import (
     DENSE,
@@ -43,12 +48,23 @@ from indexing.index_types import (
     IndexLockedError,
     IndexModelMismatch,
     IndexPoint,
+    IndexUnavailableError,
     SearchMode,
     SparseVector,
     canonical_point_id,
 )
 
 META_KEY = "retex_spec"
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterLayout:
+    """How a new collection is spread over a Qdrant cluster (None: the server's default, 1).
+
+    Applied when the collection is created; an existing collection keeps its layout."""
+
+    shards: int | None = None
+    replicas: int | None = None
 
 
 def _client_filter(flt: FieldFilter | None) -> qm.Filter | None:
@@ -88,13 +104,48 @@ def _open_client(
         raise
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+UNAVAILABLE_STATUSES = (502, 503, 504)
+
+
+@contextmanager
+def _server_faults(where: str) -> Iterator[None]:
+    """A server that is down, restarting or without a quorum: IndexUnavailableError (transient)."""
+    try:
+        yield
+    except ResponseHandlingException as exc:  # connection refused, timeout, reset
+        raise IndexUnavailableError(where, str(exc)[:300]) from exc
+    except httpx.TransportError as exc:
+        raise IndexUnavailableError(where, str(exc)[:300]) from exc
+    except UnexpectedResponse as exc:
+        if exc.status_code in UNAVAILABLE_STATUSES:
+            raise IndexUnavailableError(where, f"HTTP {exc.status_code}") from exc
+        raise
+
+
+def _translating_faults(method: _Method) -> _Method:
+    @functools.wraps(method)
+    def wrapper(self: QdrantClientIndex, *args: Any, **kwargs: Any) -> Any:
+        with _server_faults(self._where):
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class QdrantClientIndex:
     """Index on a QdrantClient. Closing it closes the client only if it owns it."""
 
     def __init__(
-        self, spec: CollectionSpec, client: QdrantClient, *, owns_client: bool = True, where: str = ""
+        self,
+        spec: CollectionSpec,
+        client: QdrantClient,
+        *,
+        owns_client: bool = True,
+        where: str = "",
+        layout: ClusterLayout | None = None,
     ) -> None:
         self._spec = spec
+        self._layout = layout or ClusterLayout()
         self._client: QdrantClient | None = client
         self._owns = owns_client
         self._where = where or f"collection {spec.name!r}"
@@ -107,8 +158,16 @@ class QdrantClientIndex:
     # ---- constructors ---------------------------------------------------------------------
 
     @classmethod
-    def connect(cls, spec: CollectionSpec, *, url: str, api_key: str | None = None) -> QdrantClientIndex:
-        return cls(spec, _open_client(url=url, api_key=api_key), where=f"{url} ({spec.name})")
+    def connect(
+        cls,
+        spec: CollectionSpec,
+        *,
+        url: str,
+        api_key: str | None = None,
+        layout: ClusterLayout | None = None,
+    ) -> QdrantClientIndex:
+        client = _open_client(url=url, api_key=api_key)
+        return cls(spec, client, where=f"{url} ({spec.name})", layout=layout)
 
     @classmethod
     def local(cls, spec: CollectionSpec, *, path: str) -> QdrantClientIndex:
@@ -145,6 +204,7 @@ class QdrantClientIndex:
         raw = metadata.get(META_KEY)
         return CollectionSpec.from_json(raw) if isinstance(raw, dict) else None
 
+    @_translating_faults
     def _ensure_collection(self) -> None:
         client, spec = self._live(), self._spec
         if not client.collection_exists(spec.name):
@@ -155,6 +215,8 @@ class QdrantClientIndex:
                     {SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)} if spec.sparse else None
                 ),
                 metadata={META_KEY: spec.to_json()},
+                shard_number=self._layout.shards,
+                replication_factor=self._layout.replicas,
             )
             self._create_payload_indexes(set())
             return
@@ -195,6 +257,7 @@ class QdrantClientIndex:
             raise RuntimeError(f"index {self._spec.name!r} is closed")
         return self._client
 
+    @_translating_faults
     def upsert(self, points: Sequence[IndexPoint]) -> None:
         client = self._live()
         for chunk in batched(points, UPSERT_BATCH):
@@ -209,23 +272,27 @@ class QdrantClientIndex:
                 )
             client.upsert(self._spec.name, points=structs, wait=True)
 
+    @_translating_faults
     def delete_where(self, flt: FieldFilter) -> None:
         check_not_empty(flt, "delete_where")
         selector = qm.FilterSelector(filter=_client_filter(flt))
         self._live().delete(self._spec.name, points_selector=selector, wait=True)
 
+    @_translating_faults
     def delete_ids(self, point_ids: Sequence[str]) -> None:
         client = self._live()
         for chunk in batched([canonical_point_id(i) for i in point_ids], UPSERT_BATCH):
             selector = qm.PointIdsList(points=list(chunk))
             client.delete(self._spec.name, points_selector=selector, wait=True)
 
+    @_translating_faults
     def set_payload_where(self, flt: FieldFilter, payload: Mapping[str, Any]) -> None:
         check_not_empty(flt, "set_payload_where")
         client_filter = _client_filter(flt)
         assert client_filter is not None
         self._live().set_payload(self._spec.name, payload=dict(payload), points=client_filter, wait=True)
 
+    @_translating_faults
     def query(
         self,
         *,
@@ -285,6 +352,7 @@ class QdrantClientIndex:
             name, query=sparse_q, using=SPARSE, query_filter=flt, limit=plan.limit, with_payload=with_payload
         )
 
+    @_translating_faults
     def count(self, flt: FieldFilter | None = None) -> int:
         return int(self._live().count(self._spec.name, count_filter=_client_filter(flt), exact=True).count)
 
@@ -296,19 +364,21 @@ class QdrantClientIndex:
         with_payload: bool | list[str] = list(fields) if fields else False
         offset: Any = None
         while True:
-            records, offset = client.scroll(
-                self._spec.name,
-                scroll_filter=scroll_filter,
-                limit=SCROLL_BATCH,
-                offset=offset,
-                with_payload=with_payload,
-                with_vectors=False,
-            )
+            with _server_faults(self._where):
+                records, offset = client.scroll(
+                    self._spec.name,
+                    scroll_filter=scroll_filter,
+                    limit=SCROLL_BATCH,
+                    offset=offset,
+                    with_payload=with_payload,
+                    with_vectors=False,
+                )
             for rec in records:
                 yield str(rec.id), dict(rec.payload or {})
             if offset is None:
                 return
 
+    @_translating_faults
     def retrieve_vectors(self, point_ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
         client = self._live()
         ids = [canonical_point_id(i) for i in point_ids]
@@ -322,6 +392,7 @@ class QdrantClientIndex:
                     result[str(rec.id)] = as_float32(rec.vector[DENSE])  # type: ignore[arg-type]
         return result
 
+    @_translating_faults
     def facet(self, field: str, flt: FieldFilter | None = None, limit: int = 50) -> dict[FacetValue, int]:
         check_facet_field(self._spec, field)
         response = self._live().facet(

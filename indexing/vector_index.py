@@ -105,18 +105,22 @@ def open_index(
     path: Path | None = None,
     url: str | None = None,
     api_key: str | None = None,
+    shards: int | None = None,
+    replicas: int | None = None,
 ) -> VectorIndex:
     """Open (creating if needed) the collection `spec.name`.
 
     url  -> Qdrant server through qdrant-client (several processes may share it);
     path -> embedded qdrant-edge in the folder `path / spec.name` (one process at a time).
     Raises IndexModelMismatch if the stored collection was built with another model or
-    dimension, IndexLockedError if the embedded index is already open.
+    dimension, IndexLockedError if the embedded index is already open, IndexCorruptError if the
+    embedded folder cannot be read. shards/replicas: layout of a new collection on a Qdrant cluster.
     """
     if url:
-        from indexing.qdrant_client_index import QdrantClientIndex
+        from indexing.qdrant_client_index import ClusterLayout, QdrantClientIndex
 
-        return QdrantClientIndex.connect(spec, url=url, api_key=api_key)
+        layout = ClusterLayout(shards=shards, replicas=replicas)
+        return QdrantClientIndex.connect(spec, url=url, api_key=api_key, layout=layout)
     if path is not None:
         from indexing.edge_index import EdgeIndex
 
@@ -162,3 +166,14 @@ def stored_spec(
 
         return EdgeIndex.read_spec(Path(path) / name)
     raise ValueError("stored_spec needs a path (embedded index) or a url (Qdrant server)")
+
+
+def quarantine_index(name: str, *, path: Path | None = None, url: str | None = None) -> Path | None:
+    """Move a damaged embedded collection aside (see IndexCorruptError); returns where it went.
+
+    A Qdrant server repairs its own storage (replicas): nothing to do for a url."""
+    if url or path is None:
+        return None
+    from indexing.edge_index import EdgeIndex
+
+    return EdgeIndex.quarantine(Path(path) / name)

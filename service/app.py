@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from indexing.index_types import IndexLockedError
 from service.accounts.api import router as accounts_router
 from service.api.auth import ReadAccess, SearchAccess
 from service.api.body_limit import BodySizeLimit
 from service.api.cors import ApiCors
-from service.api.errors import install_error_handlers
+from service.api.errors import DATABASE_DOWN_ERRORS, install_error_handlers
 from service.api.etag import ETagMiddleware
 from service.api.openapi import install_openapi
 from service.api.request_id import RequestId
@@ -20,11 +21,13 @@ from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
 from service.discussions.api import router as discussions_router
 from service.emails.sender import EmailSender
+from service.health.api import router as health_router
 from service.moderation.api import router as moderation_router
 from service.opendata.api import router as opendata_router
 from service.organisations.api import router as organisations_router
 from service.search.api import router as search_router
-from service.search.consistency import enqueue_all_if_index_empty
+from service.search.claim_guard import OutboxBusyError, take_claim_guard
+from service.search.consistency import reconcile
 from service.search.engine import SearchEngine
 from service.search.worker import OutboxWorker
 from service.settings import Settings
@@ -55,20 +58,32 @@ log = logging.getLogger(__name__)
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the search engine and start the outbox worker; close both on shutdown."""
     settings: Settings = app.state.settings
-    engine = SearchEngine.open(settings)
+    try:
+        engine = SearchEngine.open(settings)
+    except IndexLockedError as exc:
+        log.error("cannot start: %s", exc)
+        raise
     app.state.search = engine
-    worker = OutboxWorker(app.state.session_factory, engine)
+    worker = OutboxWorker(
+        app.state.session_factory,
+        engine,
+        batch_size=settings.worker_batch_size,
+        max_attempts=settings.worker_max_attempts,
+    )
     app.state.outbox_worker = worker
-    with app.state.session_factory() as session:
-        queued = enqueue_all_if_index_empty(session, engine)
-    if queued:
-        log.info("index empty: %d published cases queued for indexing", queued)
+    if settings.index_worker or not settings.qdrant_url:
+        _reconcile_index(app, engine)
     # Territory feature vectors (similar territories): built in the background when missing.
     territories = TerritoryIndexRuntime(settings, app.state.session_factory)
     app.state.territory_index = territories
     territories.start()
+    guard = None
     if settings.index_worker:
-        worker.start()
+        try:
+            guard = take_claim_guard(settings.resolved_database_url)
+            worker.start()
+        except OutboxBusyError as exc:
+            log.warning("in-process index worker not started: %s", exc)
     emails = EmailSender(settings, app.state.session_factory)
     if settings.email_sender:
         emails.start()
@@ -77,10 +92,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         emails.stop()
         worker.stop()
+        if guard is not None:
+            guard.release()
         territories.close()
         app.state.territory_index = None
         app.state.search = None
         engine.close()
+
+
+def _reconcile_index(app: FastAPI, engine: SearchEngine) -> None:
+    """A deleted, damaged or stale index is brought back in step with the database by the worker."""
+    try:
+        with app.state.session_factory() as session:
+            queued = reconcile(session, engine)
+    except DATABASE_DOWN_ERRORS as exc:  # the app still starts; /readyz says what is wrong
+        log.error("database unreachable at start-up, index not checked: %s", exc)
+        return
+    if queued:
+        log.info("index out of step with the database: %d cases queued for indexing", queued)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -116,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router, dependencies=[ReadAccess])
     api.include_router(search_router, dependencies=[SearchAccess])
     app.include_router(api)
+    app.include_router(health_router)
     install_error_handlers(app)
     # --- web interface (web/): HTML pages, /static, session cookie, HTML error pages ------------
     mount_web(app)  # after install_error_handlers: it wraps them (the API keeps Problem Details)

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
 
+from indexing.index_types import IndexLockedError
 from service.settings import Settings
 
 app = typer.Typer(help="Retex : partage d'expériences numériques entre territoires.", no_args_is_help=True)
@@ -84,34 +85,93 @@ def _database_is_empty(settings: Settings) -> bool:
         engine.dispose()
 
 
+EMBEDDED_INDEX_BUSY = (
+    "l'index embarqué est déjà ouvert par un autre processus (retex serve ?) : il ne s'ouvre que dans "
+    "un processus à la fois ; pour plusieurs processus, utilisez un serveur Qdrant (RETEX_QDRANT_URL)"
+)
+
+
+def check_multi_process(settings: Settings, workers: int) -> str | None:
+    """Why `workers` app processes cannot run with these settings (None: they can)."""
+    if workers <= 1:
+        return None
+    if not settings.qdrant_url:
+        return (
+            f"{workers} processus ne peuvent pas partager l'index embarqué (il ne s'ouvre que dans un "
+            "processus) : configurez un serveur Qdrant (RETEX_QDRANT_URL), ou servez avec --workers 1."
+        )
+    if settings.resolved_database_url.startswith("sqlite"):
+        return (
+            "plusieurs processus demandent PostgreSQL (RETEX_DATABASE_URL=postgresql+psycopg://…) : "
+            "SQLite ne répartit pas la file d'indexation entre processus."
+        )
+    return None
+
+
+def wait_for_database(settings: Settings, timeout: float) -> None:
+    """Apply migrations, retrying while the database is unreachable (it may start after us)."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from service.db.migrate import upgrade
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            upgrade(settings.resolved_database_url)
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if time.monotonic() > deadline:
+                console.print(f"[red]Base de données injoignable : {str(exc).splitlines()[0]}[/red]")
+                raise typer.Exit(code=3) from exc
+            console.print("Base de données injoignable : nouvel essai dans 2 s…")
+            time.sleep(2)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default from RETEX_HOST).")] = None,
     port: Annotated[int | None, typer.Option(envvar="PORT", help="Port (default 8000).")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            envvar="RETEX_WEB_WORKERS",
+            min=1,
+            help="App processes (uvicorn workers). More than 1 needs PostgreSQL and RETEX_QDRANT_URL.",
+        ),
+    ] = 1,
     seed_if_empty: Annotated[
         bool, typer.Option(help="Load the demo data when the database is empty.")
     ] = False,
     demo_accounts: Annotated[
         bool, typer.Option(help="Create the demo accounts (public password: for one's own machine only).")
     ] = False,
+    wait_db: Annotated[float, typer.Option(help="Seconds to wait for the database at start-up.")] = 60,
 ) -> None:
     """Migrate, then serve the web app and API."""
     import uvicorn
 
     from service.api.request_id import configure_request_log
     from service.app import create_app
-    from service.db.migrate import upgrade
 
     settings = Settings()
     settings.ensure_data_dir()
+    if reason := check_multi_process(settings, workers):
+        console.print(f"[red]Erreur : {reason}[/red]")
+        raise typer.Exit(code=2)
     configure_request_log()
-    upgrade(settings.resolved_database_url)
+    wait_for_database(settings, wait_db)
     if seed_if_empty and _database_is_empty(settings):
         console.print("Base vide : chargement des données de démonstration…")
         run_seed(settings)
     if demo_accounts:
         _ensure_demo_accounts(settings)
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port)
+    host, port = host or settings.host, port or settings.port
+    if workers > 1:
+        # Each worker process builds its own app from the same RETEX_ settings (environment).
+        settings.resolved_secret_key  # noqa: B018 - generate it once, before the processes race for it
+        uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers)
+        return
+    uvicorn.run(create_app(settings), host=host, port=port)
 
 
 def _ensure_demo_accounts(settings: Settings) -> None:
@@ -166,24 +226,45 @@ def create_user(
 @app.command()
 def worker(
     until_idle: Annotated[bool, typer.Option(help="Stop once no job is left (batch mode).")] = False,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Jobs claimed at once.")] = None,
+    wait_db: Annotated[float, typer.Option(help="Seconds to wait for the database at start-up.")] = 60,
 ) -> None:
-    """Apply index jobs from the outbox (a separate process; needs RETEX_QDRANT_URL beside `serve`)."""
+    """Apply index jobs from the outbox (a separate process; needs RETEX_QDRANT_URL beside `serve`).
+
+    Several workers may run at once on PostgreSQL; on SQLite only one process applies the queue."""
     import signal
     import threading
 
     from service.db.engine import make_engine, make_session_factory
-    from service.db.migrate import upgrade
+    from service.search.claim_guard import OutboxBusyError, take_claim_guard
+    from service.search.consistency import reconcile
     from service.search.engine import SearchEngine
     from service.search.worker import OutboxWorker
 
     settings = Settings()
     settings.ensure_data_dir()
-    upgrade(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
-    search = SearchEngine.open(settings)
-    outbox = OutboxWorker(make_session_factory(engine), search)
-    console.print(f"Worker prêt ({outbox.backlog()} tâches en attente).")
+    wait_for_database(settings, wait_db)
     try:
+        guard = take_claim_guard(settings.resolved_database_url)
+        search = SearchEngine.open(settings)
+    except OutboxBusyError as exc:
+        console.print(f"[red]Erreur : {exc}[/red]")
+        raise typer.Exit(code=2) from exc
+    except IndexLockedError as exc:
+        console.print(f"[red]Erreur : {EMBEDDED_INDEX_BUSY} ({exc})[/red]")
+        raise typer.Exit(code=2) from exc
+    engine = make_engine(settings.resolved_database_url)
+    factory = make_session_factory(engine)
+    outbox = OutboxWorker(
+        factory,
+        search,
+        batch_size=batch_size or settings.worker_batch_size,
+        max_attempts=settings.worker_max_attempts,
+    )
+    try:
+        with factory() as session:
+            queued = reconcile(session, search)
+        console.print(f"Worker prêt ({outbox.backlog()} tâches en attente, {queued} remises en file).")
         if until_idle:
             handled = outbox.run_until_idle()
             console.print(f"{handled} tâches traitées ; file vide.")
@@ -197,6 +278,7 @@ def worker(
     finally:
         search.close()
         engine.dispose()
+        guard.release()
 
 
 @app.command()

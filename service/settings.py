@@ -26,6 +26,12 @@ class Settings(BaseSettings):
 
     qdrant_url: str | None = Field(default=None, description="Qdrant server URL; default: embedded index.")
     qdrant_api_key: str | None = None
+    qdrant_shards: int | None = Field(
+        default=None, ge=1, description="Shards of a new collection on a Qdrant cluster (default 1)."
+    )
+    qdrant_replication_factor: int | None = Field(
+        default=None, ge=1, description="Copies of each shard on a Qdrant cluster (2: survives a node loss)."
+    )
     index_path: Path | None = Field(
         default=None, description="Embedded index folder; default data_dir/index."
     )
@@ -38,6 +44,10 @@ class Settings(BaseSettings):
         default="auto", description="auto: bf16 where the CPU has it natively (same vectors, 1.7x faster)."
     )
     index_worker: bool = Field(default=True, description="Run the outbox worker inside `serve`.")
+    worker_batch_size: int = Field(default=32, ge=1, le=1000, description="Index jobs claimed at once.")
+    worker_max_attempts: int = Field(
+        default=5, ge=1, description="Failures before a job is dead-lettered (kept with its error)."
+    )
     search_fusion: Literal["rrf", "dbsf"] = Field(default="dbsf", description="Hybrid fusion (see README).")
     max_query_chars: int = Field(default=300, description="Longest accepted search query.")
 

@@ -21,6 +21,7 @@ from service.app import create_app
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.settings import Settings
+from tests.processes import LocalPostgres
 
 ADMIN_TOKEN = "test-admin-token"
 PG_URL_ENV = "RETEX_TEST_DATABASE_URL"
@@ -262,3 +263,27 @@ def scratch_database(database_url: str, folder: Path) -> Iterator[str]:
 def scratch_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     with scratch_database(database_url, tmp_path) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def local_postgres() -> Iterator[LocalPostgres]:
+    """A PostgreSQL server of the test run's own (spare port), which a fault test may stop and restart.
+
+    Needs the PostgreSQL server package (as in CI); independent of RETEX_TEST_DATABASE_URL."""
+    server = LocalPostgres().init()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+def create_database(server: LocalPostgres, name: str) -> str:
+    admin = make_engine(server.url(), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return server.url(name)

@@ -15,7 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.api.errors import DomainError, problem
+from indexing.index_types import IndexUnavailableError
+from service.api.errors import DATABASE_DOWN_ERRORS, DomainError, problem
 from web.csrf import CsrfError
 from web.templating import is_htmx, render
 
@@ -115,6 +116,31 @@ def install_html_error_pages(app: FastAPI) -> None:
             "Rechargez la page et recommencez.",
         )
 
+    api_database_down: Handler = app.exception_handlers[DATABASE_DOWN_ERRORS[0]]
+
+    async def database_down(request: Request, exc: Exception) -> Response:
+        if not wants_html(request):
+            return await _call(api_database_down, request, exc)
+        response = error_page(
+            request,
+            503,
+            "La base de données est momentanément injoignable : réessayez dans quelques instants. "
+            "Si vous envoyiez un formulaire, il n'a pas été enregistré.",
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+
+    api_index_down: Handler = app.exception_handlers[IndexUnavailableError]
+
+    async def index_down(request: Request, exc: Exception) -> Response:
+        if not wants_html(request):
+            return await _call(api_index_down, request, exc)
+        response = error_page(
+            request, 503, "La recherche est momentanément indisponible : réessayez dans quelques instants."
+        )
+        response.headers["Retry-After"] = "5"
+        return response
+
     async def server_error(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         if not wants_html(request):
@@ -125,4 +151,7 @@ def install_html_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(CsrfError, csrf_error)
+    for error_type in DATABASE_DOWN_ERRORS:
+        app.add_exception_handler(error_type, database_down)
+    app.add_exception_handler(IndexUnavailableError, index_down)
     app.add_exception_handler(Exception, server_error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -9,10 +10,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from indexing.index_types import IndexUnavailableError
+
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 _TITLES = {
     400: "Requête invalide",
@@ -137,6 +141,25 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return errors
 
 
+DATABASE_UNAVAILABLE = (
+    "La base de données est momentanément injoignable : réessayez dans quelques instants. "
+    "Rien n'a été enregistré par cette requête."
+)
+# What a lost or refused database connection raises (server stopped, restarting, network cut).
+DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+INDEX_UNAVAILABLE = (
+    "La recherche est momentanément indisponible (serveur d'index injoignable) : "
+    "réessayez dans quelques instants."
+)
+
+
+def database_unavailable_problem() -> JSONResponse:
+    response = problem(503, DATABASE_UNAVAILABLE)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -148,6 +171,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _data(_: Request, exc: DataError) -> JSONResponse:
         # The database refused a value (e.g. a NUL character on PostgreSQL): the caller's input.
         return problem(400, "une valeur envoyée n'est pas acceptée (caractère invalide ?)")
+
+    async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+        # The transaction was rolled back by the session dependency: nothing is half-written.
+        log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        return database_unavailable_problem()
+
+    for error_type in DATABASE_DOWN_ERRORS:
+        app.add_exception_handler(error_type, _database_down)
+
+    @app.exception_handler(IndexUnavailableError)
+    async def _index_down(_: Request, exc: IndexUnavailableError) -> JSONResponse:
+        log.warning("search index unavailable: %s", exc)
+        response = problem(503, INDEX_UNAVAILABLE)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.api.errors import InvalidFieldError, NotFoundError
@@ -83,8 +84,38 @@ def _links(links: Sequence[LinkIn]) -> list[CaseLink]:
     return [CaseLink(position=i, label=link.label, url=str(link.url)) for i, link in enumerate(links)]
 
 
+SLUG_ATTEMPTS = 3
+
+
+def _is_slug_conflict(exc: IntegrityError) -> bool:
+    return "slug" in str(exc.orig)
+
+
 def create_case(
     session: Session, *, data: CaseStudyCreate, max_section_chars: int, author_id: int | None = None
+) -> CaseStudy:
+    """Create a case study with a slug free at insert time.
+
+    Two requests with the same title can both find a slug free and then both insert it: the second
+    insert fails on the unique slug. Then the transaction is rolled back and the case built again,
+    which finds the slug now taken. So this must be the first write of its transaction (as in the
+    API and the publish form)."""
+    for attempt in range(1, SLUG_ATTEMPTS + 1):
+        case = _build_case(session, data, max_section_chars, author_id)
+        session.add(case)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            if attempt == SLUG_ATTEMPTS or not _is_slug_conflict(exc):
+                raise
+            session.rollback()
+            continue
+        return case
+    raise AssertionError("unreachable")
+
+
+def _build_case(
+    session: Session, data: CaseStudyCreate, max_section_chars: int, author_id: int | None
 ) -> CaseStudy:
     values = data.model_dump(exclude=_RELATION_FIELDS)
     check_section_sizes(values, max_section_chars)
@@ -98,8 +129,6 @@ def create_case(
     case.links = _links(data.links)
     if case.publication_state is PublicationState.published:
         case.published_at = utcnow()
-    session.add(case)
-    session.flush()
     return case
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from indexing.case_index import CaseIndexer, passages_spec
+import logging
+from pathlib import Path
+
+from indexing.case_index import PASSAGES_COLLECTION, CaseIndexer, passages_spec
 from indexing.embedder import Embedder, load_embedder
+from indexing.index_types import IndexCorruptError
 from indexing.retrieval import RetrievalSettings, Retriever
-from indexing.vector_index import VectorIndex, open_index
+from indexing.vector_index import VectorIndex, open_index, quarantine_index
 from service.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class SearchEngine:
@@ -15,21 +21,39 @@ class SearchEngine:
         self.index = index
         self.indexer = CaseIndexer(embedder, index)
         self.retriever = Retriever(embedder, index, retrieval)
+        # Where a damaged embedded index was moved at start-up (it is then rebuilt from the DB).
+        self.damaged_index_moved_to: Path | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> SearchEngine:
         """Load the model, then open (or create) the index built with it.
 
-        Raises IndexModelMismatch when the index was built by another model (run `retex reindex`)
-        and IndexLockedError when another process holds the embedded index."""
+        A damaged embedded index is moved aside and replaced by an empty one, which start-up then
+        fills from the database. Raises IndexModelMismatch when the index was built by another model
+        (run `retex reindex`) and IndexLockedError when another process holds the embedded index."""
         embedder = load_embedder(settings.model, settings.data_dir, precision=settings.embedding_precision)
-        index = open_index(
-            passages_spec(embedder),
-            path=settings.resolved_index_path,
-            url=settings.qdrant_url,
-            api_key=settings.qdrant_api_key,
-        )
-        return cls(embedder, index, RetrievalSettings(fusion=settings.search_fusion))
+        spec = passages_spec(embedder)
+
+        def open_passages() -> VectorIndex:
+            return open_index(
+                spec,
+                path=settings.resolved_index_path,
+                url=settings.qdrant_url,
+                api_key=settings.qdrant_api_key,
+                shards=settings.qdrant_shards,
+                replicas=settings.qdrant_replication_factor,
+            )
+
+        moved: Path | None = None
+        try:
+            index = open_passages()
+        except IndexCorruptError as exc:
+            moved = quarantine_index(PASSAGES_COLLECTION, path=settings.resolved_index_path)
+            log.error("%s: moved to %s, rebuilding it from the database", exc, moved)
+            index = open_passages()
+        engine = cls(embedder, index, RetrievalSettings(fusion=settings.search_fusion))
+        engine.damaged_index_moved_to = moved
+        return engine
 
     def close(self) -> None:
         self.index.close()
