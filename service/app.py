@@ -20,6 +20,7 @@ from service.api.request_id import RequestId
 from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
 from service.discussions.api import router as discussions_router
+from service.discussions.search_sync import ThreadIndexQueue
 from service.emails.sender import EmailSender
 from service.health.api import router as health_router
 from service.moderation.api import router as moderation_router
@@ -71,8 +72,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_attempts=settings.worker_max_attempts,
     )
     app.state.outbox_worker = worker
+    if engine.thread_indexer is not None:
+        threads = ThreadIndexQueue(app.state.session_factory, engine.thread_indexer)
+        worker.add_side_queue(threads.run_once)
     if settings.index_worker or not settings.qdrant_url:
         _reconcile_index(app, engine)
+        if engine.thread_indexer is not None:
+            _refill_thread_index(threads)
     # Territory feature vectors (similar territories): built in the background when missing.
     territories = TerritoryIndexRuntime(settings, app.state.session_factory)
     app.state.territory_index = territories
@@ -98,6 +104,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.territory_index = None
         app.state.search = None
         engine.close()
+
+
+def _refill_thread_index(queue: ThreadIndexQueue) -> None:
+    try:
+        queued = queue.enqueue_all_if_index_empty()
+    except DATABASE_DOWN_ERRORS as exc:
+        log.error("database unreachable at start-up, discussions index not checked: %s", exc)
+        return
+    if queued:
+        log.info("discussions index empty: %d threads queued", queued)
 
 
 def _reconcile_index(app: FastAPI, engine: SearchEngine) -> None:

@@ -285,21 +285,24 @@ def worker(
 def reindex() -> None:
     """Rebuild the search index from the database (e.g. after changing the model)."""
     from indexing.case_index import PASSAGES_COLLECTION
+    from indexing.thread_index import THREADS_COLLECTION
     from indexing.vector_index import drop_index
     from service.db.engine import make_engine, make_session_factory
     from service.db.migrate import upgrade
+    from service.discussions.search_sync import reindex_threads
     from service.search.consistency import reindex_all
     from service.search.engine import SearchEngine
 
     settings = Settings()
     settings.ensure_data_dir()
     upgrade(settings.resolved_database_url)
-    drop_index(
-        PASSAGES_COLLECTION,
-        path=settings.resolved_index_path,
-        url=settings.qdrant_url,
-        api_key=settings.qdrant_api_key,
-    )
+    for collection in (PASSAGES_COLLECTION, THREADS_COLLECTION):
+        drop_index(
+            collection,
+            path=settings.resolved_index_path,
+            url=settings.qdrant_url,
+            api_key=settings.qdrant_api_key,
+        )
     engine = make_engine(settings.resolved_database_url)
     search = SearchEngine.open(settings)
     started = time.perf_counter()
@@ -309,13 +312,17 @@ def reindex() -> None:
             done = reindex_all(
                 session, search, lambda n, total: progress.update(task, completed=n, total=total)
             )
+        threads = reindex_threads(make_session_factory(engine), search)
         console.print("Optimisation de l'index…")
         search.index.optimize()
         points = search.index.count()
     finally:
         search.close()
         engine.dispose()
-    console.print(f"{done} expériences, {points} passages indexés en {time.perf_counter() - started:.1f} s.")
+    console.print(
+        f"{done} expériences, {points} passages et {threads} discussions indexés "
+        f"en {time.perf_counter() - started:.1f} s."
+    )
     reindex_territories(settings)
 
 

@@ -1,8 +1,9 @@
 """Imports every ORM model so that Base.metadata is complete (Alembic, create_all in tests)."""
 
+import service.discussions.search_sync  # noqa: F401  (arms the discussions' index outbox hook)
 from service.accounts.models import ApiKey, Membership, OneTimeToken, User, UserSession
 from service.casestudies.models import CaseLink, CaseStudy
-from service.discussions.models import Follow, Notification, Post, PostRevision, Thread
+from service.discussions.models import Follow, Notification, Post, PostRevision, Thread, ThreadIndexJob
 from service.emails.models import Email
 from service.moderation.models import CaseStateChange, Report
 from service.organisations.models import Organisation
@@ -33,6 +34,7 @@ __all__ = [
     "Territory",
     "Theme",
     "Thread",
+    "ThreadIndexJob",
     "User",
     "UserSession",
 ]

@@ -50,12 +50,16 @@ class ThreadResult:
 
 
 def search_threads(db: Session, indexer: ThreadIndexer, query: str, *, limit: int = 3) -> list[ThreadResult]:
-    """The best public threads for `query`, rechecked against the database (the index may lag)."""
-    hits = indexer.search(query, limit=limit * 2)
+    """The best public threads for `query`, rechecked against the database (the index may lag).
+
+    Next to the cases they are a side dish: a thread is shown only when it also shares a word with the
+    query (its snippet has a highlight), so an unrelated nearest neighbour never fills the space."""
+    hits = indexer.search(query, limit=limit * 3)
     threads = {t.id: t for t in db.scalars(select(Thread).where(Thread.id.in_([h.thread_id for h in hits])))}
-    results = [
-        ThreadResult(thread=threads[h.thread_id], score=h.score, snippet=highlight(h.text, query))
-        for h in hits
-        if h.thread_id in threads and is_searchable(threads[h.thread_id])
-    ]
+    results = []
+    for hit in hits:
+        thread = threads.get(hit.thread_id)
+        snippet = highlight(hit.text, query)
+        if thread is not None and is_searchable(thread) and "<mark>" in snippet:
+            results.append(ThreadResult(thread=thread, score=hit.score, snippet=snippet))
     return results[:limit]

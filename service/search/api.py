@@ -14,10 +14,12 @@ from service.api.pagination import decode_int_cursor, encode_cursor
 from service.casestudies.authoring import readable_case
 from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
+from service.discussions.indexing import search_threads
 from service.search import service
 from service.search.engine import SearchEngine
 from service.search.params import search_filters
 from service.search.schemas import (
+    DiscussionHit,
     DuplicateCandidate,
     DuplicateCheckIn,
     DuplicateCheckOut,
@@ -109,7 +111,24 @@ def search(
         page=page,
         facets={k: [FacetValue(**v) for v in values] for k, values in result.facets.items()},
         mode=mode,
+        discussions=_discussions(session, get_engine(request), query) if page == 1 else [],
     )
+
+
+def _discussions(session: DbSession, engine: SearchEngine, query: str) -> list[DiscussionHit]:
+    if engine.thread_indexer is None:
+        return []
+    return [
+        DiscussionHit(
+            id=r.thread.id,
+            title=r.thread.title,
+            case_study_id=r.thread.case_study_id,
+            post_count=r.thread.post_count,
+            snippet=r.snippet,
+            url=f"/discussions/{r.thread.id}",
+        )
+        for r in search_threads(session, engine.thread_indexer, query)
+    ]
 
 
 @router.get(

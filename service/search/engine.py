@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from indexing.case_index import PASSAGES_COLLECTION, CaseIndexer, passages_spec
+from indexing.case_index import CaseIndexer, passages_spec
 from indexing.embedder import Embedder, load_embedder
-from indexing.index_types import IndexCorruptError
+from indexing.index_types import CollectionSpec, IndexCorruptError
 from indexing.retrieval import RetrievalSettings, Retriever
+from indexing.thread_index import ThreadIndexer, threads_spec
 from indexing.vector_index import VectorIndex, open_index, quarantine_index
 from service.settings import Settings
 
@@ -16,11 +17,20 @@ log = logging.getLogger(__name__)
 
 
 class SearchEngine:
-    def __init__(self, embedder: Embedder, index: VectorIndex, retrieval: RetrievalSettings) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        index: VectorIndex,
+        retrieval: RetrievalSettings,
+        thread_index: VectorIndex | None = None,
+    ) -> None:
         self.embedder = embedder
         self.index = index
         self.indexer = CaseIndexer(embedder, index)
         self.retriever = Retriever(embedder, index, retrieval)
+        # Discussions live in a collection of their own (indexing/thread_index.py).
+        self.thread_index = thread_index
+        self.thread_indexer = ThreadIndexer(embedder, thread_index) if thread_index is not None else None
         # Where a damaged embedded index was moved at start-up (it is then rebuilt from the DB).
         self.damaged_index_moved_to: Path | None = None
 
@@ -32,9 +42,8 @@ class SearchEngine:
         fills from the database. Raises IndexModelMismatch when the index was built by another model
         (run `retex reindex`) and IndexLockedError when another process holds the embedded index."""
         embedder = load_embedder(settings.model, settings.data_dir, precision=settings.embedding_precision)
-        spec = passages_spec(embedder)
 
-        def open_passages() -> VectorIndex:
+        def open_collection(spec: CollectionSpec) -> VectorIndex:
             return open_index(
                 spec,
                 path=settings.resolved_index_path,
@@ -45,15 +54,27 @@ class SearchEngine:
             )
 
         moved: Path | None = None
+
+        def open_or_rebuild(spec: CollectionSpec) -> VectorIndex:
+            nonlocal moved
+            try:
+                return open_collection(spec)
+            except IndexCorruptError as exc:
+                moved = quarantine_index(spec.name, path=settings.resolved_index_path)
+                log.error("%s: moved to %s, rebuilding it from the database", exc, moved)
+                return open_collection(spec)
+
+        index = open_or_rebuild(passages_spec(embedder))
         try:
-            index = open_passages()
-        except IndexCorruptError as exc:
-            moved = quarantine_index(PASSAGES_COLLECTION, path=settings.resolved_index_path)
-            log.error("%s: moved to %s, rebuilding it from the database", exc, moved)
-            index = open_passages()
-        engine = cls(embedder, index, RetrievalSettings(fusion=settings.search_fusion))
+            threads = open_or_rebuild(threads_spec(embedder))
+        except BaseException:
+            index.close()
+            raise
+        engine = cls(embedder, index, RetrievalSettings(fusion=settings.search_fusion), threads)
         engine.damaged_index_moved_to = moved
         return engine
 
     def close(self) -> None:
         self.index.close()
+        if self.thread_index is not None:
+            self.thread_index.close()

@@ -23,6 +23,18 @@ class SearchHit(BaseModel):
     section: str = Field(description="Section d'où vient l'extrait (summary, context, solution…).")
 
 
+class DiscussionHit(BaseModel):
+    """A public discussion matching the query: a result type of its own, next to the cases."""
+
+    type: Literal["thread"] = "thread"
+    id: int
+    title: str
+    case_study_id: int | None
+    post_count: int
+    snippet: str = Field(description="Extrait, mots de la requête entre <mark>…</mark> (HTML échappé).")
+    url: str = Field(description="Chemin de la discussion sur le site.")
+
+
 class SearchResponse(BaseModel):
     items: list[SearchHit]
     total: int
@@ -30,6 +42,9 @@ class SearchResponse(BaseModel):
     page: int
     facets: dict[str, list[FacetValue]]
     mode: Literal["hybrid", "dense", "lexical"]
+    discussions: list[DiscussionHit] = Field(
+        default_factory=list, description="Les discussions publiques les plus proches (première page)."
+    )
 
 
 class SimilarCase(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import func, select, text
@@ -50,6 +51,14 @@ class OutboxWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        # Other outboxes applied by the same loop (the discussions' index): each returns jobs handled.
+        self._side_queues: list[Callable[[], int]] = []
+
+    def add_side_queue(self, run_once: Callable[[], int]) -> None:
+        self._side_queues.append(run_once)
+
+    def _run_side_queues(self) -> int:
+        return sum(run_once() for run_once in self._side_queues)
 
     def run_once(self) -> int:
         """Claim and apply one batch of due jobs; returns how many jobs were handled."""
@@ -148,7 +157,7 @@ class OutboxWorker:
 
     def run_until_idle(self) -> int:
         handled = 0
-        while n := self.run_once():
+        while n := self.run_once() + self._run_side_queues():
             handled += n
         return handled
 
@@ -180,7 +189,7 @@ class OutboxWorker:
         failures = 0
         while not self._stop.is_set():
             try:
-                handled = self.run_once()
+                handled = self.run_once() + self._run_side_queues()
                 failures = 0
             except Exception as exc:  # e.g. database unreachable: keep the thread alive, retry later
                 failures += 1

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from service.casestudies.models import ProjectStatus
+from service.discussions.indexing import ThreadResult, search_threads
 from service.search import service as search_service
+from service.search.engine import SearchEngine
 from service.settings import Settings
 from service.territories.bands import BAND_LABELS
 from service.territories.models import TerritoryKind
@@ -84,6 +86,16 @@ def _facets(raw: dict[str, list[dict[str, Any]]], selected: dict[str, list[str |
     return facets
 
 
+def _discussions(session: PageSession, engine: SearchEngine | None, q: str) -> list[ThreadResult]:
+    if engine is None or engine.thread_indexer is None:
+        return []
+    try:
+        return search_threads(session, engine.thread_indexer, q)
+    except Exception:  # derived data: the page shows the cases without them
+        log.exception("discussion search failed for %r", q)
+        return []
+
+
 @router.get("/recherche", response_class=HTMLResponse)
 def search_page(request: Request, session: PageSession) -> HTMLResponse:
     settings: Settings = request.app.state.settings
@@ -107,6 +119,7 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
         "pages": 0,
         "unavailable": False,
         "themes": [],
+        "discussions": [],
     }
     engine = search_engine(request)
     if q and engine is None:
@@ -128,6 +141,7 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
         else:
             context["result"] = result
             context["facets"] = _facets(result.facets, selected)
+            context["discussions"] = _discussions(session, engine, q) if page == 1 else []
             context["pages"] = min(MAX_PAGE, math.ceil(result.total / per_page))
     if not q or context["result"] is None or context["result"].total == 0:
         context["themes"] = queries.themes(session)
