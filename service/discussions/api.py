@@ -15,7 +15,8 @@ from service.api.ids import CaseId, DbIdPath, PostId, ThreadId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.casestudies.authoring import readable_case
 from service.db.session import DbSession
-from service.discussions import following, posting, reading
+from service.discussions import feeds, following, posting, reading
+from service.discussions.indexing import is_searchable
 from service.discussions.models import FollowTarget, Post, Thread
 from service.discussions.schemas import (
     CaseThreadIn,
@@ -32,6 +33,8 @@ from service.discussions.schemas import (
     UnreadCount,
 )
 from service.discussions.views import post_out, thread_out
+from service.opendata.api import FEED_DOC, AtomResponse, base_url
+from service.opendata.atom import atom_document
 from service.organisations.models import Organisation
 from service.settings import Settings
 from service.themes.models import Theme
@@ -255,3 +258,55 @@ def notification_settings(
         raise NotFoundError("Aucun compte.")
     user.email_frequency = data.email_frequency.value
     return data
+
+
+# --- Atom feeds -------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/feeds/threads/{thread_id}.atom",
+    response_class=AtomResponse,
+    summary="Flux Atom : messages d'une discussion",
+    description="Les 50 derniers messages d'une discussion publique. / Latest messages of a public thread.",
+    responses=FEED_DOC,
+)
+def thread_feed(request: Request, db: DbSession, thread_id: ThreadId) -> AtomResponse:
+    # A feed is read by feed readers, without a key: only public threads have one.
+    thread = db.get(Thread, thread_id)
+    if thread is None or not is_searchable(thread):
+        raise NotFoundError(f"Aucune discussion publique n° {thread_id}.")
+    base = base_url(request)
+    return AtomResponse(
+        atom_document(
+            title=f"Retex — {thread.title}",
+            subtitle="Les derniers messages de cette discussion.",
+            self_url=str(request.url),
+            page_url=f"{base}/discussions/{thread.id}",
+            base_url=base,
+            entries=feeds.post_entries(db, thread, base),
+        )
+    )
+
+
+@router.get(
+    "/feeds/themes/{slug}/discussions.atom",
+    response_class=AtomResponse,
+    summary="Flux Atom : discussions d'un thème",
+    description="Les 50 discussions publiques d'un thème les plus récemment actives. / Latest discussions.",
+    responses=FEED_DOC,
+)
+def theme_discussions_feed(request: Request, db: DbSession, slug: str) -> AtomResponse:
+    theme = db.scalar(select(Theme).where(Theme.slug == slug))
+    if theme is None:
+        raise NotFoundError(f"Aucun thème « {slug} ».")
+    base = base_url(request)
+    return AtomResponse(
+        atom_document(
+            title=f"Retex — discussions : {theme.label}",
+            subtitle=f"Les discussions du thème « {theme.label} », les plus actives d'abord.",
+            self_url=str(request.url),
+            page_url=f"{base}/discussions?theme={theme.slug}",
+            base_url=base,
+            entries=feeds.theme_thread_entries(db, theme.id, base),
+        )
+    )

@@ -91,7 +91,7 @@ def export_csv(request: Request, filters: Filters) -> CsvResponse:
     )
 
 
-_FEED_DOC = _stream_doc(ATOM_MEDIA_TYPE, '<?xml version="1.0" encoding="utf-8"?><feed xmlns="…">…</feed>')
+FEED_DOC = _stream_doc(ATOM_MEDIA_TYPE, '<?xml version="1.0" encoding="utf-8"?><feed xmlns="…">…</feed>')
 
 
 @router.get(
@@ -99,7 +99,7 @@ _FEED_DOC = _stream_doc(ATOM_MEDIA_TYPE, '<?xml version="1.0" encoding="utf-8"?>
     response_class=AtomResponse,
     summary="Flux Atom : dernières expériences",
     description="Les 50 expériences publiées les plus récemment mises à jour. / The 50 latest cases.",
-    responses=_FEED_DOC,
+    responses=FEED_DOC,
 )
 def feed_latest(request: Request, session: DbSession) -> AtomResponse:
     base = base_url(request)
@@ -120,7 +120,7 @@ def feed_latest(request: Request, session: DbSession) -> AtomResponse:
     response_class=AtomResponse,
     summary="Flux Atom : expériences d'un thème",
     description="Les 50 dernières expériences d'un thème (slug de /themes). / Latest cases of a theme.",
-    responses=_FEED_DOC,
+    responses=FEED_DOC,
 )
 def feed_theme(request: Request, session: DbSession, slug: str) -> AtomResponse:
     theme, cases = feeds.of_theme(session, slug)
@@ -143,7 +143,7 @@ def feed_theme(request: Request, session: DbSession, slug: str) -> AtomResponse:
     summary="Flux Atom : expériences d'un territoire et de territoires comparables",
     description="Les expériences du territoire (ou des communes de l'EPCI) puis celles des territoires qui "
     "lui ressemblent le plus, les plus récentes d'abord. / Cases of a territory and of similar ones.",
-    responses=_FEED_DOC,
+    responses=FEED_DOC,
 )
 def feed_territory(request: Request, session: DbSession, passages: Passages, code: str) -> AtomResponse:
     territory = territories.get_by_code(session, code=code)
@@ -166,7 +166,7 @@ def feed_territory(request: Request, session: DbSession, passages: Passages, cod
     summary="Flux Atom : une recherche enregistrée",
     description="Les 50 meilleurs résultats d'une recherche (mêmes paramètres que /search), les plus "
     "récents d'abord : abonnez-vous à l'adresse d'une recherche. / A saved search as a feed.",
-    responses={**_FEED_DOC, 503: {"description": "La recherche démarre."}},
+    responses={**FEED_DOC, 503: {"description": "La recherche démarre."}},
 )
 def feed_search(
     request: Request,

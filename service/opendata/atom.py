@@ -1,10 +1,11 @@
-"""Atom 1.0 documents (RFC 4287) of case studies: id, title, updated, links, author, summary, categories
-and, per entry, the licence of its content (`rights`)."""
+"""Atom 1.0 documents (RFC 4287): of case studies (id, title, updated, links, author, summary, categories
+and, per entry, the licence of its content in `rights`), and of any other entries (discussions)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -40,14 +41,27 @@ def case_updated(case: CaseStudy) -> datetime:
     return as_utc(case.updated_at or case.published_at or datetime(2000, 1, 1, tzinfo=UTC))
 
 
-def atom_feed(
-    *, title: str, subtitle: str, self_url: str, page_url: str, base_url: str, cases: Sequence[CaseStudy]
+@dataclass(frozen=True)
+class AtomEntry:
+    url: str
+    title: str
+    updated: datetime
+    summary: str
+    published: datetime | None = None
+    author: str | None = None
+    categories: Sequence[tuple[str, str]] = ()  # (term, label)
+    rights: str | None = None
+
+
+def atom_document(
+    *, title: str, subtitle: str, self_url: str, page_url: str, base_url: str, entries: Sequence[AtomEntry]
 ) -> bytes:
+    """An Atom 1.0 feed (RFC 4287) of any entries: cases, discussions, posts."""
     feed = Element("feed", {"xmlns": ATOM_NS, "xml:lang": "fr"})
     _text(feed, "id", self_url)
     _text(feed, "title", title)
     _text(feed, "subtitle", subtitle)
-    newest = max((case_updated(c) for c in cases), default=datetime(2000, 1, 1, tzinfo=UTC))
+    newest = max((as_utc(e.updated) for e in entries), default=datetime(2000, 1, 1, tzinfo=UTC))
     _text(feed, "updated", newest.isoformat())
     SubElement(feed, "link", {"rel": "self", "type": ATOM_MEDIA_TYPE, "href": self_url})
     SubElement(feed, "link", {"rel": "alternate", "type": "text/html", "href": page_url})
@@ -55,23 +69,49 @@ def atom_feed(
     _text(author, "name", "Retex")
     _text(author, "uri", base_url + "/")
     _text(feed, "generator", "Retex")
-    for case in cases:
-        url = f"{base_url}/experiences/{case.slug}"
+    for item in entries:
         entry = SubElement(feed, "entry")
-        _text(entry, "id", url)
-        _text(entry, "title", case.title)
-        _text(entry, "updated", case_updated(case).isoformat())
-        if case.published_at is not None:
-            _text(entry, "published", _stamp(case.published_at))
-        SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": url})
-        if case.organisation is not None:
-            _text(SubElement(entry, "author"), "name", case.organisation.name)
-        _text(entry, "summary", case.summary)
-        for theme in case.themes:
-            SubElement(entry, "category", {"term": xml_safe(theme.slug), "label": xml_safe(theme.label)})
-        rights = licence_name(case.licence)
-        if case.attribution:
-            rights = f"{rights} — {case.attribution}"
-        _text(entry, "rights", rights)
+        _text(entry, "id", item.url)
+        _text(entry, "title", item.title)
+        _text(entry, "updated", as_utc(item.updated).isoformat())
+        if item.published is not None:
+            _text(entry, "published", _stamp(item.published))
+        SubElement(entry, "link", {"rel": "alternate", "type": "text/html", "href": item.url})
+        if item.author:
+            _text(SubElement(entry, "author"), "name", item.author)
+        _text(entry, "summary", item.summary)
+        for term, label in item.categories:
+            SubElement(entry, "category", {"term": xml_safe(term), "label": xml_safe(label)})
+        if item.rights:
+            _text(entry, "rights", item.rights)
     body: bytes = tostring(feed, encoding="utf-8", xml_declaration=True)
     return body
+
+
+def case_entry(case: CaseStudy, base_url: str) -> AtomEntry:
+    rights = licence_name(case.licence)
+    if case.attribution:
+        rights = f"{rights} — {case.attribution}"
+    return AtomEntry(
+        url=f"{base_url}/experiences/{case.slug}",
+        title=case.title,
+        updated=case_updated(case),
+        published=case.published_at,
+        author=case.organisation.name if case.organisation is not None else None,
+        summary=case.summary,
+        categories=[(t.slug, t.label) for t in case.themes],
+        rights=rights,
+    )
+
+
+def atom_feed(
+    *, title: str, subtitle: str, self_url: str, page_url: str, base_url: str, cases: Sequence[CaseStudy]
+) -> bytes:
+    return atom_document(
+        title=title,
+        subtitle=subtitle,
+        self_url=self_url,
+        page_url=page_url,
+        base_url=base_url,
+        entries=[case_entry(c, base_url) for c in cases],
+    )
