@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -287,3 +288,18 @@ def create_database(server: LocalPostgres, name: str) -> str:
     finally:
         admin.dispose()
     return server.url(name)
+
+
+def all_items(client: TestClient, url: str, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Every item of a cursor-paginated list, following `next`."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        response = client.get(url, params=params, headers=headers or {})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items.extend(page["items"])
+        cursor = page["next"]
+        if not cursor:
+            return items

@@ -65,11 +65,13 @@ def export_me(db: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
     return gdpr.export_user_data(db, _me(db, principal))
 
 
-@router.get("/me/api-keys", response_model=list[ApiKeyOut], summary="Mes clés d'API personnelles")
-def list_my_keys(db: DbSession, principal: CurrentPrincipal) -> list[ApiKeyOut]:
+@router.get("/me/api-keys", response_model=Page[ApiKeyOut], summary="Mes clés d'API personnelles")
+def list_my_keys(
+    db: DbSession, principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None
+) -> Page[ApiKeyOut]:
     user = _me(db, principal)
-    keys = db.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id)).all()
-    return [ApiKeyOut.model_validate(k) for k in keys]
+    stmt = select(ApiKey).where(ApiKey.user_id == user.id)
+    return keyset_page(db, stmt, ApiKey.id, limit=limit, cursor=cursor, to_item=ApiKeyOut.model_validate)
 
 
 @router.post(
@@ -132,12 +134,14 @@ def update_user(db: DbSession, principal: CurrentPrincipal, user_id: UserId, dat
 
 
 @router.get(
-    "/api-keys", response_model=list[ApiKeyOut], summary="Clés d'API des partenaires (administrateurs)"
+    "/api-keys", response_model=Page[ApiKeyOut], summary="Clés d'API des partenaires (administrateurs)"
 )
-def list_partner_keys(db: DbSession, principal: CurrentPrincipal) -> list[ApiKeyOut]:
+def list_partner_keys(
+    db: DbSession, principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None
+) -> Page[ApiKeyOut]:
     authorize(principal, Action.manage_api_keys)
-    keys = db.scalars(select(ApiKey).where(ApiKey.user_id.is_(None)).order_by(ApiKey.id)).all()
-    return [ApiKeyOut.model_validate(k) for k in keys]
+    stmt = select(ApiKey).where(ApiKey.user_id.is_(None))
+    return keyset_page(db, stmt, ApiKey.id, limit=limit, cursor=cursor, to_item=ApiKeyOut.model_validate)
 
 
 @router.post(
@@ -200,16 +204,22 @@ def request_to_join(
 
 @router.get(
     "/organisations/{organisation_id}/members",
-    response_model=list[MembershipOut],
+    response_model=Page[MembershipOut],
     tags=["organisations"],
     summary="Membres et demandes (administrateurs de l'organisation)",
 )
 def list_members(
-    db: DbSession, principal: CurrentPrincipal, organisation_id: OrganisationId
-) -> list[MembershipOut]:
+    db: DbSession,
+    principal: CurrentPrincipal,
+    organisation_id: OrganisationId,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[MembershipOut]:
     _organisation(db, organisation_id)
-    found = memberships.members(db, principal=principal, organisation_id=organisation_id)
-    return [MembershipOut.model_validate(m) for m in found]
+    stmt = memberships.members_statement(db, principal=principal, organisation_id=organisation_id)
+    return keyset_page(
+        db, stmt, Membership.id, limit=limit, cursor=cursor, to_item=MembershipOut.model_validate
+    )
 
 
 @router.post(

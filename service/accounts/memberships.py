@@ -3,7 +3,7 @@ approves or refuses. Approved members publish on its behalf and edit its cases."
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Membership, MembershipStatus, User
@@ -101,12 +101,7 @@ def decide_membership(
     return membership if approve else None
 
 
-def members(db: Session, *, principal: Principal, organisation_id: int) -> list[Membership]:
+def members_statement(db: Session, *, principal: Principal, organisation_id: int) -> Select[Membership]:
+    """Members and pending requests of an organisation (for its admins), to page through by id."""
     authorize(principal, Action.decide_membership, organisation_id=organisation_id)
-    return list(
-        db.scalars(
-            select(Membership)
-            .where(Membership.organisation_id == organisation_id)
-            .order_by(Membership.status.desc(), Membership.id)
-        )
-    )
+    return select(Membership).where(Membership.organisation_id == organisation_id)

@@ -17,7 +17,7 @@ from service.casestudies.authoring import readable_case
 from service.db.session import DbSession
 from service.discussions import feeds, following, posting, reading
 from service.discussions.indexing import is_searchable
-from service.discussions.models import FollowTarget, Post, Thread
+from service.discussions.models import FollowTarget, Notification, Post, Thread
 from service.discussions.schemas import (
     CaseThreadIn,
     ContactIn,
@@ -218,11 +218,21 @@ def stop_following(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me/notifications", response_model=list[NotificationOut], summary="Mes notifications")
-def my_notifications(db: DbSession, principal: CurrentPrincipal) -> list[NotificationOut]:
+@router.get("/me/notifications", response_model=Page[NotificationOut], summary="Mes notifications")
+def my_notifications(
+    db: DbSession, principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None
+) -> Page[NotificationOut]:
     authorize(principal, Action.manage_own_account)
-    assert principal.user_id is not None
-    return [NotificationOut.model_validate(n) for n in following.latest_notifications(db, principal.user_id)]
+    stmt = select(Notification).where(Notification.user_id == principal.user_id)
+    return keyset_page(
+        db,
+        stmt,
+        Notification.id,
+        limit=limit,
+        cursor=cursor,
+        to_item=NotificationOut.model_validate,
+        newest_first=True,
+    )
 
 
 @router.get(

@@ -15,7 +15,7 @@ from service.casestudies.models import CaseStudy, PublicationState
 from service.casestudies.schemas import CaseStudyOut, CaseStudySummary
 from service.db.session import DbSession
 from service.moderation import reports, workflow
-from service.moderation.models import Report
+from service.moderation.models import CaseStateChange, Report, ReportStatus
 from service.moderation.schemas import ReportIn, ReportOut, ReportResolution, StateChangeOut, TransitionIn
 
 router = APIRouter(tags=["moderation"])
@@ -39,23 +39,27 @@ def transition(
 
 @router.get(
     "/case-studies/{case_id}/history",
-    response_model=list[StateChangeOut],
+    response_model=Page[StateChangeOut],
     summary="Historique de publication (auteurs et modérateurs)",
 )
-def case_history(db: DbSession, principal: CurrentPrincipal, case_id: CaseId) -> list[StateChangeOut]:
+def case_history(
+    db: DbSession, principal: CurrentPrincipal, case_id: CaseId, limit: Limit = 20, cursor: Cursor = None
+) -> Page[StateChangeOut]:
     case = authoring.readable_case(db, principal, case_id=case_id)
     if not can(principal, Action.review_cases):
         authorize(principal, Action.edit_case, case=case)
-    return [
-        StateChangeOut(
-            from_state=c.from_state,
-            to_state=c.to_state,
-            actor=c.actor.display_name if c.actor else None,
-            reason=c.reason,
-            created_at=c.created_at,
-        )
-        for c in workflow.history(db, case)
-    ]
+    stmt = select(CaseStateChange).where(CaseStateChange.case_study_id == case.id)
+    return keyset_page(db, stmt, CaseStateChange.id, limit=limit, cursor=cursor, to_item=_change_out)
+
+
+def _change_out(c: CaseStateChange) -> StateChangeOut:
+    return StateChangeOut(
+        from_state=c.from_state,
+        to_state=c.to_state,
+        actor=c.actor.display_name if c.actor else None,
+        reason=c.reason,
+        created_at=c.created_at,
+    )
 
 
 @router.get(
@@ -81,9 +85,13 @@ def create_report(db: DbSession, principal: CurrentPrincipal, data: ReportIn) ->
     return ReportOut.model_validate(report)
 
 
-@router.get("/reports", response_model=list[ReportOut], summary="Signalements ouverts (modérateurs)")
-def list_reports(db: DbSession, principal: CurrentPrincipal) -> list[ReportOut]:
-    return [ReportOut.model_validate(r) for r in reports.open_reports(db, principal=principal)]
+@router.get("/reports", response_model=Page[ReportOut], summary="Signalements ouverts (modérateurs)")
+def list_reports(
+    db: DbSession, principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None
+) -> Page[ReportOut]:
+    authorize(principal, Action.handle_reports)
+    stmt = select(Report).where(Report.status == ReportStatus.open)
+    return keyset_page(db, stmt, Report.id, limit=limit, cursor=cursor, to_item=ReportOut.model_validate)
 
 
 @router.post(

@@ -16,7 +16,7 @@ from service.accounts.models import ApiKey, Membership, OneTimeToken, Role, User
 from service.casestudies.models import CaseStudy
 from service.discussions.models import Post, Thread
 from service.emails.models import Email
-from tests.conftest import PASSWORD, People, Person
+from tests.conftest import PASSWORD, People, Person, all_items
 from tests.service.accounts_support import CASES, bearer, case_payload, new_person, post_form, text_of
 from tests.web.conftest import log_in
 
@@ -136,7 +136,7 @@ def test_deleting_a_moderator_keeps_their_decisions_without_their_name(
         assert client.post(f"{CASES}/{case_id}/transitions", json=body, headers=headers).status_code == 200
     log_in(client, moderator)
     assert _delete_form(client, password=PASSWORD, confirm="oui").status_code == 303
-    history = client.get(f"{CASES}/{case_id}/history", headers=people.headers("member")).json()
+    history = all_items(client, f"{CASES}/{case_id}/history", people.headers("member"))
     assert (history[-1]["to_state"], history[-1]["actor"], history[-1]["reason"]) == (
         "rejected",
         None,

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy
-from tests.conftest import People
+from tests.conftest import People, all_items
 from tests.service.accounts_support import CASES, bearer, case_payload, emails_to, new_person
 
 REASON = "Le résumé ne dit pas ce que le projet a coûté ni qui l'a porté."
@@ -80,9 +80,8 @@ def test_draft_to_published_through_review(client: TestClient, people: People, s
         case["title"] in m.body for m in emails_to(seeded_engine, people.member.email, "case_published")
     )
 
-    history = client.get(f"{CASES}/{case['id']}/history", headers=member)
-    assert history.status_code == 200
-    steps = [(h["from_state"], h["to_state"], h["actor"], h["reason"]) for h in history.json()]
+    history = all_items(client, f"{CASES}/{case['id']}/history", headers=member)
+    steps = [(h["from_state"], h["to_state"], h["actor"], h["reason"]) for h in history]
     assert steps == [
         (None, "draft", "Membre", None),
         ("draft", "submitted", "Membre", None),
@@ -90,7 +89,7 @@ def test_draft_to_published_through_review(client: TestClient, people: People, s
         ("rejected", "submitted", "Membre", None),
         ("submitted", "published", "Moderatrice", None),
     ]
-    assert all(h["created_at"] for h in history.json())
+    assert all(h["created_at"] for h in history)
     assert client.get(f"{CASES}/{case['id']}/history").status_code == 401, "not for the public"
     assert client.get(f"{CASES}/{case['id']}/history", headers=people.headers("outsider")).status_code == 403
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.conftest import People
+from tests.conftest import People, all_items
 from tests.service.accounts_support import CASES, case_payload
 
 REPORTS = "/api/v1/reports"
@@ -47,7 +47,7 @@ def test_upheld_report_withdraws_the_case(client: TestClient, people: People) ->
         _report(client, case["id"], people.headers("outsider"), "Je confirme le problème.").status_code == 201
     )
 
-    open_ids = [r["id"] for r in client.get(REPORTS, headers=people.headers("moderator")).json()]
+    open_ids = [r["id"] for r in all_items(client, REPORTS, people.headers("moderator"))]
     assert report["id"] in open_ids
     assert client.get(REPORTS, headers=people.headers("member")).status_code == 403
     member_resolves = client.post(
@@ -67,7 +67,7 @@ def test_upheld_report_withdraws_the_case(client: TestClient, people: People) ->
     assert client.get(f"{CASES}/{case['id']}").status_code == 404, "withdrawn from public reads"
     public_ids = [c["id"] for c in client.get(CASES, params={"limit": 100}).json()["items"]]
     assert case["id"] not in public_ids
-    history = client.get(f"{CASES}/{case['id']}/history", headers=people.headers("moderator")).json()
+    history = all_items(client, f"{CASES}/{case['id']}/history", people.headers("moderator"))
     assert (history[-1]["from_state"], history[-1]["to_state"], history[-1]["reason"]) == (
         "published",
         "rejected",
@@ -93,7 +93,7 @@ def test_dismissed_report_leaves_the_case(client: TestClient, people: People) ->
     assert dismissed.status_code == 200
     assert dismissed.json()["status"] == "dismissed"
     assert client.get(f"{CASES}/{case['id']}").json()["publication_state"] == "published"
-    open_ids = [r["id"] for r in client.get(REPORTS, headers=people.headers("moderator")).json()]
+    open_ids = [r["id"] for r in all_items(client, REPORTS, people.headers("moderator"))]
     assert made.json()["id"] not in open_ids
     # Once handled, the same person may report again (something new may have come up).
     assert _report(client, case["id"], people.headers("member"), "Les chiffres sont faux.").status_code == 201

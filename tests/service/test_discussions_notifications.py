@@ -15,7 +15,7 @@ from service.discussions.digests import send_due_digests
 from service.discussions.models import Notification
 from service.emails.models import Email
 from service.settings import Settings
-from tests.conftest import People
+from tests.conftest import People, all_items
 from tests.service.discussions_kit import Kit, Member, new_post, new_thread
 
 MESSAGE_ID = re.compile(r"#message-(\d+)")
@@ -164,20 +164,18 @@ def test_notifications_list_and_mark_read(client: TestClient, kit: Kit, people: 
     _follow(client, reader, "thread", thread["id"])
     posts = [new_post(client, writer, thread["id"], f"Réponse {n}")["id"] for n in range(3)]
 
-    listed = client.get("/api/v1/me/notifications", headers=reader.headers)
-    assert listed.status_code == 200, listed.text
-    items = listed.json()
+    items = all_items(client, "/api/v1/me/notifications", reader.headers)
     assert [int(MESSAGE_ID.findall(n["url"])[0]) for n in items] == posts[::-1], "newest first"
     assert {n["kind"] for n in items} == {"reply"}
     assert sum(n["read_at"] is None for n in items) == 3
-    assert client.get("/api/v1/me/notifications", headers=writer.headers).json() == [], "only one's own"
+    assert all_items(client, "/api/v1/me/notifications", writer.headers) == [], "only one's own"
 
     assert client.post("/api/v1/me/notifications/read", headers=reader.headers).status_code == 204
-    items = client.get("/api/v1/me/notifications", headers=reader.headers).json()
+    items = all_items(client, "/api/v1/me/notifications", reader.headers)
     assert sum(n["read_at"] is None for n in items) == 0
 
     new_post(client, writer, thread["id"], "Encore une réponse")
-    items = client.get("/api/v1/me/notifications", headers=reader.headers).json()
+    items = all_items(client, "/api/v1/me/notifications", reader.headers)
     assert sum(n["read_at"] is None for n in items) == 1
 
     assert client.get("/api/v1/me/notifications").status_code == 401

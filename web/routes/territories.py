@@ -7,10 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from service.discussions import following
+from service.discussions.models import FollowTarget
 from service.territories import service as territory_service
 from service.territories.bands import population_band
 from service.territories.models import Territory, TerritoryKind
 from web import queries
+from web.auth import current_principal
 from web.comparables import comparable_territories
 from web.params import PageSession, path_key, text_param
 from web.templating import is_htmx, render
@@ -56,5 +59,8 @@ def territory_page(request: Request, session: PageSession, code: str) -> HTMLRes
         "cases": cases,
         "total_cases": total_cases,
         "comparables": comparable_territories(request, session, territory, limit=6),
+        "following": following.is_following(
+            session, current_principal(request), FollowTarget.territory, territory.id
+        ),
     }
     return render(request, "territory.html", context)
