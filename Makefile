@@ -35,8 +35,10 @@ test: test-sqlite test-postgres
 test-sqlite: install
 	$(BIN)/python -m pytest
 
+# The PostgreSQL pass runs what depends on the database: not the pure indexing tests (nodb), the real-model
+# search quality (once) nor the browser tests, which already ran against the same app in the SQLite pass.
 test-postgres: install
-	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not nodb"
+	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not nodb and not once and not browser"
 
 lint: install
 	$(BIN)/ruff check .

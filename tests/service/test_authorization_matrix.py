@@ -30,6 +30,7 @@ from service.db.engine import make_session_factory
 from service.discussions.models import Post, Thread
 from service.moderation.models import Report, ReportTarget
 from service.organisations.models import Organisation, OrganisationKind
+from service.themes.models import Theme
 from tests.conftest import PASSWORD, People, Person
 from tests.web.conftest import csrf_from, log_in
 
@@ -116,6 +117,11 @@ class Fixtures:
             )
             db.commit()
             return key.id
+
+    def theme(self) -> Theme:
+        """A theme of the matrix's own: changing a seeded one would make the seed test see a difference."""
+        tag = uuid.uuid4().hex[:10]
+        return self._add(Theme(slug=f"matrice-{tag}", label=f"Matrice {tag}"))
 
     def thread(self) -> Thread:
         return self._add(
@@ -230,7 +236,9 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
     ("POST", "/api/v1/themes"): ("admin", lambda f, c: Req(json={"label": "Thème " + uuid.uuid4().hex[:8]})),
     ("PATCH", "/api/v1/themes/{slug}"): (
         "admin",
-        lambda f, c: Req({"slug": "open-data"}, json={"description": "Données ouvertes des collectivités."}),
+        lambda f, c: Req(
+            {"slug": f.theme().slug}, json={"description": "Données ouvertes des collectivités."}
+        ),
     ),
     ("POST", "/api/v1/reports"): (
         "verified",

@@ -15,6 +15,8 @@ from service.app import create_app
 from service.settings import Settings
 from tests.conftest import ADMIN_TOKEN, data_dir_with_model
 
+pytestmark = pytest.mark.once  # the real model's quality does not depend on the database
+
 
 @pytest.fixture(scope="module")
 def real_client(

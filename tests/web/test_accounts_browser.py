@@ -7,6 +7,7 @@ import re
 import uuid
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 from service.emails.models import Email
 from tests.conftest import PASSWORD, People
 from tests.web.conftest import browser_log_in, drain, new_page
+
+pytestmark = pytest.mark.browser
 
 
 def _link_in_last_email(session: Session, to: str, path: str) -> str:

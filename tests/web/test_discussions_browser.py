@@ -6,11 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from tests.conftest import People
 from tests.web.conftest import browser_log_in, new_page
+
+pytestmark = pytest.mark.browser
 
 
 def test_question_notification_answer_appears_live(
