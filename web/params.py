@@ -56,3 +56,9 @@ async def _form_data(request: Request) -> FormData:
 
 # The posted form fields.
 FormBody = Annotated[FormData, Depends(_form_data)]
+
+
+def form_text(form: FormData, name: str, limit: int) -> str:
+    """A posted field as text, at most `limit` characters, NUL removed; "" when absent or a file."""
+    value = form.get(name)
+    return clean_text(value)[:limit] if isinstance(value, str) else ""

@@ -42,6 +42,11 @@ def _me(db: DbSession, principal: Principal) -> User:
     return user
 
 
+def _created(key: ApiKey, secret: str) -> ApiKeyCreated:
+    """The new key as listed, plus its secret: the only answer that ever carries it."""
+    return ApiKeyCreated.model_validate({**ApiKeyOut.model_validate(key).model_dump(), "secret": secret})
+
+
 @router.get("/me", response_model=MeOut, summary="Mon compte")
 def read_me(db: DbSession, principal: CurrentPrincipal) -> MeOut:
     user = _me(db, principal)
@@ -93,7 +98,7 @@ def create_my_key(
         user_id=user.id,
         created_by_id=user.id,
     )
-    return ApiKeyCreated.model_validate({**ApiKeyOut.model_validate(key).model_dump(), "secret": secret})
+    return _created(key, secret)
 
 
 @router.delete("/me/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Révoquer ma clé")
@@ -162,7 +167,7 @@ def create_partner_key(
         user_id=None,
         created_by_id=principal.user_id,
     )
-    return ApiKeyCreated.model_validate({**ApiKeyOut.model_validate(key).model_dump(), "secret": secret})
+    return _created(key, secret)
 
 
 @router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Révoquer une clé")

@@ -3,13 +3,14 @@ usable once."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.accounts.models import OneTimeToken, TokenPurpose, User
 from service.accounts.secrets import new_secret, secret_hash
+from service.api.datetimes import as_utc
 from service.api.errors import DomainError
 from service.db.base import utcnow
 
@@ -56,8 +57,7 @@ def consume_token(db: Session, token: str, purpose: TokenPurpose) -> User:
     )
     if row is None or row.used_at is not None:
         raise InvalidLink
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    if expires <= utcnow():
+    if as_utc(row.expires_at) <= utcnow():  # SQLite gives naive datetimes back (stored in UTC)
         raise InvalidLink
     user = db.get(User, row.user_id)
     if user is None or not user.is_active:

@@ -3,21 +3,17 @@ keeps its hash, so a session can be ended from anywhere (logout, password reset,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import User, UserSession
 from service.accounts.secrets import new_secret, secret_hash
+from service.api.datetimes import as_utc
 from service.db.base import utcnow
 
 _TOUCH_EVERY = timedelta(minutes=10)  # refresh last_seen (and the idle expiry) at most this often
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes: they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def start_session(db: Session, user: User, *, days: int) -> str:
@@ -43,13 +39,13 @@ def user_for_session(db: Session, token: str, *, days: int) -> User | None:
     if row is None:
         return None
     now = utcnow()
-    if _aware(row.expires_at) <= now:
+    if as_utc(row.expires_at) <= now:
         db.delete(row)
         return None
     user = db.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    if now - _aware(row.last_seen_at) > _TOUCH_EVERY:
+    if now - as_utc(row.last_seen_at) > _TOUCH_EVERY:
         row.last_seen_at = now
         row.expires_at = now + timedelta(days=days)
     return user

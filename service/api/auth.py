@@ -9,7 +9,7 @@ service/accounts/permissions.py, not here."""
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -26,6 +26,7 @@ from service.accounts.principal import (
     partner_principal,
     user_principal,
 )
+from service.api.datetimes import as_utc
 from service.api.errors import DomainError, TooManyRequests
 from service.db.base import utcnow
 from service.db.session import DbSession
@@ -77,7 +78,7 @@ def get_principal(
         )
     now = utcnow()
     last = key.last_used_at
-    if last is None or now - (last if last.tzinfo else last.replace(tzinfo=UTC)) > _LAST_USED_EVERY:
+    if last is None or now - as_utc(last) > _LAST_USED_EVERY:
         key.last_used_at = now
     scopes = frozenset(Scope(s) for s in key.scopes if s in Scope.__members__)
     if key.user_id is None:

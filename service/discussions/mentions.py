@@ -17,10 +17,6 @@ _MENTION = re.compile(r"(?<![\w@])@([\w][\w.-]{1,60})", re.UNICODE)
 MAX_MENTIONS = 10
 
 
-def handle_of(display_name: str) -> str:
-    return slugify(display_name)
-
-
 def mentioned_handles(body: str) -> list[str]:
     handles = [slugify(m.group(1).replace(".", "-")) for m in _MENTION.finditer(body)]
     return list(dict.fromkeys(h for h in handles if h))[:MAX_MENTIONS]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Role
@@ -58,7 +58,3 @@ def posts_after(db: Session, thread: Thread, *, after_id: int = 0, limit: int = 
             select(Post).where(Post.thread_id == thread.id, Post.id > after_id).order_by(Post.id).limit(limit)
         )
     )
-
-
-def count_threads(db: Session, stmt: Select[Thread]) -> int:
-    return db.scalar(select(func.count()).select_from(stmt.subquery())) or 0

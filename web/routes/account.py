@@ -5,8 +5,6 @@ what was typed kept (except passwords)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -16,7 +14,7 @@ from service.accounts.models import User
 from service.api.errors import DomainError, TooManyRequests
 from web.auth import current_principal, log_in_user, log_out
 from web.oidc import oidc_client
-from web.params import FormBody, PageSession
+from web.params import FormBody, PageSession, form_text
 from web.templating import render
 
 router = APIRouter()
@@ -34,11 +32,6 @@ def safe_next(value: object, default: str = "/compte") -> str:
     if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")):
         return value[:500].replace("\x00", "")
     return default
-
-
-def _text(form: Any, name: str, limit: int = 400) -> str:
-    value = form.get(name)
-    return value.replace("\x00", "")[:limit] if isinstance(value, str) else ""
 
 
 def _client_ip(request: Request) -> str:
@@ -75,7 +68,7 @@ def login_page(request: Request) -> Response:
 @router.post("/connexion", response_class=HTMLResponse)
 def login(request: Request, db: PageSession, form: FormBody) -> Response:
     next_url = safe_next(form.get("suivant"))
-    email, password = _text(form, "email", 320).strip(), _text(form, "password", 1024)
+    email, password = form_text(form, "email", 320).strip(), form_text(form, "password", 1024)
     settings = request.app.state.settings
     limits = LoginLimits(settings.login_max_failures_per_account, settings.login_max_failures_per_ip)
     try:
@@ -113,8 +106,8 @@ def register_page(request: Request) -> HTMLResponse:
 
 @router.post("/inscription", response_class=HTMLResponse)
 def register(request: Request, db: PageSession, form: FormBody) -> Response:
-    values = {name: _text(form, name) for name in ("email", "display_name")}
-    password, confirm = _text(form, "password", 1024), _text(form, "password_confirm", 1024)
+    values = {name: form_text(form, name, 400) for name in ("email", "display_name")}
+    password, confirm = form_text(form, "password", 1024), form_text(form, "password_confirm", 1024)
     errors: dict[str, str] = {}
     if password != confirm:
         errors["password_confirm"] = "les deux mots de passe sont différents"
@@ -186,7 +179,7 @@ def forgot_page(request: Request) -> HTMLResponse:
 
 @router.post("/mot-de-passe-oublie", response_class=HTMLResponse)
 def forgot(request: Request, db: PageSession, form: FormBody) -> Response:
-    email = _text(form, "email", 320).strip()
+    email = form_text(form, "email", 320).strip()
     if not email:
         return render(
             request,
@@ -212,8 +205,8 @@ def reset_page(request: Request) -> HTMLResponse:
 
 @router.post("/mot-de-passe/nouveau", response_class=HTMLResponse)
 def reset(request: Request, db: PageSession, form: FormBody) -> Response:
-    token = _text(form, "jeton", 200)
-    password, confirm = _text(form, "password", 1024), _text(form, "password_confirm", 1024)
+    token = form_text(form, "jeton", 200)
+    password, confirm = form_text(form, "password", 1024), form_text(form, "password_confirm", 1024)
     errors: dict[str, str] = {}
     if password != confirm:
         errors["password_confirm"] = "les deux mots de passe sont différents"

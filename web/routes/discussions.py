@@ -23,22 +23,20 @@ from service.moderation.models import ReportTarget
 from service.organisations.models import Organisation
 from service.themes.models import Theme
 from web.auth import current_principal
-from web.params import FormBody, PageSession, int_param, path_key
+from web.params import FormBody, PageSession, form_text, int_param, path_key
+from web.routes.account import safe_next
 from web.routes.cases import case_page_response
 from web.templating import is_htmx, render
 
 router = APIRouter()
 POLL_SECONDS = 5
+# Read whole (the body limit bounds the request); posting.py refuses what is over the post limit.
+MAX_FORM_BODY = 1_100_000
 
 
 def _limits(request: Request) -> posting.PostingLimits:
     s = request.app.state.settings
     return posting.PostingLimits(s.posts_per_minute, s.max_post_chars, s.public_url)
-
-
-def _text(form: Any, name: str, limit: int = 1_100_000) -> str:
-    value = form.get(name)
-    return value.replace("\x00", "")[:limit] if isinstance(value, str) else ""
 
 
 # --- the list -----------------------------------------------------------------------------------
@@ -79,9 +77,9 @@ def new_theme_thread(request: Request, db: PageSession, form: FormBody) -> Respo
     principal = current_principal(request)
     authorize(principal, Action.discuss)
     values = {
-        "title": _text(form, "title", 400),
-        "body": _text(form, "body"),
-        "theme": _text(form, "theme", 80),
+        "title": form_text(form, "title", 400),
+        "body": form_text(form, "body", MAX_FORM_BODY),
+        "theme": form_text(form, "theme", 80),
     }
     theme = db.scalar(select(Theme).where(Theme.slug == values["theme"]))
     try:
@@ -126,8 +124,8 @@ def ask_on_case(request: Request, db: PageSession, form: FormBody, slug: str) ->
         thread, _ = posting.start_thread(
             db,
             principal=principal,
-            title=_text(form, "title", 400),
-            body=_text(form, "body"),
+            title=form_text(form, "title", 400),
+            body=form_text(form, "body", MAX_FORM_BODY),
             limits=_limits(request),
             case=None if private else case,
             private_to=team,
@@ -143,7 +141,10 @@ def ask_on_case(request: Request, db: PageSession, form: FormBody, slug: str) ->
             db,
             case.slug,
             ask_errors={exc.field or "body": exc.message},
-            ask_values={"title": _text(form, "title", 400), "body": _text(form, "body")},
+            ask_values={
+                "title": form_text(form, "title", 400),
+                "body": form_text(form, "body", MAX_FORM_BODY),
+            },
             status_code=exc.status_code if exc.status_code != 400 else 422,
         )
     return RedirectResponse(f"/discussions/{thread.id}", status_code=303)
@@ -240,8 +241,8 @@ def new_posts(request: Request, db: PageSession, thread_id: int) -> Response:
 def post_reply(request: Request, db: PageSession, form: FormBody, thread_id: int) -> Response:
     principal = current_principal(request)
     thread = _thread(request, db, thread_id)
-    body = _text(form, "body")
-    raw_reply_to = _text(form, "reply_to_id", 12)
+    body = form_text(form, "body", MAX_FORM_BODY)
+    raw_reply_to = form_text(form, "reply_to_id", 12)
     reply_to_id = int(raw_reply_to) if raw_reply_to.isdigit() else None
     try:
         post = posting.reply(
@@ -313,7 +314,7 @@ def edit_post_page(request: Request, db: PageSession, post_id: int) -> HTMLRespo
 @router.post("/discussions/messages/{post_id}/modifier", response_class=HTMLResponse)
 def edit_post(request: Request, db: PageSession, form: FormBody, post_id: int) -> Response:
     principal = current_principal(request)
-    body = _text(form, "body")
+    body = form_text(form, "body", MAX_FORM_BODY)
     try:
         post = posting.edit_post(db, principal=principal, post_id=post_id, body=body, limits=_limits(request))
     except DomainError as exc:
@@ -350,7 +351,7 @@ def report_post(request: Request, db: PageSession, form: FormBody, post_id: int)
             principal=principal,
             target_type=ReportTarget.post,
             target_id=post_id,
-            reason=_text(form, "reason", 2000),
+            reason=form_text(form, "reason", 2000),
         )
         outcome = "envoye"
     except DomainError as exc:
@@ -370,7 +371,7 @@ def moderate_post(request: Request, db: PageSession, form: FormBody, post_id: in
         principal=current_principal(request),
         post_id=post_id,
         hidden=form.get("hidden") == "oui",
-        reason=_text(form, "reason", 2000),
+        reason=form_text(form, "reason", 2000),
     )
     return RedirectResponse(f"/discussions/{post.thread_id}#message-{post.id}", status_code=303)
 
@@ -378,27 +379,21 @@ def moderate_post(request: Request, db: PageSession, form: FormBody, post_id: in
 # --- follows and notifications ------------------------------------------------------------------------
 
 
-def _safe_back(value: object) -> str:
-    if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")):
-        return value[:500]
-    return "/notifications"
-
-
 @router.post("/suivre")
 def follow(request: Request, db: PageSession, form: FormBody) -> Response:
     principal = current_principal(request)
     try:
-        target_type = FollowTarget(_text(form, "target_type", 20))
+        target_type = FollowTarget(form_text(form, "target_type", 20))
     except ValueError:
         raise DomainError("Rien à suivre à cette adresse.", status_code=404) from None
-    raw = _text(form, "target_id", 12)
+    raw = form_text(form, "target_id", 12)
     if not raw.isdigit():
         raise DomainError("Rien à suivre à cette adresse.", status_code=404)
     if form.get("action") == "arreter":
         following.stop_following(db, principal, target_type, int(raw))
     else:
         following.start_following(db, principal, target_type, int(raw))
-    return RedirectResponse(_safe_back(form.get("suivant")), status_code=303)
+    return RedirectResponse(safe_next(form.get("suivant"), default="/notifications"), status_code=303)
 
 
 @router.get("/notifications", response_class=HTMLResponse)
@@ -430,7 +425,7 @@ def set_frequency(request: Request, db: PageSession, form: FormBody) -> Response
     principal = current_principal(request)
     authorize(principal, Action.manage_own_account)
     user = db.get(User, principal.user_id)
-    value = _text(form, "email_frequency", 20)
+    value = form_text(form, "email_frequency", 20)
     if user is not None and value in EmailFrequency.__members__:
         user.email_frequency = value
     return RedirectResponse("/notifications?frequence=1", status_code=303)
