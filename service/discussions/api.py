@@ -10,7 +10,7 @@ from sqlalchemy import select
 from service.accounts.models import User
 from service.accounts.permissions import Action, authorize
 from service.api.auth import AppSettings, CurrentPrincipal
-from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
+from service.api.errors import InvalidFieldError, NotFoundError
 from service.api.ids import CaseId, DbIdPath, PostId, ThreadId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.casestudies.authoring import readable_case
@@ -35,7 +35,6 @@ from service.discussions.schemas import (
 from service.discussions.views import post_out, thread_out
 from service.opendata.api import FEED_DOC, AtomResponse, base_url
 from service.opendata.atom import atom_document
-from service.organisations.models import Organisation
 from service.settings import Settings
 from service.themes.models import Theme
 
@@ -116,18 +115,9 @@ def contact_team(
 ) -> ThreadOut:
     authorize(principal, Action.discuss)
     case = readable_case(db, principal, case_id=case_id)
-    team = db.get(Organisation, case.organisation_id) if case.organisation_id else None
-    if team is None:
-        raise ConflictError("Cette expérience n'indique pas d'organisation à contacter.")
-    thread, _ = posting.start_thread(
-        db,
-        principal=principal,
-        title=data.title,
-        body=data.body,
-        limits=limits_of(settings),
-        private_to=team,
+    thread, _ = posting.contact_team(
+        db, principal=principal, case=case, title=data.title, body=data.body, limits=limits_of(settings)
     )
-    thread.case_study_id = case.id
     return thread_out(thread)
 
 

@@ -102,7 +102,10 @@ def start_thread(
     case: CaseStudy | None = None,
     theme: Theme | None = None,
     private_to: Organisation | None = None,
+    about_case: CaseStudy | None = None,
 ) -> tuple[Thread, Post]:
+    """`case`: a public question on it; `private_to`: a private conversation with that team,
+    linked to `about_case` when it is about one."""
     authorize(principal, Action.discuss)
     if sum(x is not None for x in (case, theme, private_to)) != 1:
         raise InvalidFieldError("une discussion porte sur une expérience ou un thème", field="where")
@@ -112,7 +115,7 @@ def start_thread(
     _throttle(db, principal, limits)
     thread = Thread(
         title=title,
-        case_study_id=case.id if case else None,
+        case_study_id=case.id if case else (about_case.id if about_case else None),
         theme_id=theme.id if theme else (case.themes[0].id if case and case.themes else None),
         private_organisation_id=private_to.id if private_to else None,
         author_id=principal.user_id,
@@ -124,6 +127,19 @@ def start_thread(
         db, thread=thread, post=post, author=principal, public_url=limits.public_url, new_thread=True
     )
     return thread, post
+
+
+def contact_team(
+    db: Session, *, principal: Principal, case: CaseStudy, title: str, body: str, limits: PostingLimits
+) -> tuple[Thread, Post]:
+    """« Contacter l'équipe du projet »: a private conversation with the case's organisation."""
+    authorize(principal, Action.discuss)
+    team = db.get(Organisation, case.organisation_id) if case.organisation_id else None
+    if team is None:
+        raise ConflictError("Cette expérience n'indique pas d'organisation à contacter.", field="body")
+    return start_thread(
+        db, principal=principal, title=title, body=body, limits=limits, private_to=team, about_case=case
+    )
 
 
 def readable_thread(db: Session, principal: Principal, thread_id: int) -> Thread:

@@ -20,7 +20,6 @@ from service.discussions.models import EmailFrequency, FollowTarget, Post, PostR
 from service.discussions.views import author_name
 from service.moderation import reports
 from service.moderation.models import ReportTarget
-from service.organisations.models import Organisation
 from service.themes.models import Theme
 from web.auth import current_principal
 from web.params import FormBody, PageSession, form_text, int_param, path_key
@@ -115,23 +114,16 @@ def ask_on_case(request: Request, db: PageSession, form: FormBody, slug: str) ->
     principal = current_principal(request)
     case = readable_case(db, principal, slug=path_key(slug))
     private = form.get("prive") == "oui"
+    title, body = form_text(form, "title", 400), form_text(form, "body", MAX_FORM_BODY)
     try:
-        team = None
         if private:
-            team = db.get(Organisation, case.organisation_id) if case.organisation_id else None
-            if team is None:
-                raise DomainError("cette expérience n'indique pas d'équipe à contacter", field="body")
-        thread, _ = posting.start_thread(
-            db,
-            principal=principal,
-            title=form_text(form, "title", 400),
-            body=form_text(form, "body", MAX_FORM_BODY),
-            limits=_limits(request),
-            case=None if private else case,
-            private_to=team,
-        )
-        if private:
-            thread.case_study_id = case.id  # the conversation stays linked to the case it is about
+            thread, _ = posting.contact_team(
+                db, principal=principal, case=case, title=title, body=body, limits=_limits(request)
+            )
+        else:
+            thread, _ = posting.start_thread(
+                db, principal=principal, title=title, body=body, limits=_limits(request), case=case
+            )
     except DomainError as exc:
         db.rollback()
         if exc.status_code in (401, 403):
@@ -141,10 +133,7 @@ def ask_on_case(request: Request, db: PageSession, form: FormBody, slug: str) ->
             db,
             case.slug,
             ask_errors={exc.field or "body": exc.message},
-            ask_values={
-                "title": form_text(form, "title", 400),
-                "body": form_text(form, "body", MAX_FORM_BODY),
-            },
+            ask_values={"title": title, "body": body},
             status_code=exc.status_code if exc.status_code != 400 else 422,
         )
     return RedirectResponse(f"/discussions/{thread.id}", status_code=303)
