@@ -42,6 +42,21 @@ class PublicationState(enum.StrEnum):
     archived = "archived"
 
 
+# Where a link between a case and a territory, theme or software comes from: set by its author (or the
+# source of an imported case), or found in the text by Retex and "suggéré" until an author confirms it.
+class LinkOrigin(enum.StrEnum):
+    declared = "declared"
+    detected = "detected"
+    confirmed = "confirmed"
+
+
+class CaseScope(enum.StrEnum):
+    """What a case is about: a place (its territory links) or the whole country (a State product)."""
+
+    local = "local"
+    national = "national"
+
+
 # The structured Markdown sections, in reading order.
 SECTIONS: tuple[str, ...] = ("context", "solution", "results", "resources", "transferability")
 
@@ -50,18 +65,22 @@ case_themes = Table(
     Base.metadata,
     Column("case_study_id", ForeignKey("case_studies.id", ondelete="CASCADE"), primary_key=True),
     Column("theme_id", ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("origin", String(20), nullable=False, server_default="declared"),
 )
 case_territories = Table(
     "case_territories",
     Base.metadata,
     Column("case_study_id", ForeignKey("case_studies.id", ondelete="CASCADE"), primary_key=True),
     Column("territory_id", ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("origin", String(20), nullable=False, server_default="declared"),
+    Column("confidence", Float, nullable=True),
 )
 case_software = Table(
     "case_software",
     Base.metadata,
     Column("case_study_id", ForeignKey("case_studies.id", ondelete="CASCADE"), primary_key=True),
     Column("software_id", ForeignKey("software.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("origin", String(20), nullable=False, server_default="declared"),
 )
 
 
@@ -97,6 +116,12 @@ class CaseStudy(Timestamped, Base):
     attribution: Mapped[str | None] = mapped_column(String(300))
     source_url: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str | None] = mapped_column(String(500))
+    # national: a State product, about the whole country rather than the place of its sponsor.
+    scope: Mapped[CaseScope] = mapped_column(
+        Enum(CaseScope, native_enum=False, length=20), default=CaseScope.local, server_default="local"
+    )
+    # 0-100, how much of a write-up this is (casestudies/completeness.py); below the bar: "fiche courte".
+    completeness: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )

@@ -33,6 +33,8 @@ LICENCE_LABELS: dict[str, str] = {
     "cc-by-sa-4.0": "CC BY-SA 4.0",
     "cc-by-nc-sa-4.0": "CC BY-NC-SA 4.0",
 }
+# Licences of imported sources only (an author cannot choose them): the BAL testimonies are MIT.
+SOURCE_LICENCE_LABELS: dict[str, str] = {**LICENCE_LABELS, "mit": "Licence MIT"}
 
 # Omittable in a PATCH but not nullable: null is refused, so the JSON schema must not offer it.
 NotNull = SkipJsonSchema[None]
