@@ -24,7 +24,15 @@ from service.casestudies.models import (
     case_themes,
 )
 from service.software.detect import detect_software
-from service.territories.linker import link_text, load_gazetteer, mentions, pilot_sentences
+from service.territories.linker import (
+    Link,
+    aside,
+    link_text,
+    load_gazetteer,
+    mentions,
+    pilot_sentences,
+    within,
+)
 from service.territories.models import Territory, TerritoryKind
 from service.themes.suggest import suggest_themes
 
@@ -149,19 +157,37 @@ def dismiss(session: Session, case: CaseStudy, kind: LinkKind, target: int) -> b
     return bool(getattr(result, "rowcount", 0))
 
 
-def detect_territories(
-    session: Session, case: CaseStudy, declared: list[Territory]
-) -> dict[int, float | None]:
+def declared_territories(session: Session, case: CaseStudy) -> list[Territory]:
+    """The case's own territory links (declared or confirmed)."""
+    links = links_of(session, case.id, "territory")
+    own = [t for t, (origin, _) in links.items() if origin != LinkOrigin.detected]
+    return list(session.scalars(select(Territory).where(Territory.id.in_(own)))) if own else []
+
+
+def detect_territories(session: Session, case: CaseStudy, declared: list[Territory]) -> list[Link]:
+    """The territories the case's text names that it concerns (not those it already declares)."""
     text = case_text(case)
     if case.scope == CaseScope.national:
         text = pilot_sentences(text)  # a State product: only the territories it was piloted in
     gazetteer = load_gazetteer(session, [m.key for m in mentions(text)])
     context = {t.departement_code for t in declared if t.departement_code}
+    epcis = [t.id for t in declared if t.kind in (TerritoryKind.epci, TerritoryKind.ept)]
+    if epcis:  # an intercommunality may straddle départements: those of its communes
+        members = select(Territory.departement_code).where(Territory.parent_epci_id.in_(epcis)).distinct()
+        context |= {code for code in session.scalars(members) if code}
+    regions = {t.region_code for t in declared if t.region_code}
     declared_ids = {t.id for t in declared}
-    found: dict[int, float | None] = {}
+    found: list[Link] = []
     for link in link_text(text, gazetteer, context_departements=context):
-        if link.territory_id not in declared_ids:
-            found[link.territory_id] = link.confidence
+        if link.territory_id in declared_ids:
+            continue
+        # A case that declares its place: other places it names elsewhere in France are comparisons,
+        # benchmarks or statistics, not places it concerns; only its neighbours are kept.
+        if declared and case.scope != CaseScope.national and not within(link, context, regions):
+            continue
+        if aside(text, link.evidence.split("»")[0].strip("« ").strip()):
+            continue
+        found.append(link)
     return found
 
 
@@ -169,10 +195,9 @@ def refresh_detected(session: Session, case: CaseStudy) -> bool:
     """Re-read the case's text: detected territories, suggested themes (only when it has none of its own),
     software mentions; and its completeness score. Call after the case's own fields are flushed."""
     session.flush()
-    territory_links = links_of(session, case.id, "territory")
-    own = [tid for tid, (origin, _) in territory_links.items() if origin != LinkOrigin.detected]
-    declared = list(session.scalars(select(Territory).where(Territory.id.in_(own)))) if own else []
-    changed = set_detected(session, case, "territory", detect_territories(session, case, declared))
+    declared = declared_territories(session, case)
+    detected = {link.territory_id: link.confidence for link in detect_territories(session, case, declared)}
+    changed = set_detected(session, case, "territory", detected)
 
     theme_links = links_of(session, case.id, "theme")
     own_themes = [t for t, (origin, _) in theme_links.items() if origin != LinkOrigin.detected]

@@ -238,6 +238,7 @@ class Place:
     name: str
     departement_code: str | None
     population: int | None
+    region_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,8 @@ class Link:
     kind: TerritoryKind
     confidence: float
     evidence: str
+    departement_code: str | None = None
+    region_code: str | None = None
 
 
 def normalise_key(name: str) -> str:
@@ -363,11 +366,12 @@ def load_gazetteer(session: Session, keys: Iterable[str]) -> dict[str, list[Plac
                 Territory.name,
                 Territory.departement_code,
                 Territory.population,
+                Territory.region_code,
                 Territory.name_key,
             ).where(Territory.name_key.in_(chunk), Territory.kind.in_(kinds))
         )
         for row in rows:
-            gazetteer.setdefault(row.name_key, []).append(Place(*row[:6]))
+            gazetteer.setdefault(row.name_key, []).append(Place(*row[:7]))
     return gazetteer
 
 
@@ -438,9 +442,39 @@ def link_text(
         previous = links.get(place.id)
         if previous is None or previous.confidence < confidence:
             links[place.id] = Link(
-                place.id, place.code, place.name, place.kind, confidence, f"« {m.surface} » ({why})"
+                place.id,
+                place.code,
+                place.name,
+                place.kind,
+                confidence,
+                f"« {m.surface} » ({why})",
+                place.departement_code,
+                place.region_code,
             )
     return sorted(links.values(), key=lambda link: -link.confidence)
+
+
+def within(link: Link, departements: set[str], regions: set[str]) -> bool:
+    """Is the linked place inside the declared ones' départements or régions (a neighbour, not a
+    benchmark elsewhere in France)?"""
+    if link.kind is TerritoryKind.region:
+        return link.region_code in regions
+    if departements:  # a département or a smaller place is declared: stay in its département(s)
+        return link.departement_code in departements
+    return link.region_code in regions
+
+
+# Sentences that name a place as a comparison, an example or a landmark, not as a place concerned.
+_ASIDE_CUES = re.compile(
+    r"exemple|comme a |comme dans |benchma|a l exception|mi chemin|proximite geographique|cour d appel|"
+    r"\bcci\b|chambre de commerce|statistique|selon (une|l) "
+)
+
+
+def aside(text: str, surface: str) -> bool:
+    """Is `surface` only named, in `text`, in sentences that compare or illustrate (pure)?"""
+    sentences = [s for s in _SENTENCE_END.split(text) if surface in s]
+    return bool(sentences) and all(_ASIDE_CUES.search(fold(s)) for s in sentences)
 
 
 def _confidence(m: Mention, place: Place, base: float) -> float:

@@ -16,6 +16,7 @@ from service.themes.models import Theme
 
 MIN_HITS = 2
 MAX_THEMES = 2
+MIN_REPEATS = 2
 
 # theme slug -> stems (folded; a stem matches at the start of a word, "commer" -> "commerce", "commerçants").
 LEXICON: dict[str, tuple[str, ...]] = {
@@ -32,14 +33,18 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "demarche",
         "dematerialis",
         "formulaire",
-        "en ligne",
-        "portail",
         "guichet",
         "prise de rendez",
         "teleservice",
-        "usager",
         "e administration",
-        "accueil du public",
+        "aides publiques",
+        "aides regionales",
+        "aide regionale",
+        "bon interlocuteur",
+        "services administratifs",
+        "reserver",
+        "reservation",
+        "en ligne",
     ),
     "open-data": (
         "open data",
@@ -49,9 +54,10 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "opendata",
         "ouverture des donnees",
         "base adresse",
-        "adresse",
-        "referentiel",
-        "api",
+        "donnees geographiques",
+        "referentiels",
+        "apis",
+        "ouvrir les donnees",
     ),
     "souverainete-hebergement": (
         "hebergement",
@@ -73,15 +79,18 @@ LEXICON: dict[str, tuple[str, ...]] = {
     ),
     "outils-internes": (
         "outil interne",
-        "agents",
         "gmao",
         "outil metier",
         "logiciel metier",
-        "tableau de bord",
         "intranet",
         "travail collaboratif",
         "gestion de projet",
         "organisation interne",
+        "gmao",
+        "agents publics",
+        "services techniques",
+        "espace collaboratif",
+        "technicien",
     ),
     "cybersecurite": (
         "cybersecur",
@@ -102,11 +111,8 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "data-visualisation": (
         "tableau de bord",
         "capteur",
-        "visualis",
         "dataviz",
         "cartograph",
-        "temps reel",
-        "indicateur",
     ),
     "environnement": (
         "environnement",
@@ -118,8 +124,6 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "transition ecolog",
         "pollution",
         "recyclage",
-        "tri ",
-        "eau ",
         "gaspillage",
         "compost",
         "encombrant",
@@ -148,10 +152,8 @@ LEXICON: dict[str, tuple[str, ...]] = {
     ),
     "developpement-economique": (
         "entreprise",
-        "economi",
         "emploi local",
         "filiere",
-        "implantation",
         "tissu econ",
         "zone d activite",
         "artisan",
@@ -169,28 +171,27 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "urbain",
     ),
     "fonctionnement-collectivites": (
-        "collectivite",
         "elus",
         "conseil municipal",
         "conseils municipaux",
-        "administration",
-        "agents",
         "services techniques",
         "mairie",
         "organisation interne",
         "methodes de travail",
         "secretaire de mairie",
+        "subvention",
+        "services techniques",
+        "coordination",
     ),
     "participation-citoyenne": (
         "participati",
-        "citoyen",
         "democratie",
         "concertation",
-        "consultation",
         "conseil de quartier",
         "conseils de quartier",
         "budget participatif",
-        "habitants",
+        "consultation citoyenne",
+        "entraide entre habitants",
     ),
     "inclusion-numerique": (
         "inclusion numerique",
@@ -216,39 +217,35 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "precarite",
         "aide alimentaire",
         "personnes agees",
-        "isolement",
         "rsa",
         "aide sociale",
-        "autonomie",
-        "beneficiaire",
         "protection de l enfance",
-        "enfance",
+        "entraide",
+        "enfant place",
+        "enfants places",
     ),
     "emploi-formation": (
         "emploi",
         "insertion",
-        "formation",
         "apprentissage",
-        "stage",
         "chomage",
         "demandeur d emploi",
         "recrutement",
-        "metier",
     ),
     "education-jeunesse": (
         "ecole",
         "college",
         "lycee",
         "eleve",
-        "jeune",
         "jeunesse",
         "scolaire",
-        "enfant",
         "creche",
         "periscolaire",
         "centre de loisirs",
-        "parents",
         "etudiant",
+        "eple",
+        "enseignant",
+        "bourse de college",
     ),
     "logement": (
         "logement",
@@ -268,9 +265,9 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "voiture",
         "velo",
         "stationnement",
-        "deplacement",
         "bus ",
-        "route",
+        "permis de conduire",
+        "vehicule",
     ),
     "agriculture-alimentation": (
         "agricult",
@@ -283,7 +280,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "circuit court",
         "agriculteur",
     ),
-    "mer-littoral": ("littoral", "mer ", "peche", "marin", "cotier", "plage"),
+    "mer-littoral": ("littoral", "mer ", "peche", "cotier", "plage"),
     "culture-patrimoine": (
         "cultur",
         "patrimoine",
@@ -301,24 +298,23 @@ LEXICON: dict[str, tuple[str, ...]] = {
         "juridique",
         "tribunal",
         "acces au droit",
-        "mediateur",
         "mediature",
-        "reclamation",
         "contentieux",
+        "detention",
+        "textes normatifs",
+        "loi ",
     ),
     "securite-publique": (
         "securite publique",
         "police",
         "gendarmerie",
         "prevention de la delinquance",
-        "risque",
-        "secours",
         "inondation",
-        "crise",
-        "alerte",
         "videoprotection",
+        "risques majeurs",
+        "montagne",
     ),
-    "sport": ("sport", "equipements sportifs", "club", "stade", "gymnase", "piscine"),
+    "sport": ("sport", "equipements sportifs", "stade", "gymnase", "piscine"),
     "sciences-recherche": ("recherche scientifique", "chercheur", "laboratoire", "science"),
 }
 
@@ -342,10 +338,34 @@ def theme_scores(text: str) -> dict[str, int]:
     return scores
 
 
+def repeated_stems(text: str) -> dict[str, int]:
+    """theme slug -> most occurrences of any one of its stems (the fallback for one-stem texts)."""
+    folded = " " + fold(text) + " "
+    best: dict[str, int] = {}
+    for slug, pattern in _patterns().items():
+        counts: dict[str, int] = {}
+        for m in pattern.finditer(folded):
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        if counts:
+            best[slug] = max(counts.values())
+    return best
+
+
 def suggested_slugs(text: str) -> list[str]:
     scores = theme_scores(text)
     ranked = sorted((s for s in scores.items() if s[1] >= MIN_HITS), key=lambda s: (-s[1], s[0]))
-    return [slug for slug, _ in ranked[:MAX_THEMES]]
+    if not ranked:
+        # No theme with two distinct stems: one stem said again and again still tells the subject.
+        repeated = sorted(repeated_stems(text).items(), key=lambda s: (-s[1], s[0]))
+        if (
+            repeated
+            and repeated[0][1] >= MIN_REPEATS
+            and (len(repeated) == 1 or repeated[1][1] < repeated[0][1])
+        ):
+            return [repeated[0][0]]
+        return []
+    # A second theme only when it is as well supported as the first.
+    return [slug for slug, score in ranked[:MAX_THEMES] if score == ranked[0][1]]
 
 
 def suggest_themes(session: Session, text: str) -> list[int]:
