@@ -28,7 +28,9 @@ SAMPLE = Path(__file__).resolve().parent / "linker" / "sample.jsonl"
 
 def predictions(session: Session) -> list[dict[str, object]]:
     found: list[dict[str, object]] = []
-    for case in session.scalars(select(CaseStudy).where(CaseStudy.external_key.is_not(None)).order_by(CaseStudy.id)):
+    for case in session.scalars(
+        select(CaseStudy).where(CaseStudy.external_key.is_not(None)).order_by(CaseStudy.id)
+    ):
         text = case_text(case)
         for link in detect_territories(session, case, declared_territories(session, case)):
             surface = link.evidence.split("»")[0].strip("« ").strip()

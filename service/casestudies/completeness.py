@@ -3,9 +3,8 @@ of similar-case and fit suggestions (they filter on `CaseStudy.completeness >= S
 
 from __future__ import annotations
 
-from service.casestudies.models import CaseScope, CaseStudy
+from service.casestudies.models import SHORT_BELOW, CaseScope, CaseStudy
 
-SHORT_BELOW = 35
 # section -> (points, characters that earn them all)
 _WEIGHTS = {"context": (25, 600), "solution": (20, 400), "results": (20, 300)}
 
@@ -28,3 +27,6 @@ def completeness(case: CaseStudy, *, territory_count: int) -> int:
 def is_short(case: CaseStudy) -> bool:
     """A "fiche courte": too little text to learn from or to suggest."""
     return case.completeness < SHORT_BELOW
+
+
+__all__ = ["SHORT_BELOW", "completeness", "is_short"]

@@ -121,6 +121,33 @@ def set_origin(session: Session, case: CaseStudy, kind: LinkKind, target: int, o
     return bool(getattr(result, "rowcount", 0))
 
 
+def link_details(session: Session, case: CaseStudy) -> list[dict[str, object]]:
+    """Every link of the case with its origin and confidence, for the API and the case page."""
+    details: list[dict[str, object]] = []
+    origins = links_of(session, case.id, "territory")
+    for t in case.territories:
+        origin, confidence = origins.get(t.id, (LinkOrigin.declared.value, None))
+        details.append(
+            {
+                "kind": "territory",
+                "id": t.id,
+                "label": t.name,
+                "code": t.code,
+                "origin": origin,
+                "confidence": confidence,
+            }
+        )
+    theme_origins = links_of(session, case.id, "theme")
+    for th in case.themes:
+        origin, _ = theme_origins.get(th.id, (LinkOrigin.declared.value, None))
+        details.append({"kind": "theme", "id": th.id, "label": th.label, "code": th.slug, "origin": origin})
+    software_origins = links_of(session, case.id, "software")
+    for sw in case.software:
+        origin, _ = software_origins.get(sw.id, (LinkOrigin.declared.value, None))
+        details.append({"kind": "software", "id": sw.id, "label": sw.name, "code": None, "origin": origin})
+    return details
+
+
 def mark_declared(session: Session, case: CaseStudy, kind: LinkKind, targets: list[int]) -> None:
     """The author listed these targets: any of them that was suggested is now theirs."""
     if not targets:

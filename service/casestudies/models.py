@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from service.casestudies.provenance import Source, source_for_key
 from service.db.base import Base, Timestamped
 from service.organisations.models import Organisation
 from service.software.models import Software
@@ -56,6 +57,9 @@ class CaseScope(enum.StrEnum):
     local = "local"
     national = "national"
 
+
+# Below this completeness score (0-100) a case is a "fiche courte": shown as such, kept out of suggestions.
+SHORT_BELOW = 35
 
 # The structured Markdown sections, in reading order.
 SECTIONS: tuple[str, ...] = ("context", "solution", "results", "resources", "transferability")
@@ -127,6 +131,16 @@ class CaseStudy(Timestamped, Base):
     )
     # Who wrote it on Retex (None for imported cases or a deleted account): may edit it as a draft.
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+
+    @property
+    def short(self) -> bool:
+        """A "fiche courte": too little text to learn from or to suggest (casestudies/completeness.py)."""
+        return (self.completeness or 0) < SHORT_BELOW
+
+    @property
+    def source(self) -> Source | None:
+        """Where an imported case comes from (name, snapshot date); None if written on Retex."""
+        return source_for_key(self.external_key)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
     themes: Mapped[list[Theme]] = relationship(secondary=case_themes, lazy="selectin", order_by=Theme.slug)

@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from service.casestudies.models import CaseStudy
-
 
 @dataclass(frozen=True)
 class Source:
@@ -44,8 +42,12 @@ SOURCES: dict[str, Source] = {
 }
 
 
-def source_of(case: CaseStudy) -> Source | None:
-    """The source of an imported case (None for a case written on Retex)."""
-    if not case.external_key:
+def source_for_key(external_key: str | None) -> Source | None:
+    """The source of an imported case from its external key (None for a case written on Retex)."""
+    if not external_key:
         return None
-    return SOURCES.get(case.external_key.split(":", 1)[0])
+    return SOURCES.get(external_key.split(":", 1)[0])
+
+
+def source_of(case: object) -> Source | None:
+    return source_for_key(getattr(case, "external_key", None))

@@ -51,6 +51,7 @@ AMBIGUOUS = frozenset(
         "injection",
         "publik",
         "vitam",
+        "spip",  # also the "service pénitentiaire d'insertion et de probation"
     ]
 )
 
