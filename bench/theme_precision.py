@@ -92,7 +92,8 @@ def main() -> None:
         print(f"precision: {sum(hits)}/{len(hits)} = {sum(hits) / len(hits):.3f}")
     agree, total = source_agreement()
     print(
-        f"lower bound on beta.gouv.fr pages with themes: {agree}/{total} = {agree / max(total, 1):.3f} in the source's themes"
+        f"lower bound on beta.gouv.fr pages with themes: {agree}/{total} = "
+        f"{agree / max(total, 1):.3f} in the source's themes"
     )
     print(f"load: {os.getloadavg()[0]:.2f}")
 

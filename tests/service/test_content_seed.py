@@ -103,7 +103,7 @@ def test_a_case_written_through_the_api_is_read_and_its_suggestions_confirmed(
     body = {
         "title": f"Cantines sans gaspillage {uuid.uuid4().hex[:6]}",
         "summary": "Réduire le gaspillage alimentaire dans les cantines scolaires de la ville de Draguignan.",
-        "context": "Les repas non consommés de la restauration collective sont jetés ; le tableau est fait sous Qgis.",
+        "context": "Les repas non consommés de la restauration collective sont jetés ; tableau sous Qgis.",
         "status": "pilot",
         "publication_state": "published",
     }
