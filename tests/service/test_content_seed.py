@@ -131,3 +131,20 @@ def test_a_case_written_through_the_api_is_read_and_its_suggestions_confirmed(
     assert not any(link["kind"] == "theme" for link in removed.json())
     assert client.delete(f"{URL}/{case['id']}/links/theme/999999", headers=admin_headers).status_code == 404
     assert client.delete(f"{URL}/{case['id']}", headers=admin_headers).status_code == 204
+
+
+def test_case_page_shows_provenance_suggestions_and_short_pages(client: TestClient, session: Session) -> None:
+    page = client.get("/experiences/anct-pni-1")
+    assert page.status_code == 200
+    assert "Source : Incubateur des Territoires (ANCT), investigations (copie du 14 mars 2022)" in page.text
+    assert "Licence Ouverte" in page.text
+    with_suggestion = session.scalar(
+        select(CaseStudy).where(CaseStudy.external_key == "anct:87")  # names Mitry-Mory and Villeparisis
+    )
+    assert with_suggestion is not None
+    assert ">suggéré</span>" in client.get(f"/experiences/{with_suggestion.slug}").text
+    short = session.scalar(select(CaseStudy).where(CaseStudy.external_key.like("bal:%")))
+    assert short is not None and short.short
+    assert ">fiche courte</span>" in client.get(f"/experiences/{short.slug}").text
+    national = client.get("/experiences/tchap").text
+    assert "portée nationale" in national
