@@ -92,7 +92,7 @@ class Fixtures:
                 insert(case_themes).values(case_study_id=case.id, theme_id=theme.id, origin="detected")
             )
             db.commit()
-        return {"case_id": case.id, "kind": "theme", "target_id": theme.id}
+        return {"case_id": case.id, "slug": case.slug, "kind": "theme", "target_id": theme.id}
 
     def user(self) -> User:
         return self._add(
@@ -330,6 +330,10 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
         lambda f, c: Req(
             {"slug": f.case().slug}, form=_case_form("Matrice modifiée " + uuid.uuid4().hex[:8])
         ),
+    ),
+    ("POST", "/experiences/{slug}/liens/{kind}/{target_id}"): (
+        "editor",
+        lambda f, c: Req(f.suggested_theme(), form={"action": "confirmer"}),
     ),
     ("POST", "/experiences/{slug}/signaler"): (
         "verified",

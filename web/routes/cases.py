@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from service.accounts.permissions import Action, can
+from service.api.errors import NotFoundError
 from service.casestudies import service as case_service
-from service.casestudies.authoring import readable_case
-from service.casestudies.links import link_details
+from service.casestudies.authoring import readable_case, review_link_as
+from service.casestudies.links import LinkKind, link_details
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
 from service.discussions import following, reading
 from service.discussions.models import FollowTarget
@@ -23,7 +24,7 @@ from service.themes.models import Theme
 from web import queries
 from web.auth import current_principal
 from web.comparables import comparable_territories
-from web.params import PageSession, int_param, path_key, search_engine, text_param
+from web.params import FormBody, PageSession, int_param, path_key, search_engine, text_param
 from web.templating import is_htmx, render
 
 log = logging.getLogger(__name__)
@@ -124,3 +125,18 @@ def case_page_response(
         },
     }
     return render(request, "case.html", context, status_code=status_code)
+
+
+@router.post("/experiences/{slug}/liens/{kind}/{target_id}", response_class=HTMLResponse)
+def review_link(
+    request: Request, session: PageSession, form: FormBody, slug: str, kind: str, target_id: int
+) -> Response:
+    """An author confirms (« Confirmer ») or removes (« Retirer ») a link Retex suggested."""
+    case = readable_case(session, current_principal(request), slug=path_key(slug))
+    if kind not in ("territory", "theme", "software"):
+        raise NotFoundError("Ce type de lien n'existe pas.")
+    keep = str(form.get("action", "")) == "confirmer"
+    review_link_as(session, current_principal(request), case, cast(LinkKind, kind), target_id, keep=keep)
+    return RedirectResponse(
+        f"/experiences/{case.slug}?lien={'confirme' if keep else 'retire'}", status_code=303
+    )
