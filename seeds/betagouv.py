@@ -84,15 +84,6 @@ def corpus_vocabulary() -> tuple[Any, Any]:
     return elision_vocabulary(texts)
 
 
-def local_slugs() -> set[str]:
-    """Pages about a place: products born of a local authority's investigation."""
-    return {
-        inv["beta_url"].rsplit("/", 1)[-1].removesuffix(".html")
-        for inv in load_investigations()
-        if inv["beta_url"]
-    }
-
-
 def sponsor_resolver(session: Session) -> Callable[[str], Territory | None]:
     """'Département de l'Oise' -> the Oise, 'Département du Var' -> the Var (collectivités sponsors)."""
     by_name = {
@@ -126,7 +117,6 @@ def seed_betagouv(session: Session, on_progress: Callable[[int], None] | None = 
     pages = load_pages()
     enriched = enriched_pages()  # their text comes from the ANCT investigations (seeds/anct.py)
     words, elided = corpus_vocabulary()
-    local = local_slugs()
     resolve_sponsor = sponsor_resolver(session)
     for page in pages:
         if page["slug"] in enriched:
@@ -155,7 +145,7 @@ def seed_betagouv(session: Session, on_progress: Callable[[int], None] | None = 
         mission = restore_apostrophes(page["mission"].strip(), words, elided)
         if not mission or mission.startswith(PNI_MISSION):
             mission = title  # "Programme national d'investigation (n)" says nothing of the project
-        is_local = bool(territories) or page["slug"] in local or page["slug"].startswith("anct-pni-")
+        is_local = bool(territories) or page["slug"].startswith("anct-pni-")
         theme_slugs = {
             label_to_theme[t.strip().casefold()]
             for t in page["thematiques"]
