@@ -368,10 +368,11 @@ def load_gazetteer(session: Session, keys: Iterable[str]) -> dict[str, list[Plac
                 Territory.population,
                 Territory.region_code,
                 Territory.name_key,
-            ).where(Territory.name_key.in_(chunk), Territory.kind.in_(kinds))
+            ).where(Territory.name_key.in_(chunk))  # kinds filtered here: SQLite then uses the name index
         )
         for row in rows:
-            gazetteer.setdefault(row.name_key, []).append(Place(*row[:7]))
+            if row.kind in kinds:
+                gazetteer.setdefault(row.name_key, []).append(Place(*row[:7]))
     return gazetteer
 
 
