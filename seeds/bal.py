@@ -61,9 +61,8 @@ PLACES: dict[str, tuple[list[tuple[str, TerritoryKind, str | None]], str | None]
 # "Témoignage de Mael Reboux et Gaétan Danet sur …", "Olivier Barasz détaille …": people, left out.
 _PEOPLE = re.compile(
     r"(?:,\s*)?\b(?:[A-ZÉ][a-zéèëï]+(?:-[A-ZÉ][a-zéèëï]+)?\s+(?:de\s+)?[A-ZÉ][a-zéèëï]+(?:\s+et\s+)?){1,2}"
-    r"(?=\s*(?:,|détaille|explique|sur des|sur ce))"
+    r"(?=\s*(?:détaille|explique|,\s*(?:adjoint|géomaticien|conseiller|maire|chargé)))"
 )
-_ROLE_FIRST = re.compile(r"^(Maire de la commune[^,]*),[^.]*?,\s*")
 
 
 def load_testimonies() -> list[dict[str, Any]]:
