@@ -30,7 +30,7 @@ def main() -> None:
     print(f"experiences in the export        {len(rows)}")
     print(f"tied to a sub-national territory {len(tied)} across {len(territories)} distinct territories")
     print(f"  territory links by origin      {dict(by_origin)}")
-    print(f"  national in scope (untied)     {national}")
+    print(f"  national in scope              {national} (tied only to the places they were piloted in)")
     print(f"with a theme                     {themed} ({themed / len(rows):.1%})")
     print(f"fiches courtes                   {short}")
     print("sources and licences:")
