@@ -5,8 +5,11 @@ from service.accounts.models import ApiKey, Membership, OneTimeToken, User, User
 from service.casestudies.models import CaseLink, CaseStudy
 from service.discussions.models import Follow, Notification, Post, PostRevision, Thread, ThreadIndexJob
 from service.emails.models import Email
+from service.funding.models import FundedProject
 from service.moderation.models import CaseStateChange, Report
 from service.organisations.models import Organisation
+from service.pooling.models import PoolingOffer
+from service.publiccode.models import CodeForge, CodeRepository
 from service.ratelimit.models import RateCounter
 from service.search.outbox import IndexJob
 from service.software.models import Software, SoftwareUsage
@@ -18,13 +21,17 @@ __all__ = [
     "CaseLink",
     "CaseStateChange",
     "CaseStudy",
+    "CodeForge",
+    "CodeRepository",
     "Email",
     "Follow",
+    "FundedProject",
     "IndexJob",
     "Membership",
     "Notification",
     "OneTimeToken",
     "Organisation",
+    "PoolingOffer",
     "Post",
     "PostRevision",
     "RateCounter",
