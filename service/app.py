@@ -22,6 +22,7 @@ from service.db.engine import make_engine, make_session_factory
 from service.discussions.api import router as discussions_router
 from service.discussions.search_sync import ThreadIndexQueue
 from service.emails.sender import EmailSender
+from service.funding.api import router as funding_router
 from service.health.api import router as health_router
 from service.moderation.api import router as moderation_router
 from service.opendata.api import router as opendata_router
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         moderation_router,
         discussions_router,
         opendata_router,
+        funding_router,
     ):
         api.include_router(router, dependencies=[ReadAccess])
     api.include_router(search_router, dependencies=[SearchAccess])

@@ -71,6 +71,20 @@ def empty_form() -> CaseForm:
     return CaseForm(values={"status": "idea", "licence": "etalab-2.0"}, lists={})
 
 
+def form_from_draft(data: CaseStudyCreate) -> CaseForm:
+    """The form prefilled from a draft built elsewhere (e.g. from a funded project)."""
+    cf = empty_form()
+    cf.values |= {name: getattr(data, name) or "" for name in ("title", "summary", *SECTION_FIELDS)}
+    cf.values |= {
+        "budget_eur": "" if data.budget_eur is None else str(data.budget_eur),
+        "funding": data.funding or "",
+        "status": data.status.value,
+        "territory_codes": ", ".join(data.territory_codes),
+        "licence": data.licence,
+    }
+    return cf
+
+
 def form_from_case(case: CaseStudy) -> CaseForm:
     values = {name: getattr(case, name) or "" for name in ("title", "summary", *SECTION_FIELDS)}
     values |= {

@@ -20,7 +20,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from service.accounts.api_keys import create_api_key
 from service.accounts.models import Membership, MembershipStatus, Role, User
@@ -28,6 +28,7 @@ from service.accounts.principal import ALL_SCOPES, Scope
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.db.engine import make_session_factory
 from service.discussions.models import Post, Thread
+from service.funding.models import FundedProject
 from service.moderation.models import Report, ReportTarget
 from service.organisations.models import Organisation, OrganisationKind
 from service.themes.models import Theme
@@ -118,6 +119,12 @@ class Fixtures:
             db.commit()
             return key.id
 
+    def funded_project_id(self) -> int:
+        with self.factory() as db:
+            found = db.scalar(select(FundedProject.id).order_by(FundedProject.id).limit(1))
+        assert found is not None, "the seed holds funded projects"
+        return found
+
     def theme(self) -> Theme:
         """A theme of the matrix's own: changing a seeded one would make the seed test see a difference."""
         tag = uuid.uuid4().hex[:10]
@@ -188,6 +195,10 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
         ),
     ),
     ("DELETE", "/api/v1/case-studies/{case_id}"): ("admin", lambda f, c: Req({"case_id": f.case().id})),
+    ("POST", "/api/v1/funded-projects/{project_id}/draft"): (
+        "verified",
+        lambda f, c: Req({"project_id": f.funded_project_id()}),
+    ),
     ("POST", "/api/v1/case-studies/{case_id}/transitions"): (
         "editor",
         lambda f, c: Req({"case_id": f.case().id}, json={"to": "submitted"}),

@@ -18,9 +18,11 @@ from service.accounts.models import Role
 from service.accounts.permissions import Action, authorize
 from service.accounts.principal import Principal
 from service.api.errors import DomainError
+from service.api.ids import MAX_ID
 from service.casestudies import authoring
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.casestudies.schemas import LICENCE_LABELS, CaseStudyCreate, CaseStudyUpdate
+from service.funding import service as funding
 from service.search import service as search_service
 from service.search.service import STATUS_LABELS
 from service.settings import Settings
@@ -33,11 +35,12 @@ from web.forms import (
     CaseForm,
     empty_form,
     form_from_case,
+    form_from_draft,
     read_form,
     to_schema,
 )
 from web.markdown import render_markdown
-from web.params import FormBody, PageSession, path_key, search_engine, text_param
+from web.params import FormBody, PageSession, int_param, path_key, search_engine, text_param
 from web.templating import is_htmx, render
 
 log = logging.getLogger(__name__)
@@ -111,9 +114,13 @@ def _save(
 
 @router.get("/publier", response_class=HTMLResponse)
 def new_case(request: Request, session: PageSession) -> Response:
+    project_id = int_param(request.query_params.get("projet-finance"), default=0, lo=0, hi=MAX_ID) or None
     if not current_principal(request).is_user:
-        return _login_redirect("/publier")
+        return _login_redirect(f"/publier?projet-finance={project_id}" if project_id else "/publier")
     _require_writer(request)
+    if project_id is not None:  # a funded project becomes a full experience (a draft, then moderation)
+        draft = funding.draft_from(funding.get_project(session, project_id))
+        return _form_page(request, session, form_from_draft(draft), case=None)
     return _form_page(request, session, empty_form(), case=None)
 
 
