@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from service.casestudies.schemas import CaseStudySummary
 from service.funding.schemas import FundedProjectOut
 from service.organisations.schemas import OrganisationRef
+from service.pooling.schemas import PoolingOfferOut
 from service.software.schemas import SoftwareRef
 from service.territories.schemas import (
     PopulationBandOut,
@@ -116,6 +117,12 @@ class MutualisationResponse(BaseModel):
     items: list[MutualisationPartner]
     total: int
     next: str | None = None
+    pooling: list[PoolingOfferOut] = Field(
+        default=[],
+        description="Organismes de mutualisation (syndicats, agences techniques, EPCI) au service des "
+        "communes "
+        "de son intercommunalité ou de son département, et leurs outils partagés.",
+    )
 
 
 class FitMatch(BaseModel):

@@ -17,6 +17,8 @@ from service.casestudies.authoring import readable_case
 from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
 from service.funding import service as funding
+from service.pooling import service as pooling
+from service.pooling.schemas import PoolingOfferOut
 from service.search.service import check_query
 from service.territories import service
 from service.territories.activity_schemas import (
@@ -35,7 +37,7 @@ from service.territories.features import facts_of
 from service.territories.fit import case_fit
 from service.territories.index_runtime import get_territory_index
 from service.territories.models import TerritoryKind
-from service.territories.mutualisation import find_partners
+from service.territories.mutualisation import find_partners, pooling_near
 from service.territories.outputs import brief, parts, similar_item
 from service.territories.profile import territory_profile
 from service.territories.schemas import SimilarTerritoriesResponse, TerritoryOut
@@ -219,7 +221,18 @@ def read_mutualisation(
             for p in partners
         ],
         total=total,
+        pooling=[pooling.to_out(m.offer, m) for m in pooling_near(session, territory)],
     )
+
+
+@router.get(
+    "/{code}/pooling",
+    response_model=list[PoolingOfferOut],
+    summary="Organismes de mutualisation qui servent les communes de ce territoire",
+)
+def read_pooling(session: DbSession, code: str) -> list[PoolingOfferOut]:
+    territory = service.get_by_code(session, code=code)
+    return [pooling.to_out(m.offer, m) for m in pooling_near(session, territory)]
 
 
 # --- the fit of a case for a reader's territory (under /case-studies) ------------------------------

@@ -13,6 +13,7 @@ from service.funding import service as funding
 from service.territories import service as territory_service
 from service.territories.bands import population_band
 from service.territories.models import Territory, TerritoryKind
+from service.territories.mutualisation import pooling_near
 from web import queries
 from web.auth import current_principal
 from web.comparables import comparable_territories
@@ -63,6 +64,7 @@ def territory_page(request: Request, session: PageSession, code: str) -> HTMLRes
         "total_cases": total_cases,
         "funded": [funding.to_out(p) for p in funded],
         "total_funded": total_funded,
+        "pooling": pooling_near(session, territory),
         "comparables": comparable_territories(request, session, territory, limit=6),
         "following": following.is_following(
             session, current_principal(request), FollowTarget.territory, territory.id
