@@ -12,6 +12,7 @@ from seeds.betagouv import seed_betagouv
 from seeds.demo_cases import seed_demo_cases
 from seeds.funded_projects import count_rows, seed_funded_projects
 from seeds.pooling import seed_pooling
+from seeds.public_code import seed_public_code
 from seeds.report import StepReport
 from seeds.software import seed_software, seed_software_usages
 from seeds.territories import count_communes, seed_territories
@@ -35,6 +36,7 @@ def seed_all(session: Session, progress: Progress | None = None) -> list[StepRep
     reports.append(seed_demo_cases(session))
     reports.append(seed_funded_projects(session, advance_fn(count_rows(), "Projets financés (DGCL)")))
     reports.append(seed_pooling(session))
+    reports.extend(seed_public_code(session))
     orgs_after = session.scalar(select(func.count(Organisation.id))) or 0
     org_report = StepReport("organisations", inserted=orgs_after - orgs_before, unchanged=orgs_before)
     reports.insert(1, org_report)

@@ -27,6 +27,7 @@ from service.health.api import router as health_router
 from service.moderation.api import router as moderation_router
 from service.opendata.api import router as opendata_router
 from service.organisations.api import router as organisations_router
+from service.publiccode.api import router as public_code_router
 from service.search.api import router as search_router
 from service.search.claim_guard import OutboxBusyError, take_claim_guard
 from service.search.consistency import reconcile
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         discussions_router,
         opendata_router,
         funding_router,
+        public_code_router,
     ):
         api.include_router(router, dependencies=[ReadAccess])
     api.include_router(search_router, dependencies=[SearchAccess])
