@@ -69,24 +69,23 @@ def _tokens(text: str) -> set[str]:
     return {t for t in fold(text).split() if t not in _STOP and len(t) > 1}
 
 
-def _best_epci(raw: dict[str, Any], epcis: list[Territory]) -> Territory | None:
+def _best_epci(raw: dict[str, Any], epcis: list[tuple[Territory, set[str]]]) -> Territory | None:
     deps = set(raw.get("codeDepartement") or [])
     best: tuple[float, Territory] | None = None
     for text in (raw["name"], raw.get("perimeter") or ""):
         mine = _tokens(text)
         if not mine:
             continue
-        for epci in epcis:
-            theirs = _tokens(epci.name)
-            if not theirs:
-                continue
+        for epci, theirs in epcis:
             score = len(mine & theirs) / len(mine | theirs) - (0 if epci.departement_code in deps else 0.5)
             if best is None or score > best[0]:
                 best = (score, epci)
     return best[1] if best is not None and best[0] >= MIN_SCORE else None
 
 
-def _perimeter(raw: dict[str, Any], epcis: list[Territory], deps: dict[str, Territory]) -> list[Territory]:
+def _perimeter(
+    raw: dict[str, Any], epcis: list[tuple[Territory, set[str]]], deps: dict[str, Territory]
+) -> list[Territory]:
     name = fold(raw["name"])
     if _GROUPINGS.match(name):
         return []
@@ -104,7 +103,11 @@ def seed_pooling(session: Session) -> StepReport:
     report = StepReport("pooling offers (BAL)")
     with (BAL_PARTNERS_DIR / "pooling-organisations.json").open(encoding="utf-8") as f:
         records: list[dict[str, Any]] = json.load(f)
-    epcis = list(session.scalars(select(Territory).where(Territory.kind == TerritoryKind.epci)))
+    epcis = [
+        (t, tokens)
+        for t in session.scalars(select(Territory).where(Territory.kind == TerritoryKind.epci))
+        if (tokens := _tokens(t.name))
+    ]
     deps = {
         t.departement_code or "": t
         for t in session.scalars(select(Territory).where(Territory.kind == TerritoryKind.departement))
