@@ -23,6 +23,7 @@ from service.discussions.api import router as discussions_router
 from service.discussions.search_sync import ThreadIndexQueue
 from service.emails.sender import EmailSender
 from service.funding.api import router as funding_router
+from service.funding.export import router as funding_export_router
 from service.health.api import router as health_router
 from service.moderation.api import router as moderation_router
 from service.opendata.api import router as opendata_router
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         discussions_router,
         opendata_router,
         funding_router,
+        funding_export_router,
         public_code_router,
     ):
         api.include_router(router, dependencies=[ReadAccess])

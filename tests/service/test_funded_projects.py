@@ -179,3 +179,22 @@ def test_the_publish_form_is_prefilled_from_a_funded_project(client: TestClient,
     assert "Amifontaine a mené ce projet en 2019" in form and 'value="02013"' in form
     assert client.get("/publier?projet-finance=abc").status_code == 200  # lenient: an empty form
     assert client.get("/publier?projet-finance=999999999").status_code == 404
+
+
+def test_open_data_exports_carry_the_provenance(client: TestClient) -> None:
+    import csv
+    import io
+    import json
+
+    lines = client.get(
+        "/api/v1/exports/funded-projects.jsonl", params={"territory": AMIFONTAINE}
+    ).text.splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert len(rows) == 3 and {r["territory_code"] for r in rows} == {AMIFONTAINE}
+    assert all(r["source_attribution"].startswith("DGCL") and r["source_licence"] for r in rows)
+    response = client.get("/api/v1/exports/funded-projects.csv", params={"departement": "19", "year": 2019})
+    assert response.headers["content-type"].startswith("text/csv")
+    table = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+    listed = client.get(API, params={"departement": "19", "year": 2019}).json()["total"]
+    assert len(table) == listed and table[0]["source_url"].startswith("https://github.com/betagouv/")
+    assert client.get("/api/v1/exports/funded-projects.csv", params={"year": "x"}).status_code == 422
