@@ -47,7 +47,7 @@ def list_funded_projects(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[FundedProjectOut]:
-    found = territories.get_by_code(session, code=territory) if territory is not None else None
+    found = territories.filter_territory(session, territory)
     stmt = service.list_statement(
         territory=found, departement=departement, region=region, year=year, category=category, q=q
     )

@@ -80,7 +80,7 @@ def _ids(
     category: DigitalCategory | None,
     q: str | None,
 ) -> list[int]:
-    found = territories.get_by_code(session, code=territory) if territory is not None else None
+    found = territories.filter_territory(session, territory)
     stmt = service.list_statement(
         territory=found, departement=departement, region=region, year=year, category=category, q=q
     )

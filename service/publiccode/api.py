@@ -42,7 +42,7 @@ def list_repositories(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[CodeRepositoryOut]:
-    found = territories.get_by_code(session, code=territory) if territory is not None else None
+    found = territories.filter_territory(session, territory)
     stmt = service.repositories_statement(session, forge=forge, territory=found, software_id=software)
     return keyset_page(
         session, stmt, CodeRepository.id, limit=limit, cursor=cursor, to_item=service.repository_out

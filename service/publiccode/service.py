@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from service.api.errors import NotFoundError
+from service.api.errors import InvalidFieldError
 from service.db.provenance import provenance_of
 from service.organisations.models import Organisation
 from service.organisations.schemas import OrganisationRef
@@ -54,7 +54,7 @@ def repositories_statement(
     stmt = select(CodeRepository)
     if forge is not None:
         if session.scalar(select(CodeForge.id).where(CodeForge.login == forge)) is None:
-            raise NotFoundError(f"Aucune forge « {forge} » (voir /api/v1/code-forges).")
+            raise InvalidFieldError(f"aucune forge « {forge} » (voir /api/v1/code-forges)", field="forge")
         stmt = stmt.where(CodeRepository.forge.has(CodeForge.login == forge))
     if territory is not None:
         stmt = stmt.where(

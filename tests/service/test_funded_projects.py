@@ -109,7 +109,7 @@ def test_text_filter_ignores_accents_and_case(client: TestClient) -> None:
         ({"year": "deux-mille"}, 422),
         ({"year": "1900"}, 422),
         ({"category": "jardinage"}, 422),
-        ({"territory": "99999"}, 404),
+        ({"territory": "99999"}, 422),
         ({"cursor": "pas-un-curseur"}, 422),
         ({"limit": "0"}, 422),
     ],
@@ -198,3 +198,14 @@ def test_open_data_exports_carry_the_provenance(client: TestClient) -> None:
     listed = client.get(API, params={"departement": "19", "year": 2019}).json()["total"]
     assert len(table) == listed and table[0]["source_url"].startswith("https://github.com/betagouv/")
     assert client.get("/api/v1/exports/funded-projects.csv", params={"year": "x"}).status_code == 422
+
+
+def test_comparable_territories_show_how_many_projects_they_funded(session: Session) -> None:
+    from service.funding.service import counts_by_territory
+    from service.territories.models import Territory
+
+    amifontaine = session.scalar(select(Territory.id).where(Territory.code == AMIFONTAINE))
+    paris = session.scalar(select(Territory.id).where(Territory.code == "75056"))
+    assert amifontaine is not None and paris is not None
+    assert counts_by_territory(session, [amifontaine, paris]) == {amifontaine: 3}
+    assert counts_by_territory(session, []) == {}

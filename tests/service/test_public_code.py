@@ -77,7 +77,7 @@ def test_repositories_filter_by_forge_territory_and_software(client: TestClient,
 
 
 def test_bad_input_is_refused(client: TestClient) -> None:
-    assert client.get(f"{API}/code-repositories", params={"forge": "inconnue"}).status_code == 404
-    assert client.get(f"{API}/code-repositories", params={"territory": "00000"}).status_code == 404
+    assert client.get(f"{API}/code-repositories", params={"forge": "inconnue"}).status_code == 422
+    assert client.get(f"{API}/code-repositories", params={"territory": "00000"}).status_code == 422
     assert client.get(f"{API}/code-repositories", params={"software": "0"}).status_code == 422
     assert client.get(f"{API}/software/999999/publishers").status_code == 404
