@@ -10,6 +10,7 @@ projects the same way and lists their projects, the most similar territory first
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -30,6 +31,7 @@ from service.territories.similarity import (
     scope_filter,
 )
 
+SHORTLIST = 200  # funders scored exactly by funded_for
 STATUS_ORDER = {
     ProjectStatus.generalised: 0,
     ProjectStatus.deployed: 1,
@@ -80,21 +82,35 @@ def funded_for(
     """(the funded digital projects of the territories most like the reader's, how many there are)."""
     same = scope_filter(territory, scope)
     viewer = load_viewer(session, passages, territory)
-    stmt = select(Territory).where(
+    ids = select(Territory.id).where(
         Territory.id.in_(select(FundedProject.territory_id).where(FundedProject.territory_id.is_not(None))),
         Territory.id != territory.id,
     )
     if "departement" in same:
-        stmt = stmt.where(Territory.departement_code == same["departement"])
+        ids = ids.where(Territory.departement_code == same["departement"])
     if "region" in same:
-        stmt = stmt.where(Territory.region_code == same["region"])
-    funders = list(session.scalars(stmt))
-    if not funders:
+        ids = ids.where(Territory.region_code == same["region"])
+    total = session.scalar(select(func.count(FundedProject.id)).where(FundedProject.territory_id.in_(ids)))
+    if not total:
         return [], 0
-    total = session.scalar(
-        select(func.count(FundedProject.id)).where(FundedProject.territory_id.in_([t.id for t in funders]))
+    # Scoring 3,000 funders takes seconds: score only the SHORTLIST closest in kind and size (the size term
+    # weighs most in the structural score), read as plain columns, then rank those exactly.
+    size = math.log10(max(territory.population or 1, 1))
+    candidates = sorted(
+        session.execute(
+            select(Territory.id, Territory.kind, Territory.population, Territory.code).where(
+                Territory.id.in_(ids)
+            )
+        ).all(),
+        key=lambda c: (
+            c.kind is not territory.kind,
+            abs(math.log10(max(c.population or 1, 1)) - size),
+            c.code,
+        ),
     )
-    peers = rank_peers(session, passages, viewer, [facts_of(t) for t in funders], scope=scope, limit=limit)
+    chosen = [c.id for c in candidates[:SHORTLIST]]
+    shortlist = [facts_of(t) for t in session.scalars(select(Territory).where(Territory.id.in_(chosen)))]
+    peers = rank_peers(session, passages, viewer, shortlist, scope=scope, limit=limit)
     by_territory: dict[int, list[FundedProject]] = {}
     for project in session.scalars(
         select(FundedProject)
