@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from service.accounts.principal import Kind
 from service.api.auth import AppSettings, CurrentPrincipal
@@ -12,11 +12,24 @@ from service.api.errors import DomainError
 from service.api.ids import CaseId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.casestudies import authoring, service
+from service.casestudies.links import link_details
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
-from service.casestudies.schemas import CaseStudyCreate, CaseStudyOut, CaseStudySummary, CaseStudyUpdate
+from service.casestudies.schemas import (
+    CaseLinkOrigin,
+    CaseStudyCreate,
+    CaseStudyOut,
+    CaseStudySummary,
+    CaseStudyUpdate,
+)
 from service.db.session import DbSession
 
 router = APIRouter(prefix="/case-studies", tags=["case-studies"])
+LinkKindParam = Annotated[
+    Literal["territory", "theme", "software"], Path(description="territory, theme ou software.")
+]
+DbIdPath = Annotated[
+    int, Path(ge=1, le=2**31 - 1, description="Identifiant du territoire, thème ou logiciel.")
+]
 
 
 @router.get(
@@ -99,6 +112,49 @@ def update_case_study(
 ) -> CaseStudyOut:
     case = authoring.readable_case(session, principal, case_id=case_id)
     return CaseStudyOut.model_validate(authoring.update_as(session, principal, case, data, settings))
+
+
+@router.get(
+    "/{case_id}/links",
+    response_model=list[CaseLinkOrigin],
+    summary="Liens d'une expérience et leur origine",
+    description="Territoires, thèmes et logiciels de l'expérience, chacun avec son origine : déclaré "
+    "(par l'auteur ou la source), détecté dans le texte par Retex (« suggéré », avec une confiance pour "
+    "les territoires) ou confirmé par un auteur.",
+)
+def read_case_links(session: DbSession, principal: CurrentPrincipal, case_id: CaseId) -> list[CaseLinkOrigin]:
+    case = authoring.readable_case(session, principal, case_id=case_id)
+    return [CaseLinkOrigin.model_validate(d) for d in link_details(session, case)]
+
+
+@router.post(
+    "/{case_id}/links/{kind}/{target_id}/confirm",
+    response_model=list[CaseLinkOrigin],
+    summary="Confirmer un lien suggéré",
+    description="Auteur, membres de l'organisation porteuse, administrateurs : le lien suggéré devient "
+    "celui de l'auteur (il reste même si le texte change). 409 si le lien n'est pas une suggestion.",
+)
+def confirm_case_link(
+    session: DbSession, principal: CurrentPrincipal, case_id: CaseId, kind: LinkKindParam, target_id: DbIdPath
+) -> list[CaseLinkOrigin]:
+    case = authoring.readable_case(session, principal, case_id=case_id)
+    authoring.review_link_as(session, principal, case, kind, target_id, keep=True)
+    return [CaseLinkOrigin.model_validate(d) for d in link_details(session, case)]
+
+
+@router.delete(
+    "/{case_id}/links/{kind}/{target_id}",
+    response_model=list[CaseLinkOrigin],
+    summary="Retirer un lien suggéré",
+    description="Mêmes droits que la confirmation ; seuls les liens suggérés se retirent ici (les autres "
+    "se modifient avec PATCH).",
+)
+def dismiss_case_link(
+    session: DbSession, principal: CurrentPrincipal, case_id: CaseId, kind: LinkKindParam, target_id: DbIdPath
+) -> list[CaseLinkOrigin]:
+    case = authoring.readable_case(session, principal, case_id=case_id)
+    authoring.review_link_as(session, principal, case, kind, target_id, keep=False)
+    return [CaseLinkOrigin.model_validate(d) for d in link_details(session, case)]
 
 
 @router.delete(

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from service.accounts.models import Role
 from service.accounts.permissions import Action, authorize, can
 from service.accounts.principal import Principal
-from service.api.errors import InvalidFieldError, NotFoundError
-from service.casestudies import service
-from service.casestudies.models import CaseStudy, PublicationState
+from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
+from service.casestudies import links, service
+from service.casestudies.links import LinkKind
+from service.casestudies.models import CaseStudy, LinkOrigin, PublicationState
 from service.casestudies.schemas import CaseStudyCreate, CaseStudyUpdate
 from service.discussions.notify import notify_case_published
 from service.moderation.workflow import change_state, initial_state_allowed, record_creation
@@ -105,3 +106,20 @@ def update_as(
 def delete_as(db: Session, principal: Principal, case: CaseStudy) -> None:
     authorize(principal, Action.delete_case, case=case)
     service.delete_case(db, case=case)
+
+
+def review_link_as(
+    db: Session, principal: Principal, case: CaseStudy, kind: LinkKind, target: int, *, keep: bool
+) -> None:
+    """An author confirms (keep) or removes a link Retex suggested; who may edit the case may do it."""
+    authorize(principal, Action.edit_case, case=case)
+    origins = links.links_of(db, case.id, kind)
+    if target not in origins:
+        raise NotFoundError("Ce lien n'existe pas pour cette expérience.")
+    if origins[target][0] != LinkOrigin.detected:
+        raise ConflictError("Ce lien n'est pas une suggestion : il n'y a rien à confirmer ni à retirer.")
+    if keep:
+        links.confirm(db, case, kind, target)
+    else:
+        links.dismiss(db, case, kind, target)
+    db.flush()

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.api.errors import InvalidFieldError, NotFoundError
+from service.casestudies import links
 from service.casestudies.models import SECTIONS, CaseLink, CaseStudy, PublicationState
 from service.casestudies.schemas import CaseStudyCreate, CaseStudyUpdate, LinkIn
 from service.db.base import utcnow
@@ -110,6 +111,7 @@ def create_case(
                 raise
             session.rollback()
             continue
+        links.refresh_detected(session, case)
         return case
     raise AssertionError("unreachable")
 
@@ -165,6 +167,14 @@ def update_case(
     if case.publication_state is PublicationState.published and case.published_at is None:
         case.published_at = utcnow()
     session.flush()
+    # What the author sent is theirs, suggested before or not; then the text is read again.
+    if themes is not None:
+        links.mark_declared(session, case, "theme", [t.id for t in themes])
+    if territories is not None:
+        links.mark_declared(session, case, "territory", [t.id for t in territories])
+    if software is not None:
+        links.mark_declared(session, case, "software", [s.id for s in software])
+    links.refresh_detected(session, case)
     return case
 
 

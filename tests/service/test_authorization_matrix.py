@@ -20,12 +20,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
 from service.accounts.api_keys import create_api_key
 from service.accounts.models import Membership, MembershipStatus, Role, User
 from service.accounts.principal import ALL_SCOPES, Scope
-from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
+from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState, case_themes
 from service.db.engine import make_session_factory
 from service.discussions.models import Post, Thread
 from service.funding.models import FundedProject
@@ -84,6 +84,16 @@ class Fixtures:
                 organisation_id=self.people.org_id,
             )
         )
+
+    def suggested_theme(self) -> dict[str, Any]:
+        """A case with a theme Retex suggested (to confirm or remove): path parameters of the link routes."""
+        case, theme = self.case(), self.theme()
+        with self.factory() as db:
+            db.execute(
+                insert(case_themes).values(case_study_id=case.id, theme_id=theme.id, origin="detected")
+            )
+            db.commit()
+        return {"case_id": case.id, "kind": "theme", "target_id": theme.id}
 
     def user(self) -> User:
         return self._add(
@@ -202,6 +212,14 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
     ("POST", "/api/v1/case-studies/{case_id}/transitions"): (
         "editor",
         lambda f, c: Req({"case_id": f.case().id}, json={"to": "submitted"}),
+    ),
+    ("POST", "/api/v1/case-studies/{case_id}/links/{kind}/{target_id}/confirm"): (
+        "editor",
+        lambda f, c: Req(f.suggested_theme()),
+    ),
+    ("DELETE", "/api/v1/case-studies/{case_id}/links/{kind}/{target_id}"): (
+        "editor",
+        lambda f, c: Req(f.suggested_theme()),
     ),
     ("POST", "/api/v1/case-studies/check-duplicates"): (
         "anyone",

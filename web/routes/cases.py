@@ -13,6 +13,7 @@ from sqlalchemy import select
 from service.accounts.permissions import Action, can
 from service.casestudies import service as case_service
 from service.casestudies.authoring import readable_case
+from service.casestudies.links import link_details
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
 from service.discussions import following, reading
 from service.discussions.models import FollowTarget
@@ -71,7 +72,12 @@ def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tu
     if engine is None:
         return []
     try:
-        return search_service.similar_cases(session, engine, case=case, limit=5)
+        # A "fiche courte" (near-empty page) is never suggested as similar.
+        return [
+            (c, score)
+            for c, score in search_service.similar_cases(session, engine, case=case, limit=5)
+            if not c.short
+        ]
     except Exception:  # derived data: the case page still shows without it
         log.exception("similar cases failed for case %s", case.id)
         return []
@@ -112,5 +118,9 @@ def case_page_response(
         "following": following.is_following(session, principal, FollowTarget.case_study, case.id),
         "ask_errors": ask_errors or {},
         "ask_values": ask_values or {},
+        # (kind, id) -> (origin, confidence): links Retex suggested are marked « suggéré ».
+        "link_origins": {
+            (d["kind"], d["id"]): (d["origin"], d.get("confidence")) for d in link_details(session, case)
+        },
     }
     return render(request, "case.html", context, status_code=status_code)
