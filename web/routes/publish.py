@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from service.accounts.models import Role
-from service.accounts.permissions import Action, authorize
+from service.accounts.permissions import Action, authorize, can
 from service.accounts.principal import Principal
 from service.api.errors import DomainError
 from service.casestudies import authoring
@@ -142,11 +142,16 @@ def update_case(request: Request, session: PageSession, slug: str, form: FormBod
     return _save(request, session, read_form(form), case=case, action=str(form.get("action", "draft")))
 
 
-def _case_being_edited(session: PageSession, form: FormData) -> CaseStudy | None:
+def _case_being_edited(request: Request, session: PageSession, form: FormData) -> CaseStudy | None:
+    """The case named by the form's `case_id`, only if this person may edit it: someone else's draft
+    is treated as no case at all (its title, slug and state never reach the page)."""
     raw = form.get("case_id")
-    if isinstance(raw, str) and raw.isdigit() and len(raw) < 10:
-        return session.get(CaseStudy, int(raw))
-    return None
+    if not (isinstance(raw, str) and raw.isdigit() and len(raw) < 10):
+        return None
+    case = session.get(CaseStudy, int(raw))
+    if case is None or not can(current_principal(request), Action.edit_case, case=case):
+        return None
+    return case
 
 
 @router.post("/publier/doublons", response_class=HTMLResponse)
@@ -158,7 +163,7 @@ def duplicates(request: Request, session: PageSession, form: FormBody) -> HTMLRe
     found: list[tuple[CaseStudy, float, str]] = []
     engine = search_engine(request)
     if engine is not None and len(title) >= 8:
-        edited = _case_being_edited(session, form)
+        edited = _case_being_edited(request, session, form)
         try:
             found = search_service.likely_duplicates(
                 session, engine, title=title, summary=summary, exclude_id=edited.id if edited else None
@@ -179,5 +184,5 @@ def preview(request: Request, session: PageSession, form: FormBody) -> Response:
     html = render_markdown(cf.value(section))
     if is_htmx(request):
         return render(request, "publish.html", {"section": section, "preview_html": html}, block="preview")
-    case = _case_being_edited(session, form)
+    case = _case_being_edited(request, session, form)
     return _form_page(request, session, cf, case=case, previews={section: html})
