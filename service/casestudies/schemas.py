@@ -172,3 +172,13 @@ class CaseStudyOut(CaseStudySummary):
     note: str | None
     created_at: UtcDateTime
     published_at: UtcDateTime | None
+    version: Literal["published", "pending"] = Field(
+        default="published",
+        description="`published` : le texte que lisent tous les lecteurs ; `pending` : la modification en "
+        "attente de relecture (ses auteurs et les modérateurs, avec `?version=pending`).",
+    )
+    pending_revision_id: int | None = Field(
+        default=None,
+        description="Modification en attente de relecture, s'il y en a une (visible de ses auteurs et "
+        "des modérateurs seulement).",
+    )

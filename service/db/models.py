@@ -5,7 +5,7 @@ from service.accounts.models import ApiKey, Membership, OneTimeToken, User, User
 from service.casestudies.models import CaseLink, CaseStudy
 from service.discussions.models import Follow, Notification, Post, PostRevision, Thread, ThreadIndexJob
 from service.emails.models import Email
-from service.moderation.models import CaseStateChange, Report
+from service.moderation.models import CaseRevision, CaseStateChange, Report
 from service.organisations.models import Organisation
 from service.ratelimit.models import RateCounter
 from service.search.outbox import IndexJob
@@ -16,6 +16,7 @@ from service.themes.models import Theme
 __all__ = [
     "ApiKey",
     "CaseLink",
+    "CaseRevision",
     "CaseStateChange",
     "CaseStudy",
     "Email",

@@ -21,6 +21,7 @@ from service.api.errors import DomainError
 from service.casestudies import authoring
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.casestudies.schemas import LICENCE_LABELS, CaseStudyCreate, CaseStudyUpdate
+from service.moderation import revisions
 from service.search import service as search_service
 from service.search.service import STATUS_LABELS
 from service.settings import Settings
@@ -77,6 +78,8 @@ def _form_page(
         "section_fields": SECTION_FIELDS,
         "previews": previews or {},
         "error_list": [(name, FIELD_LABELS.get(name, name), msg) for name, msg in cf.errors.items()],
+        "reviewed_edit": case is not None and revisions.needs_review(principal, case),
+        "pending_edit": case is not None and revisions.pending_for(session, principal, case) is not None,
     }
     return render(request, "publish.html", context, status_code=status_code)
 
@@ -92,18 +95,21 @@ def _save(
     data = to_schema(cf, publication_state=state, update=case is not None)
     if data is not None:
         try:
+            pending = False
             if case is None:
                 assert isinstance(data, CaseStudyCreate)
                 case = authoring.create_as(session, principal, data, settings)
             else:
                 assert isinstance(data, CaseStudyUpdate)
-                case = authoring.update_as(session, principal, case, data, settings)
+                edit = authoring.update_as(session, principal, case, data, settings)
+                case, pending = edit.case, edit.pending
         except DomainError as exc:
             session.rollback()
             message = exc.message[:1].upper() + exc.message[1:]
             cf.error(exc.field or "form", message if message.endswith(".") else message + ".")
         else:
-            return RedirectResponse(f"/experiences/{case.slug}", status_code=303)
+            waits = "?modification=attente" if pending else ""  # readers keep the published text
+            return RedirectResponse(f"/experiences/{case.slug}{waits}", status_code=303)
     if case is not None:
         session.refresh(case)  # the rolled-back or unchanged case, to title the page
     return _form_page(request, session, cf, case=case, status_code=422)
@@ -133,7 +139,8 @@ def _editable(request: Request, session: PageSession, slug: str) -> CaseStudy:
 @router.get("/experiences/{slug}/modifier", response_class=HTMLResponse)
 def edit_case(request: Request, session: PageSession, slug: str) -> Response:
     case = _editable(request, session, slug)
-    return _form_page(request, session, form_from_case(case), case=case)
+    pending = revisions.pending_revision(session, case)  # its authors go on from their pending version
+    return _form_page(request, session, form_from_case(case, pending), case=case)
 
 
 @router.post("/experiences/{slug}/modifier", response_class=HTMLResponse)
