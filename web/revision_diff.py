@@ -4,6 +4,7 @@ case page). Built on the server with difflib; the template escapes every line (u
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any, Literal
@@ -25,10 +26,36 @@ CONTEXT = 2  # unchanged lines kept around a change; longer unchanged runs fold 
 
 
 @dataclass(frozen=True)
+class Part:
+    text: str
+    changed: bool
+
+
+@dataclass(frozen=True)
 class Row:
     before: str | None
     after: str | None
     kind: Kind
+
+    def parts(self) -> tuple[list[Part], list[Part]]:
+        """Both sides of a changed line cut into words, the changed ones marked: a link slipped into a
+        long paragraph stands out instead of the whole paragraph."""
+        return _word_parts(self.before or "", self.after or "")
+
+
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+def _word_parts(before: str, after: str) -> tuple[list[Part], list[Part]]:
+    left, right = _WORDS.findall(before), _WORDS.findall(after)
+    old: list[Part] = []
+    new: list[Part] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, left, right, autojunk=False).get_opcodes():
+        if i2 > i1:
+            old.append(Part("".join(left[i1:i2]), tag != "equal"))
+        if j2 > j1:
+            new.append(Part("".join(right[j1:j2]), tag != "equal"))
+    return old, new
 
 
 @dataclass(frozen=True)

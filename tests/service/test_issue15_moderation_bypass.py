@@ -194,7 +194,8 @@ def test_finding5_member_edit_of_a_published_case_waits_for_review(
     assert outsider.status_code == 404
     log_in(client, people.member)
     page = client.get(f"/experiences/{case.slug}").text
-    assert "votre modification attend la relecture" in page.lower() and phishing in page
+    assert "votre modification attend la relecture" in page.lower()
+    assert "<ins>piégé</ins>" in page and phishing.split()[-1] in page  # the diff of their pending version
     client.cookies.clear()
 
     # the moderators' queue; a member cannot approve; a rejection needs a reason
@@ -305,7 +306,7 @@ def test_the_edit_form_of_a_published_case_keeps_the_pending_version(
         "<script>alert(1)</script>" not in moderation
         and "&lt;script&gt;alert(1)&lt;/script&gt;" in moderation
     )
-    assert "Deuxième ligne modifiée." in moderation and "Version publiée" in moderation
+    assert "Deuxième <ins>ligne modifiée.</ins>" in moderation and "Version publiée" in moderation
     with make_session_factory(seeded_engine)() as db:
         revision_id = db.scalar(
             select(CaseRevision.id).where(

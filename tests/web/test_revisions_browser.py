@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.db.base import utcnow
 from tests.conftest import People
-from tests.web.conftest import axe_violations, browser_log_in, new_page
+from tests.web.conftest import axe_violations, browser_log_in, new_page, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +45,7 @@ def test_edit_of_a_published_case_waits_for_the_moderators_approval(
     author.wait_for_url(f"**/experiences/{case.slug}?modification=attente")
     assert "Votre modification attend la relecture" in author.locator("#modification-en-attente").inner_text()
     author.get_by_text("Voir la modification en attente").click()
-    assert author.locator("#modification-en-attente ins").first.inner_text() == proposed
+    assert proposed in author.locator("#modification-en-attente table").inner_text()
     assert axe_violations(author) == []
     assert author.js_errors == []
 
@@ -59,8 +59,10 @@ def test_edit_of_a_published_case_waits_for_the_moderators_approval(
     panel = moderator.locator("article", has=moderator.get_by_role("link", name=case.title))
     table = panel.locator("table.revision-diff")
     assert table.locator("caption").first.inner_text() == "Résumé"
-    assert table.locator("del").first.inner_text() == published
-    assert table.locator("ins").first.inner_text() == proposed
+    cells = table.locator("tbody tr").first.locator("td")
+    assert (cells.nth(0).inner_text(), cells.nth(1).inner_text()) == (published, proposed)
+    assert "12 communes" in " ".join(cells.nth(1).locator("ins").all_inner_texts())  # the words that change
+    screenshot(moderator, "moderation-modification")
     panel.get_by_role("button", name="Approuver la modification").click()
     moderator.wait_for_url("**/moderation?fait=modification-approuvee")
     assert "Modification approuvée" in moderator.locator(".notice").first.inner_text()
