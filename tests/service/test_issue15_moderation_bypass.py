@@ -248,6 +248,8 @@ def test_finding5_member_edit_of_a_published_case_waits_for_review(
             )
         )
     assert {"case_revision_rejected", "case_revision_approved"} <= kinds
+    exported = client.get("/api/v1/me/export", headers=people.headers("member")).json()  # GDPR: their edits
+    assert [e["status"] for e in exported["case_edits"] if e["case_study_id"] == case.id] == ["rejected"]
 
 
 def test_administrators_edit_published_cases_at_once_and_it_is_recorded(
