@@ -328,3 +328,32 @@ def test_the_edit_form_of_a_published_case_keeps_the_pending_version(
     assert approved.status_code == 303
     client.cookies.clear()
     assert "Deuxième ligne modifiée." in client.get(f"/experiences/{case.slug}").text
+
+
+def test_a_second_edit_builds_on_the_pending_version_and_replaces_it(
+    client: TestClient, seeded_engine: Engine, people: People
+) -> None:
+    case = _published_case(seeded_engine, people.org_id, "Résumé publié avant deux modifications.")
+    url = f"/api/v1/case-studies/{case.id}"
+    first = client.patch(url, json={"summary": "Résumé revu."}, headers=people.headers("member")).json()
+    second = client.patch(url, json={"title": "Titre revu"}, headers=people.headers("org_admin")).json()
+    assert (second["version"], second["summary"], second["title"]) == (
+        "pending",
+        "Résumé revu.",
+        "Titre revu",
+    )
+    same = client.patch(url, json={"title": "Titre revu"}, headers=people.headers("org_admin")).json()
+    assert same["pending_revision_id"] == second["pending_revision_id"]  # saved again: nothing new
+    listed = client.get(f"{url}/revisions", headers=people.headers("member")).json()["items"]
+    assert [(r["id"], r["status"]) for r in listed] == [
+        (first["pending_revision_id"], "superseded"),
+        (second["pending_revision_id"], "pending"),
+    ]
+    assert listed[1]["changes"] == {"summary": "Résumé revu.", "title": "Titre revu"}
+    back = client.patch(
+        url,
+        json={"summary": "Résumé publié avant deux modifications.", "title": case.title},
+        headers=people.headers("member"),
+    )
+    assert back.json()["version"] == "published" and back.json()["pending_revision_id"] is None
+    assert client.get(url).json()["title"] == case.title
