@@ -303,6 +303,10 @@ def test_the_edit_form_of_a_published_case_keeps_the_pending_version(
     client.cookies.clear()
     assert "proposé" not in client.get(f"/experiences/{case.slug}").text
     log_in(client, people.moderator)
+    assert (
+        "Une modification de cette expérience attend la relecture"
+        in client.get(f"/experiences/{case.slug}").text
+    )
     moderation = client.get("/moderation").text
     assert (
         "<script>alert(1)</script>" not in moderation

@@ -119,7 +119,7 @@ def case_page_response(
         "EVENT_LABELS": EVENT_LABELS,
         "pending_revision": pending,
         "pending_diff": revision_diff(session, case, pending) if pending else [],
-        "is_editor": can(principal, Action.edit_case, case=case),
+        "is_reviewer": can(principal, Action.review_cases),
         "edit_status": request.query_params.get("modification"),
         "report_status": request.query_params.get("signalement"),
         "threads": reading.recent_threads(session, principal, limit=50, case_study_id=case.id),
