@@ -199,7 +199,12 @@ def test_finding5_member_edit_of_a_published_case_waits_for_review(
     client.cookies.clear()
 
     # the moderators' queue; a member cannot approve; a rejection needs a reason
-    queue = client.get("/api/v1/moderation/revisions", headers=people.headers("moderator")).json()["items"]
+    queue: list[dict] = []  # every page: other tests of the session leave revisions pending too
+    url: str | None = "/api/v1/moderation/revisions"
+    while url:
+        page_json = client.get(url, headers=people.headers("moderator")).json()
+        queue += page_json["items"]
+        url = f"/api/v1/moderation/revisions?cursor={page_json['next']}" if page_json["next"] else None
     assert any(r["id"] == revision_id and r["changes"]["summary"] == phishing for r in queue)
     decision = f"/api/v1/case-studies/{case.id}/revisions/{revision_id}/decision"
     assert (
