@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from indexing.sparse import highlight
@@ -20,16 +20,27 @@ def is_searchable(thread: Thread) -> bool:
     return thread.private_organisation_id is None and not thread.is_hidden
 
 
+def _visible_posts(thread_id: object) -> Select[str]:
+    return select(Post.body).where(
+        Post.thread_id == thread_id, Post.deleted_at.is_(None), Post.is_hidden.is_(False)
+    )
+
+
+def searchable_threads() -> Select[int]:
+    """Ids of the threads thread_document() gives a document for (the same rule, in SQL)."""
+    return (
+        select(Thread.id)
+        .where(Thread.private_organisation_id.is_(None), Thread.is_hidden.is_(False))
+        .where(exists(_visible_posts(Thread.id)))
+        .order_by(Thread.id)
+    )
+
+
 def thread_document(db: Session, thread: Thread) -> ThreadDocument | None:
     """None when the thread must not be in the index (private, hidden, or nothing left to read)."""
     if not is_searchable(thread):
         return None
-    bodies = db.scalars(
-        select(Post.body)
-        .where(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.is_hidden.is_(False))
-        .order_by(Post.id)
-        .limit(MAX_POSTS)
-    ).all()
+    bodies = db.scalars(_visible_posts(thread.id).order_by(Post.id).limit(MAX_POSTS)).all()
     if not bodies:
         return None
     theme = db.scalar(select(Theme.slug).where(Theme.id == thread.theme_id)) if thread.theme_id else None
