@@ -47,15 +47,6 @@ class Applier(Protocol):
 
     def indexed_count(self) -> int: ...
 
-    def all_ids(self, session: Session) -> list[int]:
-        """Entities to write when the collection is rebuilt from scratch (`retex reindex`)."""
-        ...
-
-
-def _published(session: Session) -> list[int]:
-    stmt = select(CaseStudy.id).where(CaseStudy.publication_state == PublicationState.published)
-    return list(session.scalars(stmt.order_by(CaseStudy.id)))
-
 
 @dataclass
 class CaseApplier:
@@ -81,7 +72,8 @@ class CaseApplier:
         return len(public)
 
     def expected_ids(self, session: Session) -> set[int]:
-        return set(_published(session))
+        stmt = select(CaseStudy.id).where(CaseStudy.publication_state == PublicationState.published)
+        return set(session.scalars(stmt))
 
     def expected_count(self, session: Session) -> int:
         stmt = select(func.count(CaseStudy.id))
@@ -92,9 +84,6 @@ class CaseApplier:
 
     def indexed_count(self) -> int:
         return self.index.count(FIRST_PASSAGES)
-
-    def all_ids(self, session: Session) -> list[int]:
-        return _published(session)
 
 
 @dataclass
@@ -128,9 +117,6 @@ class ThreadApplier:
 
     def indexed_count(self) -> int:
         return self.indexer.index.count()
-
-    def all_ids(self, session: Session) -> list[int]:
-        return sorted(self.expected_ids(session))
 
 
 def index_appliers(engine: SearchEngine) -> dict[IndexKind, Applier]:

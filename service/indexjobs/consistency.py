@@ -107,7 +107,7 @@ def rebuild(session: Session, applier: Applier, on_progress: Callable[[int, int]
     """Index every entity of one kind now (its collection is expected empty, e.g. just dropped);
     returns how many are indexed."""
     last_job = session.scalar(select(func.max(IndexJob.id)).where(IndexJob.kind == applier.kind)) or 0
-    ids = applier.all_ids(session)
+    ids = sorted(applier.expected_ids(session))
     done = indexed = 0
     for start in range(0, len(ids), REINDEX_BATCH):
         batch = ids[start : start + REINDEX_BATCH]
