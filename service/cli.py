@@ -229,7 +229,8 @@ def worker(
     batch_size: Annotated[int | None, typer.Option(min=1, help="Jobs claimed at once.")] = None,
     wait_db: Annotated[float, typer.Option(help="Seconds to wait for the database at start-up.")] = 60,
 ) -> None:
-    """Apply index jobs from the outbox (a separate process; needs RETEX_QDRANT_URL beside `serve`).
+    """Apply the index jobs of every kind (cases, discussions) in a process of its own (needs
+    RETEX_QDRANT_URL beside `serve`).
 
     Several workers may run at once on PostgreSQL; on SQLite only one process applies the queue."""
     import signal
