@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from indexing.sparse import highlight
@@ -19,6 +19,16 @@ MAX_POSTS = 20  # the first messages say what a thread is about
 
 def is_searchable(thread: Thread) -> bool:
     return thread.private_organisation_id is None and not thread.is_hidden
+
+
+def searchable_threads() -> Select[int]:
+    """Ids of the threads thread_document() gives a document for (the same rule, in SQL)."""
+    return (
+        select(Thread.id)
+        .where(Thread.private_organisation_id.is_(None), Thread.is_hidden.is_(False))
+        .where(exists(visible_posts_statement().where(Post.thread_id == Thread.id)))
+        .order_by(Thread.id)
+    )
 
 
 def thread_document(db: Session, thread: Thread) -> ThreadDocument | None:

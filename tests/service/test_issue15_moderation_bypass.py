@@ -12,8 +12,8 @@ from service.casestudies.models import CaseStudy, ProjectStatus, PublicationStat
 from service.db.base import utcnow
 from service.db.engine import make_session_factory
 from service.emails.models import Email
+from service.indexjobs.models import IndexJob, IndexKind
 from service.moderation.models import CaseRevision, RevisionStatus
-from service.search.outbox import IndexJob
 from tests.conftest import People
 from tests.service.discussions_kit import THEME, Kit, new_post, new_thread
 from tests.web.conftest import csrf_from, log_in
@@ -143,7 +143,14 @@ def _published_case(engine: Engine, org_id: int, summary: str) -> CaseStudy:
 
 def _index_jobs(engine: Engine, case_id: int) -> int:
     with make_session_factory(engine)() as db:
-        return db.scalar(select(func.count(IndexJob.id)).where(IndexJob.case_study_id == case_id)) or 0
+        return (
+            db.scalar(
+                select(func.count(IndexJob.id)).where(
+                    IndexJob.kind == IndexKind.case, IndexJob.entity_id == case_id
+                )
+            )
+            or 0
+        )
 
 
 def test_finding5_member_edit_of_a_published_case_waits_for_review(
