@@ -30,7 +30,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from service.db.engine import make_engine  # noqa: E402
 from service.db.migrate import upgrade  # noqa: E402
-from service.search.outbox import IndexJob  # noqa: E402
+from service.indexjobs.models import IndexJob  # noqa: E402
 from tests.processes import AppProcess, Importer  # noqa: E402
 
 TOKEN = "convergence-token"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from seeds.anct import existing_cases, organisation_name
 from seeds.cases import SeedCase, upsert_case
 from seeds.organisations import upsert_organisation
-from seeds.paths import BAL_DIR
+from seeds.paths import BAL_PARTNERS_DIR
 from seeds.report import StepReport
 from seeds.text import clean_text
 from service.casestudies.models import ProjectStatus, PublicationState
@@ -66,7 +66,7 @@ _PEOPLE = re.compile(
 
 
 def load_testimonies() -> list[dict[str, Any]]:
-    with (BAL_DIR / "testimonies.json").open(encoding="utf-8") as f:
+    with (BAL_PARTNERS_DIR / "testimonies.json").open(encoding="utf-8") as f:
         data: list[dict[str, Any]] = json.load(f)
     return data
 

@@ -20,17 +20,19 @@ from service.api.request_id import RequestId
 from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
 from service.discussions.api import router as discussions_router
-from service.discussions.search_sync import ThreadIndexQueue
 from service.emails.sender import EmailSender
+from service.funding.api import router as funding_router
+from service.funding.export import router as funding_export_router
 from service.health.api import router as health_router
+from service.indexjobs.claim_guard import OutboxBusyError, take_claim_guard
+from service.indexjobs.consistency import reconcile
+from service.indexjobs.worker import OutboxWorker
 from service.moderation.api import router as moderation_router
 from service.opendata.api import router as opendata_router
 from service.organisations.api import router as organisations_router
+from service.publiccode.api import router as public_code_router
 from service.search.api import router as search_router
-from service.search.claim_guard import OutboxBusyError, take_claim_guard
-from service.search.consistency import reconcile
 from service.search.engine import SearchEngine
-from service.search.worker import OutboxWorker
 from service.settings import Settings
 from service.software.api import router as software_router
 from service.territories.api import case_fit_router
@@ -72,13 +74,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_attempts=settings.worker_max_attempts,
     )
     app.state.outbox_worker = worker
-    if engine.thread_indexer is not None:
-        threads = ThreadIndexQueue(app.state.session_factory, engine.thread_indexer)
-        worker.add_side_queue(threads.run_once)
     if settings.index_worker or not settings.qdrant_url:
         _reconcile_index(app, engine)
-        if engine.thread_indexer is not None:
-            _refill_thread_index(threads)
     # Territory feature vectors (similar territories): built in the background when missing.
     territories = TerritoryIndexRuntime(settings, app.state.session_factory)
     app.state.territory_index = territories
@@ -106,16 +103,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine.close()
 
 
-def _refill_thread_index(queue: ThreadIndexQueue) -> None:
-    try:
-        queued = queue.enqueue_all_if_index_empty()
-    except DATABASE_DOWN_ERRORS as exc:
-        log.error("database unreachable at start-up, discussions index not checked: %s", exc)
-        return
-    if queued:
-        log.info("discussions index empty: %d threads queued", queued)
-
-
 def _reconcile_index(app: FastAPI, engine: SearchEngine) -> None:
     """A deleted, damaged or stale index is brought back in step with the database by the worker."""
     try:
@@ -124,8 +111,9 @@ def _reconcile_index(app: FastAPI, engine: SearchEngine) -> None:
     except DATABASE_DOWN_ERRORS as exc:  # the app still starts; /readyz says what is wrong
         log.error("database unreachable at start-up, index not checked: %s", exc)
         return
-    if queued:
-        log.info("index out of step with the database: %d cases queued for indexing", queued)
+    for kind, n in queued.items():
+        if n:
+            log.info("index out of step with the database: %d %s(s) queued for indexing", n, kind)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -157,6 +145,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         moderation_router,
         discussions_router,
         opendata_router,
+        funding_router,
+        funding_export_router,
+        public_code_router,
     ):
         api.include_router(router, dependencies=[ReadAccess])
     api.include_router(search_router, dependencies=[SearchAccess])

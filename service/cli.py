@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
 
 from indexing.index_types import IndexLockedError
@@ -229,17 +229,18 @@ def worker(
     batch_size: Annotated[int | None, typer.Option(min=1, help="Jobs claimed at once.")] = None,
     wait_db: Annotated[float, typer.Option(help="Seconds to wait for the database at start-up.")] = 60,
 ) -> None:
-    """Apply index jobs from the outbox (a separate process; needs RETEX_QDRANT_URL beside `serve`).
+    """Apply the index jobs of every kind (cases, discussions) in a process of its own (needs
+    RETEX_QDRANT_URL beside `serve`).
 
     Several workers may run at once on PostgreSQL; on SQLite only one process applies the queue."""
     import signal
     import threading
 
     from service.db.engine import make_engine, make_session_factory
-    from service.search.claim_guard import OutboxBusyError, take_claim_guard
-    from service.search.consistency import reconcile
+    from service.indexjobs.claim_guard import OutboxBusyError, take_claim_guard
+    from service.indexjobs.consistency import reconcile
+    from service.indexjobs.worker import OutboxWorker
     from service.search.engine import SearchEngine
-    from service.search.worker import OutboxWorker
 
     settings = Settings()
     settings.ensure_data_dir()
@@ -263,7 +264,7 @@ def worker(
     )
     try:
         with factory() as session:
-            queued = reconcile(session, search)
+            queued = sum(reconcile(session, search).values())
         console.print(f"Worker prêt ({outbox.backlog()} tâches en attente, {queued} remises en file).")
         if until_idle:
             handled = outbox.run_until_idle()
@@ -289,8 +290,9 @@ def reindex() -> None:
     from indexing.vector_index import drop_index
     from service.db.engine import make_engine, make_session_factory
     from service.db.migrate import upgrade
-    from service.discussions.search_sync import reindex_threads
-    from service.search.consistency import reindex_all
+    from service.indexjobs.appliers import index_appliers
+    from service.indexjobs.consistency import rebuild
+    from service.indexjobs.models import IndexKind
     from service.search.engine import SearchEngine
 
     settings = Settings()
@@ -307,12 +309,15 @@ def reindex() -> None:
     search = SearchEngine.open(settings)
     started = time.perf_counter()
     try:
+        done: dict[IndexKind, int] = {}
         with make_session_factory(engine)() as session, _progress() as progress:
-            task = progress.add_task("Indexation", total=None)
-            done = reindex_all(
-                session, search, lambda n, total: progress.update(task, completed=n, total=total)
-            )
-        threads = reindex_threads(make_session_factory(engine), search)
+            for kind, applier in index_appliers(search).items():
+                task = progress.add_task(f"Indexation ({kind})", total=None)
+
+                def advance(n: int, total: int, task: TaskID = task) -> None:
+                    progress.update(task, completed=n, total=total)
+
+                done[kind] = rebuild(session, applier, advance)
         console.print("Optimisation de l'index…")
         search.index.optimize()
         points = search.index.count()
@@ -320,7 +325,8 @@ def reindex() -> None:
         search.close()
         engine.dispose()
     console.print(
-        f"{done} expériences, {points} passages et {threads} discussions indexés "
+        f"{done[IndexKind.case]} expériences, {points} passages et "
+        f"{done.get(IndexKind.thread, 0)} discussions indexés "
         f"en {time.perf_counter() - started:.1f} s."
     )
     reindex_territories(settings)

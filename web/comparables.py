@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy.orm import Session
 
+from service.funding.service import counts_by_territory
 from service.territories.models import Territory
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class Comparable:
     population: int | None
     explanation: str
     case_count: int = 0
+    funded_count: int = 0  # digital projects funded by the State (DGCL)
     themes: list[str] = field(default_factory=list)
 
 
@@ -59,6 +61,7 @@ def comparable_territories(
     except Exception:  # a derived feature must never break the page that shows it
         log.exception("territory similarity failed for %s", territory.code)
         return None
+    funded = counts_by_territory(session, [p.facts.territory_id for p in peers])
     return Comparables(
         ready=True,
         items=[
@@ -69,6 +72,7 @@ def comparable_territories(
                 population=p.facts.population,
                 explanation=p.explanation,
                 case_count=len(p.activity.cases) if p.activity else 0,
+                funded_count=funded.get(p.facts.territory_id, 0),
                 themes=list(p.activity.theme_labels) if p.activity else [],
             )
             for p in peers

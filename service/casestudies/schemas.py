@@ -207,3 +207,13 @@ class CaseStudyOut(CaseStudySummary):
     short: bool = Field(False, description="« Fiche courte » : trop peu de texte, écartée des suggestions.")
     created_at: UtcDateTime
     published_at: UtcDateTime | None
+    version: Literal["published", "pending"] = Field(
+        default="published",
+        description="`published` : le texte que lisent tous les lecteurs ; `pending` : la modification en "
+        "attente de relecture (ses auteurs et les modérateurs, avec `?version=pending`).",
+    )
+    pending_revision_id: int | None = Field(
+        default=None,
+        description="Modification en attente de relecture, s'il y en a une (visible de ses auteurs et "
+        "des modérateurs seulement).",
+    )

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.indexjobs.hooks import install_index_hooks
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
@@ -28,4 +30,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    """Every session of the app, the CLI and the seeds comes from here, so every write to an indexed
+    entity queues its index job in the same transaction (service/indexjobs/hooks.py)."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    install_index_hooks(factory)
+    return factory

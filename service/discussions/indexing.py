@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from indexing.sparse import highlight
 from indexing.thread_index import ThreadDocument, ThreadIndexer
 from service.discussions.models import Post, Thread
+from service.discussions.reading import visible_posts_statement
 from service.themes.models import Theme
 
 MAX_POSTS = 20  # the first messages say what a thread is about
@@ -20,16 +21,22 @@ def is_searchable(thread: Thread) -> bool:
     return thread.private_organisation_id is None and not thread.is_hidden
 
 
+def searchable_threads() -> Select[int]:
+    """Ids of the threads thread_document() gives a document for (the same rule, in SQL)."""
+    return (
+        select(Thread.id)
+        .where(Thread.private_organisation_id.is_(None), Thread.is_hidden.is_(False))
+        .where(exists(visible_posts_statement().where(Post.thread_id == Thread.id)))
+        .order_by(Thread.id)
+    )
+
+
 def thread_document(db: Session, thread: Thread) -> ThreadDocument | None:
     """None when the thread must not be in the index (private, hidden, or nothing left to read)."""
     if not is_searchable(thread):
         return None
-    bodies = db.scalars(
-        select(Post.body)
-        .where(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.is_hidden.is_(False))
-        .order_by(Post.id)
-        .limit(MAX_POSTS)
-    ).all()
+    visible = visible_posts_statement(thread_ids=[thread.id]).order_by(Post.id).limit(MAX_POSTS)
+    bodies = [post.body for post in db.scalars(visible)]
     if not bodies:
         return None
     theme = db.scalar(select(Theme.slug).where(Theme.id == thread.theme_id)) if thread.theme_id else None

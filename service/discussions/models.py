@@ -106,17 +106,3 @@ class EmailFrequency(enum.StrEnum):
     daily = "daily"
     weekly = "weekly"
     never = "never"
-
-
-class ThreadIndexJob(Base):
-    """The discussions' index outbox: a changed thread or post leaves a row in the same transaction;
-    the worker reads the thread's current state when it runs (indexed if public, removed otherwise)."""
-
-    __tablename__ = "thread_index_jobs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    thread_id: Mapped[int] = mapped_column(Integer, index=True)  # no foreign key: outlives the thread
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    available_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    dead: Mapped[bool] = mapped_column(Boolean, default=False)
-    last_error: Mapped[str | None] = mapped_column(String(2000))

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from service.api.errors import DATABASE_DOWN_ERRORS
-from service.search.consistency import index_status
+from service.indexjobs.consistency import index_status
 from service.search.engine import SearchEngine
 
 router = APIRouter(tags=["health"])
@@ -29,7 +29,9 @@ def readyz(request: Request) -> JSONResponse:
     """200 when the database and the index answer; 503 (with the failing part named) otherwise.
 
     `index` reports the outbox backlog, dead-lettered jobs and the difference between cases in the
-    index and published cases in the database: both 0 means the index has converged."""
+    index and published cases in the database: both 0 means the index has converged. `index.kinds`
+    gives the same per indexed kind (cases, threads); `backlog`, `dead_jobs` and `consistent` count
+    every kind."""
     problems: list[str] = []
     body: dict[str, Any] = {"database": {"ok": False}, "index": {"ok": False}}
     engine: SearchEngine | None = getattr(request.app.state, "search", None)
@@ -60,6 +62,17 @@ def readyz(request: Request) -> JSONResponse:
                     "backlog": status.backlog,
                     "dead_jobs": status.dead_jobs,
                     "consistent": status.consistent,
+                    "kinds": {
+                        kind.value: {
+                            "expected": k.expected,
+                            "indexed": k.indexed,
+                            "difference": k.difference,
+                            "backlog": k.backlog,
+                            "dead_jobs": k.dead_jobs,
+                            "consistent": k.consistent,
+                        }
+                        for kind, k in status.kinds.items()
+                    },
                 }
         else:
             try:

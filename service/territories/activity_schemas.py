@@ -9,7 +9,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from service.casestudies.schemas import CaseStudySummary
+from service.funding.schemas import FundedProjectOut
 from service.organisations.schemas import OrganisationRef
+from service.pooling.schemas import PoolingOfferOut
 from service.software.schemas import SoftwareRef
 from service.territories.schemas import (
     PopulationBandOut,
@@ -76,11 +78,21 @@ class Experience(BaseModel):
     peer: PeerRef = Field(description="Le territoire comparable qui l'a menée, et pourquoi il l'est.")
 
 
+class FundedExperience(BaseModel):
+    project: FundedProjectOut
+    peer: PeerRef = Field(description="Le territoire comparable qui l'a financé, et pourquoi il l'est.")
+
+
 class ExperiencesResponse(BaseModel):
     territory: TerritoryBrief
     items: list[Experience]
     total: int
     next: str | None = None
+    funded_projects: list[FundedExperience] = Field(
+        default=[],
+        description="Projets numériques financés par l'État (DGCL) dans des territoires comparables.",
+    )
+    funded_total: int = 0
 
 
 class MutualisationPartner(BaseModel):
@@ -105,6 +117,12 @@ class MutualisationResponse(BaseModel):
     items: list[MutualisationPartner]
     total: int
     next: str | None = None
+    pooling: list[PoolingOfferOut] = Field(
+        default=[],
+        description="Organismes de mutualisation (syndicats, agences techniques, EPCI) au service des "
+        "communes "
+        "de son intercommunalité ou de son département, et leurs outils partagés.",
+    )
 
 
 class FitMatch(BaseModel):

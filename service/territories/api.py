@@ -16,6 +16,9 @@ from service.api.pagination import Cursor, Limit, Page, decode_int_cursor, encod
 from service.casestudies.authoring import readable_case
 from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
+from service.funding import service as funding
+from service.pooling import service as pooling
+from service.pooling.schemas import PoolingOfferOut
 from service.search.service import check_query
 from service.territories import service
 from service.territories.activity_schemas import (
@@ -23,21 +26,22 @@ from service.territories.activity_schemas import (
     Experience,
     ExperiencesResponse,
     FitMatch,
+    FundedExperience,
     MutualisationPartner,
     MutualisationResponse,
     PeerRef,
     TerritoryProfile,
 )
-from service.territories.experiences import experiences_for
+from service.territories.experiences import experiences_for, funded_for
 from service.territories.features import facts_of
 from service.territories.fit import case_fit
 from service.territories.index_runtime import get_territory_index
 from service.territories.models import TerritoryKind
-from service.territories.mutualisation import find_partners
+from service.territories.mutualisation import find_partners, pooling_near
 from service.territories.outputs import brief, parts, similar_item
 from service.territories.profile import territory_profile
 from service.territories.schemas import SimilarTerritoriesResponse, TerritoryOut
-from service.territories.similarity import allowed_kinds, similar_territories
+from service.territories.similarity import Peer, allowed_kinds, similar_territories
 
 router = APIRouter(prefix="/territories", tags=["territories"])
 
@@ -129,6 +133,15 @@ def read_similar(
     )
 
 
+def _peer_ref(peer: Peer) -> PeerRef:
+    return PeerRef(
+        territory=brief(peer.facts),
+        score=round(peer.closeness.total, 4),
+        explanation=peer.explanation,
+        parts=parts(peer.closeness),
+    )
+
+
 @router.get(
     "/{code}/experiences",
     response_model=ExperiencesResponse,
@@ -143,21 +156,21 @@ def read_experiences(
 ) -> ExperiencesResponse:
     territory = service.get_by_code(session, code=code)
     viewer, items, total = experiences_for(session, passages, territory=territory, scope=scope, limit=limit)
+    funded, funded_total = funded_for(session, passages, territory=territory, scope=scope, limit=limit)
     return ExperiencesResponse(
         territory=brief(viewer.facts),
         items=[
             Experience(
                 case=CaseStudySummary.model_validate(e.case),
-                peer=PeerRef(
-                    territory=brief(e.peer.facts),
-                    score=round(e.peer.closeness.total, 4),
-                    explanation=e.peer.explanation,
-                    parts=parts(e.peer.closeness),
-                ),
+                peer=_peer_ref(e.peer),
             )
             for e in items
         ],
         total=total,
+        funded_projects=[
+            FundedExperience(project=funding.to_out(f.project), peer=_peer_ref(f.peer)) for f in funded
+        ],
+        funded_total=funded_total,
     )
 
 
@@ -208,7 +221,18 @@ def read_mutualisation(
             for p in partners
         ],
         total=total,
+        pooling=[pooling.to_out(m.offer, m) for m in pooling_near(session, territory)],
     )
+
+
+@router.get(
+    "/{code}/pooling",
+    response_model=list[PoolingOfferOut],
+    summary="Organismes de mutualisation qui servent les communes de ce territoire",
+)
+def read_pooling(session: DbSession, code: str) -> list[PoolingOfferOut]:
+    territory = service.get_by_code(session, code=code)
+    return [pooling.to_out(m.offer, m) for m in pooling_near(session, territory)]
 
 
 # --- the fit of a case for a reader's territory (under /case-studies) ------------------------------

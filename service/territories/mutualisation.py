@@ -9,7 +9,11 @@ territory of the perimeter). Only published cases are read. A territory of the p
     or the département itself (own_departement).
 Each territory's state: solved (a deployed or generalised project), in_progress (idea or pilot),
 stopped (only stopped projects: their lessons still count). Order: the EPCI before the département,
-solved before in progress before stopped, then relevance (q) or number of cases (theme)."""
+solved before in progress before stopped, then relevance (q) or number of cases (theme).
+
+Beside those peers, the pooling bodies whose perimeter holds the territory (service/pooling: syndicats
+mixtes, agences techniques, EPCI that offer shared tools to their communes) answer « who could share a
+tool with me »: `pooling_near`, the intercommunality's offers first, then the département's."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from indexing.territory_index import TerritoryFacts
 from service.api.errors import InvalidFieldError
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState, case_territories
 from service.organisations.models import Organisation
+from service.pooling.service import PoolingMatch, offers_for
 from service.search.engine import SearchEngine
 from service.search.service import STATUS_LABELS
 from service.territories.codes import departement_key
@@ -230,3 +235,10 @@ def find_partners(
         ),
     )
     return ordered[:limit], len(ordered)
+
+
+def pooling_near(session: Session, territory: Territory) -> list[PoolingMatch]:
+    """The pooling bodies that serve the territory's communes (its EPCI's, its département's)."""
+    if territory.kind is TerritoryKind.region:
+        return []
+    return offers_for(session, territory)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from service.api.errors import NotFoundError
+from service.api.errors import InvalidFieldError, NotFoundError
 from service.territories.codes import normalise_code
 from service.territories.models import Territory, TerritoryKind
 from service.territories.schemas import TerritoryOut, TerritoryRef
@@ -76,3 +76,13 @@ def search(
 
 def find_by_code(session: Session, *, code: str) -> Territory | None:
     return session.scalar(select(Territory).where(Territory.code == normalise_code(code)))
+
+
+def filter_territory(session: Session, code: str | None, *, field: str = "territory") -> Territory | None:
+    """The territory a list is filtered on; an unknown code is a bad filter (422), not a missing page."""
+    if code is None:
+        return None
+    found = find_by_code(session, code=code)
+    if found is None:
+        raise InvalidFieldError(f"aucun territoire avec le code « {code} »", field=field)
+    return found

@@ -8,8 +8,12 @@ import uuid
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 
+from service.app import create_app
+from service.db.base import utcnow
+from service.indexjobs.models import IndexJob, IndexKind, JobState
+from service.settings import Settings
 from tests.conftest import People
 from tests.service.discussions_kit import Kit, new_post, new_thread
 
@@ -65,3 +69,33 @@ def test_private_conversations_are_never_indexed(
     assert response.status_code == 201, response.text
     app.state.outbox_worker.run_until_idle()
     assert _discussions(client, word) == []
+
+
+def test_a_thread_that_cannot_be_indexed_is_dead_lettered_after_the_retry_setting(
+    settings: Settings, seeded_engine: Engine, kit: Kit, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Threads go through the same outbox as cases: RETEX_WORKER_MAX_ATTEMPTS applies to them."""
+    app = create_app(settings.model_copy(update={"worker_max_attempts": 2}))
+    with TestClient(app) as client:
+        worker = app.state.outbox_worker
+        worker.run_until_idle()
+        writer = kit.member("Eli", org_id=people.org_id)
+
+        def broken(_docs: object) -> int:
+            raise RuntimeError("index refuses the thread")
+
+        monkeypatch.setattr(app.state.search.thread_indexer, "index_threads", broken)
+        thread = new_thread(client, writer, title=f"Refusé {uuid.uuid4().hex[:6]}")
+        for _ in range(2):
+            with app.state.session_factory() as session:  # skip the backoff wait
+                session.execute(update(IndexJob).values(available_at=utcnow()))
+                session.commit()
+            worker.run_until_idle()
+        with app.state.session_factory() as session:
+            jobs = session.scalars(select(IndexJob).where(IndexJob.kind == IndexKind.thread)).all()
+        assert jobs, "the thread was queued"
+        assert {(j.entity_id, j.state, j.attempts, j.last_error) for j in jobs} == {
+            (thread["id"], JobState.dead, 2, "RuntimeError: index refuses the thread")
+        }
+        threads = client.get("/readyz").json()["index"]["kinds"]["thread"]
+        assert (threads["backlog"], threads["dead_jobs"]) == (0, len(jobs))

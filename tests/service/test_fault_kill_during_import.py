@@ -19,7 +19,7 @@ from indexing.vector_index import open_index
 from service.casestudies.models import CaseStudy
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
-from service.search.outbox import IndexJob
+from service.indexjobs.models import IndexJob
 from tests.processes import AppProcess, Importer, RetexProcess
 
 N_CASES = 1000

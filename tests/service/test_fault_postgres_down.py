@@ -15,8 +15,8 @@ from indexing.embedder import load_embedder
 from indexing.vector_index import open_index
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.db.engine import make_engine, make_session_factory
-from service.search.consistency import FIRST_PASSAGES
-from service.search.outbox import IndexJob
+from service.indexjobs.appliers import FIRST_PASSAGES
+from service.indexjobs.models import IndexJob
 from tests.conftest import create_database
 from tests.processes import AppProcess, LocalPostgres, RetexProcess
 

@@ -22,11 +22,11 @@ from service.cli import app as cli
 from service.db.base import utcnow
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
-from service.search.claim_guard import OutboxBusyError, take_claim_guard
-from service.search.consistency import index_status
+from service.indexjobs.claim_guard import OutboxBusyError, take_claim_guard
+from service.indexjobs.consistency import index_status
+from service.indexjobs.models import IndexJob, JobState
+from service.indexjobs.worker import OutboxWorker
 from service.search.engine import SearchEngine
-from service.search.outbox import IndexJob, JobState
-from service.search.worker import OutboxWorker
 from service.settings import Settings
 from tests.conftest import create_database
 from tests.processes import LocalPostgres, free_port
@@ -130,7 +130,7 @@ def test_a_failing_case_is_dead_lettered_with_its_reason_and_the_others_are_inde
         with factory() as session:
             (job,) = session.scalars(select(IndexJob)).all()
             status = index_status(session, search)
-        assert (job.case_study_id, job.state, job.attempts) == (poison, JobState.dead, 3)
+        assert (job.entity_id, job.state, job.attempts) == (poison, JobState.dead, 3)
         assert job.last_error == f"RuntimeError: passage trop long pour le modèle (cas {poison})"
         assert (status.indexed_cases, status.dead_jobs, status.backlog) == (9, 1, 0)
         assert worker.run_until_idle() == 0, "a dead job is not retried any more"

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy, PublicationState
-from service.search.outbox import IndexJob
+from service.indexjobs.models import IndexJob
 
 SEARCH = "/api/v1/search"
 CASES = "/api/v1/case-studies"
@@ -116,7 +116,9 @@ def test_create_update_delete_reach_the_index_through_the_outbox(
     indexed: TestClient, app: FastAPI, admin_headers: dict[str, str], session: Session
 ) -> None:
     case = _create(indexed, admin_headers)
-    jobs = session.scalar(select(func.count(IndexJob.id)).where(IndexJob.case_study_id == case["id"]))
+    jobs = session.scalar(
+        select(func.count(IndexJob.id)).where(IndexJob.entity_id == case["id"], IndexJob.kind == "case")
+    )
     assert jobs == 1, "the job is written in the same transaction as the case"
     assert _found(indexed, case["word"]) == [], "not searchable before the worker ran"
     drain(app)

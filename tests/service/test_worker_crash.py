@@ -19,7 +19,7 @@ from indexing.vector_index import open_index
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
-from service.search.outbox import IndexJob
+from service.indexjobs.models import IndexJob
 from tests.conftest import data_dir_with_model
 
 N_CASES = 300

@@ -18,18 +18,26 @@ from service.casestudies.links import LinkKind, link_details
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
 from service.discussions import following, reading
 from service.discussions.models import FollowTarget
-from service.moderation import workflow
+from service.moderation import revisions, workflow
+from service.moderation.models import HistoryEvent
 from service.search import service as search_service
 from service.themes.models import Theme
 from web import queries
 from web.auth import current_principal
 from web.comparables import comparable_territories
 from web.params import FormBody, PageSession, int_param, path_key, search_engine, text_param
+from web.revision_diff import revision_diff
 from web.templating import is_htmx, render
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 PER_PAGE = 20
+EVENT_LABELS = {
+    HistoryEvent.edit: "modifiée",
+    HistoryEvent.revision_proposed: "modification proposée, en attente de relecture",
+    HistoryEvent.revision_approved: "modification approuvée et mise en ligne",
+    HistoryEvent.revision_rejected: "modification refusée",
+}
 PUBLICATION_LABELS = {
     PublicationState.draft: "Brouillon",
     PublicationState.submitted: "Soumise pour relecture",
@@ -102,6 +110,7 @@ def case_page_response(
     principal = current_principal(request)
     case = readable_case(session, principal, slug=path_key(slug))
     sees_history = can(principal, Action.review_cases) or can(principal, Action.edit_case, case=case)
+    pending = revisions.pending_for(session, principal, case)  # its authors and the moderators only
     comparables = None
     if case.territories:
         comparables = comparable_territories(request, session, case.territories[0], limit=4)
@@ -114,6 +123,11 @@ def case_page_response(
         "is_published": case.publication_state is PublicationState.published,
         "history": workflow.history(session, case) if sees_history else [],
         "STATE_LABELS": {state.value: label for state, label in workflow.LABELS.items()},
+        "EVENT_LABELS": EVENT_LABELS,
+        "pending_revision": pending,
+        "pending_diff": revision_diff(session, case, pending) if pending else [],
+        "is_reviewer": can(principal, Action.review_cases),
+        "edit_status": request.query_params.get("modification"),
         "report_status": request.query_params.get("signalement"),
         "threads": reading.recent_threads(session, principal, limit=50, case_study_id=case.id),
         "following": following.is_following(session, principal, FollowTarget.case_study, case.id),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from service.api.errors import NotFoundError
+from service.publiccode import service as public_code
 from service.software.models import Software
 from web import queries
 from web.params import PageSession, int_param, text_param
@@ -44,5 +45,6 @@ def software_page(request: Request, session: PageSession, software_id: str) -> H
         "software": software,
         "usages": queries.software_usages(session, software),
         "cases": queries.software_cases(session, software, limit=20),
+        "publishers": public_code.publishers(session, software),
     }
     return render(request, "software.html", context)

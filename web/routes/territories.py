@@ -9,9 +9,11 @@ from fastapi.responses import HTMLResponse
 
 from service.discussions import following
 from service.discussions.models import FollowTarget
+from service.funding import service as funding
 from service.territories import service as territory_service
 from service.territories.bands import population_band
 from service.territories.models import Territory, TerritoryKind
+from service.territories.mutualisation import pooling_near
 from web import queries
 from web.auth import current_principal
 from web.comparables import comparable_territories
@@ -20,6 +22,7 @@ from web.templating import is_htmx, render
 
 router = APIRouter()
 SUGGESTIONS = 12
+FUNDED_SHOWN = 12
 EPCI_FORMS = {"cc": "Communauté de communes", "ca": "Communauté d'agglomération", "cu": "Communauté urbaine"}
 EPCI_FORMS["metropole"] = "Métropole"
 
@@ -50,6 +53,7 @@ def territory_search(request: Request, session: PageSession) -> HTMLResponse:
 def territory_page(request: Request, session: PageSession, code: str) -> HTMLResponse:
     territory = territory_service.get_by_code(session, code=path_key(code, max_chars=20))
     cases, total_cases = queries.territory_cases(session, territory, limit=20)
+    funded, total_funded = funding.funded_by(session, territory, limit=FUNDED_SHOWN)
     context = {
         "territory": territory,
         "parents": queries.territory_parents(session, territory),
@@ -58,6 +62,9 @@ def territory_page(request: Request, session: PageSession, code: str) -> HTMLRes
         "postal_codes": (territory.postal_codes or "").split(),
         "cases": cases,
         "total_cases": total_cases,
+        "funded": [funding.to_out(p) for p in funded],
+        "total_funded": total_funded,
+        "pooling": pooling_near(session, territory),
         "comparables": comparable_territories(request, session, territory, limit=6),
         "following": following.is_following(
             session, current_principal(request), FollowTarget.territory, territory.id

@@ -1,32 +1,31 @@
-"""The outbox worker: applies index jobs, retries with backoff, dead-letters after repeated failures.
+"""The outbox worker: one loop applies the index jobs of every kind, retries with backoff, and
+dead-letters a job after repeated failures.
 
 Several workers may run at once on PostgreSQL (uvicorn workers, `retex worker` processes): each claims
 its jobs with `FOR UPDATE SKIP LOCKED`, so a job is handled by one worker only, and takes a
-transaction-scoped advisory lock per case before reading it, so two workers never write two states of
-the same case to the index in the wrong order. On SQLite there is one claimer (see claim_guard.py)."""
+transaction-scoped advisory lock per entity before reading it, so two workers never write two states of
+the same entity to the index in the wrong order. On SQLite there is one claimer (see claim_guard.py)."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections import defaultdict
 from datetime import timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from indexing.index_types import IndexUnavailableError
-from service.casestudies.models import CaseStudy, PublicationState
 from service.db.base import utcnow
-from service.search.documents import case_document
+from service.indexjobs.appliers import Applier, index_appliers
+from service.indexjobs.models import IndexJob, IndexKind, JobState
 from service.search.engine import SearchEngine
-from service.search.outbox import IndexJob, JobState
 
 log = logging.getLogger(__name__)
 
-# Namespace of Retex's advisory locks (first key of pg_advisory_xact_lock(int, int)): "RX".
-ADVISORY_NAMESPACE = 0x5258
 MAX_IDLE_SECONDS = 30.0
+Entity = tuple[IndexKind, int]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -44,29 +43,25 @@ class OutboxWorker:
         poll_seconds: float = 1.0,
     ) -> None:
         self.session_factory = session_factory
-        self.engine = engine
+        self.appliers: dict[IndexKind, Applier] = index_appliers(engine)
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        # Other outboxes applied by the same loop (the discussions' index): each returns jobs handled.
-        self._side_queues: list[Callable[[], int]] = []
-
-    def add_side_queue(self, run_once: Callable[[], int]) -> None:
-        self._side_queues.append(run_once)
-
-    def _run_side_queues(self) -> int:
-        return sum(run_once() for run_once in self._side_queues)
 
     def run_once(self) -> int:
-        """Claim and apply one batch of due jobs; returns how many jobs were handled."""
+        """Claim and apply one batch of due jobs (every kind); returns how many jobs were handled."""
         with self.session_factory() as session:
             jobs = list(
                 session.scalars(
                     select(IndexJob)
-                    .where(IndexJob.state == JobState.pending, IndexJob.available_at <= utcnow())
+                    .where(
+                        IndexJob.state == JobState.pending,
+                        IndexJob.available_at <= utcnow(),
+                        IndexJob.kind.in_(list(self.appliers)),
+                    )
                     .order_by(IndexJob.id)
                     .limit(self.batch_size)
                     # Concurrent workers on PostgreSQL each take different jobs; SQLite ignores it.
@@ -75,18 +70,18 @@ class OutboxWorker:
             )
             if not jobs:
                 return 0
-            claimed = [(job.id, job.case_study_id) for job in jobs]
-            case_ids = sorted({case_id for _, case_id in claimed})
-            self._lock_cases(session, case_ids)
+            claimed = [(job.id, (job.kind, job.entity_id)) for job in jobs]
+            entities = sorted({entity for _, entity in claimed})
+            self._lock(session, entities)
             try:
-                self._apply(session, case_ids)
+                self._apply(session, entities)
             except IndexUnavailableError:
                 # The index server is down: not the jobs' fault, so no attempt is counted (an outage
                 # must not dead-letter the queue); the loop waits and tries again.
                 session.rollback()
                 raise
             except Exception as exc:  # any failure: retry later, never lose the job
-                log.warning("index jobs of cases %s failed (%s): retrying case by case", case_ids, exc)
+                log.warning("index jobs of %s failed (%s): retrying one by one", entities, exc)
                 session.rollback()
                 return self._run_one_by_one(session, claimed)
             for job in jobs:
@@ -94,20 +89,21 @@ class OutboxWorker:
             session.commit()
             return len(jobs)
 
-    def _apply(self, session: Session, case_ids: list[int]) -> None:
-        cases = list(session.scalars(select(CaseStudy).where(CaseStudy.id.in_(case_ids))))
-        public = [c for c in cases if c.publication_state is PublicationState.published]
-        self.engine.indexer.index_cases([case_document(c) for c in public])
-        self.engine.indexer.remove_cases(sorted(set(case_ids) - {c.id for c in public}))
+    def _apply(self, session: Session, entities: list[Entity]) -> None:
+        by_kind: dict[IndexKind, list[int]] = defaultdict(list)
+        for kind, entity_id in entities:
+            by_kind[kind].append(entity_id)
+        for kind, ids in by_kind.items():
+            self.appliers[kind].apply(session, ids)
 
-    def _run_one_by_one(self, session: Session, jobs: list[tuple[int, int]]) -> int:
-        """After a failed batch, isolate the failing case(s): the others must not pay for them.
+    def _run_one_by_one(self, session: Session, jobs: list[tuple[int, Entity]]) -> int:
+        """After a failed batch, isolate the failing entity: the others must not pay for it.
 
-        jobs: (job id, case id) pairs; the batch's row locks are gone, so each case is claimed again."""
-        by_case: dict[int, list[int]] = {}
-        for job_id, case_id in jobs:
-            by_case.setdefault(case_id, []).append(job_id)
-        for case_id, job_ids in by_case.items():
+        jobs: (job id, entity) pairs; the batch's row locks are gone, so each entity is claimed again."""
+        by_entity: dict[Entity, list[int]] = defaultdict(list)
+        for job_id, entity in jobs:
+            by_entity[entity].append(job_id)
+        for entity, job_ids in by_entity.items():
             claimed = list(
                 session.scalars(
                     select(IndexJob)
@@ -118,14 +114,14 @@ class OutboxWorker:
             if not claimed:
                 session.rollback()
                 continue
-            self._lock_cases(session, [case_id])
+            self._lock(session, [entity])
             try:
-                self._apply(session, [case_id])
+                self._apply(session, [entity])
             except IndexUnavailableError:
                 session.rollback()
                 raise
             except Exception as exc:
-                log.exception("index job(s) %s of case %d failed", job_ids, case_id)
+                log.exception("index job(s) %s of %s %d failed", job_ids, *entity)
                 session.rollback()
                 self._record_failure(session, [j.id for j in claimed], exc)
                 continue
@@ -134,15 +130,14 @@ class OutboxWorker:
             session.commit()
         return len(jobs)
 
-    @staticmethod
-    def _lock_cases(session: Session, case_ids: list[int]) -> None:
-        # Sorted order: two workers locking overlapping sets can never deadlock.
+    def _lock(self, session: Session, entities: list[Entity]) -> None:
+        # One order for every worker: two workers locking overlapping sets can never deadlock.
         if session.get_bind().dialect.name != "postgresql":
             return
-        for case_id in sorted(case_ids):
+        keys = sorted((self.appliers[kind].lock_namespace, entity_id) for kind, entity_id in entities)
+        for namespace, entity_id in keys:
             session.execute(
-                text("SELECT pg_advisory_xact_lock(:ns, :case_id)"),
-                {"ns": ADVISORY_NAMESPACE, "case_id": case_id},
+                text("SELECT pg_advisory_xact_lock(:ns, :id)"), {"ns": namespace, "id": entity_id}
             )
 
     def _record_failure(self, session: Session, job_ids: list[int], exc: Exception) -> None:
@@ -152,12 +147,12 @@ class OutboxWorker:
             job.available_at = utcnow() + backoff(job.attempts)
             if job.attempts >= self.max_attempts:
                 job.state = JobState.dead
-                log.error("index job %d (case %d) dead-lettered: %s", job.id, job.case_study_id, exc)
+                log.error("index job %d (%s %d) dead-lettered: %s", job.id, job.kind, job.entity_id, exc)
         session.commit()
 
     def run_until_idle(self) -> int:
         handled = 0
-        while n := self.run_once() + self._run_side_queues():
+        while n := self.run_once():
             handled += n
         return handled
 
@@ -189,7 +184,7 @@ class OutboxWorker:
         failures = 0
         while not self._stop.is_set():
             try:
-                handled = self.run_once() + self._run_side_queues()
+                handled = self.run_once()
                 failures = 0
             except Exception as exc:  # e.g. database unreachable: keep the thread alive, retry later
                 failures += 1

@@ -1,0 +1,64 @@
+"""The layers as the import graph shows them (read with `ast`, every import counted, module level or
+inside a function): `indexing/` knows nothing of the app, the indexing pipeline (service/indexjobs) is in
+no package cycle, and there is one index-job table.
+
+Not asserted yet: the package cycle of the domains (accounts, casestudies, discussions, emails,
+moderation, opendata, search, territories), printed by `python -m tests.support.import_graph`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import service.db.models  # noqa: F401  (every table in Base.metadata)
+from service.db.base import Base
+from tests.support.import_graph import REPO, cycles, imports, package_graph
+
+pytestmark = pytest.mark.nodb
+
+
+def test_indexing_imports_nothing_of_the_app() -> None:
+    bad = [
+        f"{i.source} imports {i.target} (line {i.line})"
+        for i in imports(REPO, "indexing")
+        if i.target.split(".")[0] in {"service", "web"}
+    ]
+    assert bad == []
+
+
+def test_the_indexing_pipeline_is_in_no_package_cycle() -> None:
+    graph = package_graph()
+    assert "indexjobs" in graph, "the graph reads service/indexjobs"
+    assert [c for c in cycles(graph) if "indexjobs" in c] == []
+    # The domains it indexes do not call back into search infrastructure or the pipeline.
+    for domain in ("discussions", "territories", "casestudies"):
+        assert not {"indexjobs"} & set(graph.get(domain, {})), domain
+    assert "search" not in graph.get("discussions", {}), graph["discussions"].get("search")
+    # The kit installs the pipeline's hooks on the session factory, and imports nothing else.
+    assert {dst: sorted({i.target for i in edge}) for dst, edge in graph.get("db", {}).items()} == {
+        "indexjobs": ["service.indexjobs.hooks"]
+    }
+
+
+def test_one_index_job_table() -> None:
+    assert [name for name in Base.metadata.tables if "index_jobs" in name] == ["index_jobs"]
+
+
+def _write(root: Path, module: str, source: str) -> None:
+    path = root / (module.replace(".", "/") + ".py")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for parent in path.relative_to(root).parents:
+        (root / parent / "__init__.py").touch()
+    path.write_text(source)
+
+
+def test_the_graph_counts_function_imports_and_skips_shapes_and_the_kit(tmp_path: Path) -> None:
+    _write(tmp_path, "service.a.service", "from service.b import logic\n")
+    _write(tmp_path, "service.b.logic", "def f():\n    from service.a.service import x\n")
+    _write(tmp_path, "service.c.api", "from service.d.models import M\nfrom service.db.engine import e\n")
+    _write(tmp_path, "service.d.service", "import service.c.api\n")
+    _write(tmp_path, "service.db.engine", "from service.c import api\n")
+    graph = package_graph(tmp_path)
+    assert cycles(graph) == [["a", "b"]]  # c -> d is a model import; c -> db imports the kit
+    assert set(graph["b"]["a"][0].target.split(".")) >= {"a", "service"}
