@@ -12,13 +12,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from seeds.anct import enriched_pages, load_investigations
 from seeds.cases import SeedCase, upsert_case
 from seeds.organisations import upsert_organisation
 from seeds.paths import BETAGOUV_DIR
 from seeds.report import StepReport
+from seeds.sections import split_sections
+from seeds.text import clean_text, elision_vocabulary, looks_like_person, restore_apostrophes, shorten_title
 from seeds.themes import betagouv_label_map
-from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
+from service.casestudies.models import CaseScope, CaseStudy, ProjectStatus, PublicationState
 from service.organisations.models import OrganisationKind
+from service.territories.articles import repair_departement_label
 from service.territories.models import Territory, TerritoryKind
 from service.textkeys import fold
 from service.themes.models import Theme
@@ -38,51 +42,7 @@ PHASE_STATUS = {
     "abandon-investigation": ProjectStatus.stopped,
 }
 SPONSOR_KINDS = {"collectivite-territoriale": OrganisationKind.collectivite}
-
-# Headings of the free-text pages, mapped to our structured sections (first matching word wins).
-_HEADING_SECTIONS = (
-    (("solution", "produit", "service", "hypoth", "fonctionn"), "solution"),
-    (
-        (
-            "impact",
-            "résultat",
-            "resultat",
-            "stratég",
-            "strateg",
-            "objectif",
-            "déploiement",
-            "deploiement",
-            "chronolog",
-            "bénéfice",
-            "benefice",
-            "conclusion",
-            "abandon",
-            "mesure",
-            "bilan",
-            "où en",
-        ),
-        "results",
-    ),
-    (("territoire d", "essaimage", "réplica", "replica"), "transferability"),
-)
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*(.+?)\s*#*\s*$|^\s*\*\*([^*]{2,80})\*\*\s*:?\s*$")
-
-
-def split_sections(body: str) -> dict[str, str]:
-    """Cut a page at its headings and file each part under context/solution/results/transferability."""
-    parts: dict[str, list[str]] = defaultdict(list)
-    current = "context"
-    for line in body.splitlines():
-        match = _HEADING.match(line)
-        if match:
-            heading = (match.group(1) or match.group(2) or "").casefold()
-            current = "context"
-            for words, section in _HEADING_SECTIONS:
-                if any(w in heading for w in words):
-                    current = section
-                    break
-        parts[current].append(line)
-    return {name: "\n".join(lines).strip() for name, lines in parts.items()}
+PNI_MISSION = "Programme national d'investigation"
 
 
 def _date(value: str | None) -> date | None:
@@ -110,6 +70,49 @@ def territory_resolver(session: Session) -> Callable[[str], list[Territory]]:
     return resolve
 
 
+def load_pages() -> list[dict[str, Any]]:
+    with (BETAGOUV_DIR / "startups.jsonl").open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def corpus_vocabulary() -> tuple[Any, Any]:
+    """Word and elided-form counts over every imported text: the evidence apostrophe repairs rely on."""
+    texts = [p["body_markdown"] or "" for p in load_pages()]
+    texts += [p["mission"] for p in load_pages()]
+    for inv in load_investigations():
+        texts += [inv["mission"] or "", inv["fiche_de_probleme"] or "", inv["conclusion"] or ""]
+    return elision_vocabulary(texts)
+
+
+def local_slugs() -> set[str]:
+    """Pages about a place: products born of a local authority's investigation."""
+    return {
+        inv["beta_url"].rsplit("/", 1)[-1].removesuffix(".html")
+        for inv in load_investigations()
+        if inv["beta_url"]
+    }
+
+
+def sponsor_resolver(session: Session) -> Callable[[str], Territory | None]:
+    """'Département de l'Oise' -> the Oise, 'Département du Var' -> the Var (collectivités sponsors)."""
+    by_name = {
+        fold(t.name): t
+        for t in session.scalars(
+            select(Territory).where(Territory.kind.in_((TerritoryKind.departement, TerritoryKind.region)))
+        )
+    }
+
+    def resolve(name: str) -> Territory | None:
+        match = re.match(
+            r"^(?:Département|Région|Conseil (?:départemental|régional)) "
+            r"(?:du |de la |de l'|des |de |d')?(.+)$",
+            name,
+        )
+        return by_name.get(fold(match.group(1))) if match else None
+
+    return resolve
+
+
 def seed_betagouv(session: Session, on_progress: Callable[[int], None] | None = None) -> StepReport:
     report = StepReport("cases (beta.gouv.fr)")
     label_to_theme = betagouv_label_map()
@@ -120,23 +123,39 @@ def seed_betagouv(session: Session, on_progress: Callable[[int], None] | None = 
         for c in session.scalars(select(CaseStudy).where(CaseStudy.external_key.like("betagouv:%")))
         if c.external_key
     }
-    with (BETAGOUV_DIR / "startups.jsonl").open(encoding="utf-8") as f:
-        pages = [json.loads(line) for line in f]
+    pages = load_pages()
+    enriched = enriched_pages()  # their text comes from the ANCT investigations (seeds/anct.py)
+    words, elided = corpus_vocabulary()
+    local = local_slugs()
+    resolve_sponsor = sponsor_resolver(session)
     for page in pages:
+        if page["slug"] in enriched:
+            if on_progress:
+                on_progress(1)
+            continue
         organisation = None
-        for sponsor in page["sponsors"][:1]:
-            name = (sponsor.get("name") or "").strip()
-            if name:
-                acronym = (sponsor.get("acronym") or "").strip() or None
-                organisation = upsert_organisation(
-                    session,
-                    name=name,
-                    kind=SPONSOR_KINDS.get(sponsor.get("type", ""), OrganisationKind.state),
-                    acronym=acronym,
-                )
         territories = (
             resolve_territories(page["collectivite_sponsor"]) if page["collectivite_sponsor"] else []
         )
+        # The first sponsor that is an organisation (one page names a person: left out).
+        for sponsor in page["sponsors"]:
+            name = repair_departement_label(clean_text(sponsor.get("name") or "").strip())
+            if not name or looks_like_person(name):
+                continue
+            acronym = (sponsor.get("acronym") or "").strip() or None
+            kind = SPONSOR_KINDS.get(sponsor.get("type", ""), OrganisationKind.state)
+            place = resolve_sponsor(name) if kind is OrganisationKind.collectivite else None
+            if place is not None and place not in territories:
+                territories.append(place)
+            organisation = upsert_organisation(
+                session, name=name, kind=kind, acronym=acronym, territory=place
+            )
+            break
+        title = shorten_title(restore_apostrophes(page["title"].strip(), words, elided))
+        mission = restore_apostrophes(page["mission"].strip(), words, elided)
+        if not mission or mission.startswith(PNI_MISSION):
+            mission = title  # "Programme national d'investigation (n)" says nothing of the project
+        is_local = bool(territories) or page["slug"] in local or page["slug"].startswith("anct-pni-")
         theme_slugs = {
             label_to_theme[t.strip().casefold()]
             for t in page["thematiques"]
@@ -146,8 +165,8 @@ def seed_betagouv(session: Session, on_progress: Callable[[int], None] | None = 
         phases = page["phases"] or []
         status = PHASE_STATUS.get(phases[-1]["name"], ProjectStatus.pilot) if phases else ProjectStatus.idea
         values: dict[str, Any] = {
-            "title": page["title"].strip()[:120],
-            "summary": page["mission"].strip() or page["title"].strip(),
+            "title": title,
+            "summary": mission,
             "context": sections.get("context", ""),
             "solution": sections.get("solution", ""),
             "results": sections.get("results", ""),
@@ -160,6 +179,7 @@ def seed_betagouv(session: Session, on_progress: Callable[[int], None] | None = 
             "licence": LICENCE,
             "attribution": ATTRIBUTION,
             "source_url": page["source"],
+            "scope": CaseScope.local if is_local else CaseScope.national,
         }
         links = [("Site du service", page["link"].strip())] if (page.get("link") or "").strip() else []
         if (page.get("repository") or "").strip():

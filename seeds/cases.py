@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from seeds.report import StepReport
-from service.casestudies.models import CaseLink, CaseStudy
+from service.casestudies.links import LinkKind, links_of
+from service.casestudies.models import CaseLink, CaseStudy, LinkOrigin
 from service.casestudies.service import unique_slug
 from service.db.base import utcnow
 from service.organisations.models import Organisation
@@ -30,12 +31,17 @@ class SeedCase:
     links: Sequence[tuple[str, str]] = field(default_factory=tuple)
 
 
-def _same(case: CaseStudy, seed: SeedCase) -> bool:
+def _own(session: Session, case: CaseStudy, kind: LinkKind) -> set[int]:
+    """The links the source declared (detected ones are the linker's: seeds/links.py)."""
+    return {t for t, (origin, _) in links_of(session, case.id, kind).items() if origin != LinkOrigin.detected}
+
+
+def _same(session: Session, case: CaseStudy, seed: SeedCase) -> bool:
     return (
         all(getattr(case, k) == v for k, v in seed.values.items())
-        and {t.id for t in case.themes} == {t.id for t in seed.themes}
-        and {t.id for t in case.territories} == {t.id for t in seed.territories}
-        and {s.id for s in case.software} == {s.id for s in seed.software}
+        and _own(session, case, "theme") == {t.id for t in seed.themes}
+        and _own(session, case, "territory") == {t.id for t in seed.territories}
+        and _own(session, case, "software") == {s.id for s in seed.software}
         and case.organisation_id == (seed.organisation.id if seed.organisation else None)
         and [(link.label, link.url) for link in case.links] == list(seed.links)
     )
@@ -43,7 +49,7 @@ def _same(case: CaseStudy, seed: SeedCase) -> bool:
 
 def upsert_case(session: Session, existing: dict[str, CaseStudy], seed: SeedCase, report: StepReport) -> None:
     case = existing.get(seed.external_key)
-    if case is not None and _same(case, seed):
+    if case is not None and _same(session, case, seed):
         report.unchanged += 1
         return
     if case is None:

@@ -13,6 +13,8 @@ from starlette.datastructures import FormData
 
 from service.casestudies.models import CaseStudy
 from service.casestudies.schemas import CaseStudyCreate, CaseStudyUpdate
+from service.moderation.models import CaseRevision
+from service.moderation.revisions import pending_values
 
 SECTION_FIELDS = ("context", "solution", "results", "resources", "transferability")
 TEXT_FIELDS = (
@@ -85,23 +87,25 @@ def form_from_draft(data: CaseStudyCreate) -> CaseForm:
     return cf
 
 
-def form_from_case(case: CaseStudy) -> CaseForm:
-    values = {name: getattr(case, name) or "" for name in ("title", "summary", *SECTION_FIELDS)}
+def form_from_case(case: CaseStudy, pending: CaseRevision | None = None) -> CaseForm:
+    """The form as its authors left it: the published case, plus their edit waiting for review."""
+    v = pending_values(case, pending)
+    values = {name: v[name] or "" for name in ("title", "summary", *SECTION_FIELDS)}
     values |= {
-        "budget_eur": "" if case.budget_eur is None else str(case.budget_eur),
-        "staff_fte": "" if case.staff_fte is None else f"{case.staff_fte:g}".replace(".", ","),
-        "funding": case.funding or "",
-        "procurement_route": case.procurement_route or "",
-        "partners": case.partners or "",
-        "status": case.status.value,
-        "started_on": case.started_on.isoformat() if case.started_on else "",
-        "ended_on": case.ended_on.isoformat() if case.ended_on else "",
-        "territory_codes": ", ".join(t.code for t in case.territories),
-        "organisation_id": str(case.organisation_id or ""),
-        "links": "\n".join(f"{link.label} | {link.url}" for link in case.links),
-        "licence": case.licence,
+        "budget_eur": "" if v["budget_eur"] is None else str(v["budget_eur"]),
+        "staff_fte": "" if v["staff_fte"] is None else f"{v['staff_fte']:g}".replace(".", ","),
+        "funding": v["funding"] or "",
+        "procurement_route": v["procurement_route"] or "",
+        "partners": v["partners"] or "",
+        "status": v["status"],
+        "started_on": v["started_on"] or "",
+        "ended_on": v["ended_on"] or "",
+        "territory_codes": ", ".join(v["territory_codes"]),
+        "organisation_id": str(v["organisation_id"] or ""),
+        "links": "\n".join(f"{link['label']} | {link['url']}" for link in v["links"]),
+        "licence": v["licence"],
     }
-    lists = {"themes": [t.slug for t in case.themes], "software_ids": [str(s.id) for s in case.software]}
+    lists = {"themes": list(v["themes"]), "software_ids": [str(i) for i in v["software_ids"]]}
     return CaseForm(values=values, lists=lists)
 
 

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from service.accounts.models import Role
 from service.accounts.permissions import Action, can
 from service.accounts.principal import Principal
-from service.casestudies.schemas import LICENCE_LABELS
+from service.casestudies.schemas import SOURCE_LICENCE_LABELS
 from service.discussions.following import unread_count
 from service.search.service import KIND_LABELS, STATUS_LABELS
 from web.auth import current_principal
@@ -33,6 +33,7 @@ LICENCE_URLS = {
     "cc-by-4.0": "https://creativecommons.org/licenses/by/4.0/deed.fr",
     "cc-by-sa-4.0": "https://creativecommons.org/licenses/by-sa/4.0/deed.fr",
     "cc-by-nc-sa-4.0": "https://creativecommons.org/licenses/by-nc-sa/4.0/deed.fr",
+    "mit": "https://opensource.org/license/mit",
 }
 SECTION_LABELS = {
     "summary": "Résumé",
@@ -114,7 +115,7 @@ def _environment() -> Environment:
         query_string=query_string,
         STATUS_LABELS={k.value: v for k, v in STATUS_LABELS.items()},
         KIND_LABELS={k.value: v for k, v in KIND_LABELS.items()},
-        LICENCE_LABELS=LICENCE_LABELS,
+        LICENCE_LABELS=SOURCE_LICENCE_LABELS,
         LICENCE_URLS=LICENCE_URLS,
         SECTION_LABELS=SECTION_LABELS,
     )

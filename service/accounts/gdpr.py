@@ -18,7 +18,7 @@ from service.accounts.models import ApiKey, Membership, User, UserSession
 from service.casestudies.models import CaseStudy
 from service.discussions.models import Post
 from service.emails.models import Email
-from service.moderation.models import CaseStateChange, Report
+from service.moderation.models import CaseRevision, CaseStateChange, Report
 
 
 def _iso(value: Any) -> Any:
@@ -31,6 +31,7 @@ def export_user_data(db: Session, user: User) -> dict[str, Any]:
     posts = db.scalars(select(Post).where(Post.author_id == user.id)).all()
     reports = db.scalars(select(Report).where(Report.reporter_id == user.id)).all()
     decisions = db.scalars(select(CaseStateChange).where(CaseStateChange.actor_id == user.id)).all()
+    edits = db.scalars(select(CaseRevision).where(CaseRevision.author_id == user.id)).all()
     keys = db.scalars(select(ApiKey).where(ApiKey.user_id == user.id)).all()
     sessions = db.scalars(select(UserSession).where(UserSession.user_id == user.id)).all()
     emails = db.scalars(select(Email).where(Email.to_address == user.email)).all()
@@ -92,10 +93,22 @@ def export_user_data(db: Session, user: User) -> dict[str, Any]:
                 "case_study_id": d.case_study_id,
                 "from": d.from_state.value if d.from_state else None,
                 "to": d.to_state.value,
+                "event": d.event.value,
                 "reason": d.reason,
                 "at": _iso(d.created_at),
             }
             for d in decisions
+        ],
+        "case_edits": [
+            {
+                "case_study_id": r.case_study_id,
+                "status": r.status.value,
+                "changes": r.changes,
+                "created_at": _iso(r.created_at),
+                "decided_at": _iso(r.decided_at),
+                "reason": r.reason,
+            }
+            for r in edits
         ],
         "api_keys": [
             {

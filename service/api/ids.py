@@ -16,6 +16,7 @@ OrganisationId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant d
 SoftwareId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant du logiciel.")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant du compte.")]
 KeyId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant de la clé d'API.")]
+RevisionId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant de la modification.")]
 ReportId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant du signalement.")]
 ThreadId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant de la discussion.")]
 PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant du message.")]

@@ -4,17 +4,22 @@ service/accounts/permissions.py; this module applies them to case studies."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Select, false, or_
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Role
 from service.accounts.permissions import Action, authorize, can
 from service.accounts.principal import Principal
-from service.api.errors import InvalidFieldError, NotFoundError
-from service.casestudies import service
-from service.casestudies.models import CaseStudy, PublicationState
+from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
+from service.casestudies import links, service
+from service.casestudies.links import LinkKind
+from service.casestudies.models import CaseStudy, LinkOrigin, PublicationState
 from service.casestudies.schemas import CaseStudyCreate, CaseStudyUpdate
 from service.discussions.notify import notify_case_published
+from service.moderation import revisions
+from service.moderation.models import CaseRevision, RevisionStatus
 from service.moderation.workflow import change_state, initial_state_allowed, record_creation
 from service.settings import Settings
 
@@ -72,6 +77,19 @@ def create_as(db: Session, principal: Principal, data: CaseStudyCreate, settings
     return case
 
 
+@dataclass(frozen=True)
+class Edit:
+    """An edit's outcome: the case (as readers see it) and the revision that records the edit (None
+    when nothing changed); `revision.status` is `pending` when it waits for a moderator."""
+
+    case: CaseStudy
+    revision: CaseRevision | None
+
+    @property
+    def pending(self) -> bool:
+        return self.revision is not None and self.revision.status is RevisionStatus.pending
+
+
 def update_as(
     db: Session,
     principal: Principal,
@@ -80,7 +98,9 @@ def update_as(
     settings: Settings,
     *,
     reason: str | None = None,
-) -> CaseStudy:
+) -> Edit:
+    """Edit a case. The content of a published case edited by its members waits for review (readers
+    keep the published text); a change of `publication_state` follows the workflow at once."""
     authorize(principal, Action.edit_case, case=case)
     sent = data.model_dump(exclude_unset=True)
     if "organisation_id" in sent and sent["organisation_id"] != case.organisation_id:
@@ -89,7 +109,9 @@ def update_as(
     if target is None and "publication_state" in data.model_fields_set:
         raise InvalidFieldError("ne peut pas être vide", field="publication_state")
     content = CaseStudyUpdate.model_validate(sent) if target is not None else data
-    case = service.update_case(db, case=case, data=content, max_section_chars=settings.max_section_chars)
+    revision = revisions.record_edit(
+        db, case=case, principal=principal, data=content, max_section_chars=settings.max_section_chars
+    )
     if target is not None and PublicationState(target) is not case.publication_state:
         change_state(
             db,
@@ -99,9 +121,26 @@ def update_as(
             reason=reason,
             public_url=settings.public_url,
         )
-    return case
+    return Edit(case=case, revision=revision)
 
 
 def delete_as(db: Session, principal: Principal, case: CaseStudy) -> None:
     authorize(principal, Action.delete_case, case=case)
     service.delete_case(db, case=case)
+
+
+def review_link_as(
+    db: Session, principal: Principal, case: CaseStudy, kind: LinkKind, target: int, *, keep: bool
+) -> None:
+    """An author confirms (keep) or removes a link Retex suggested; who may edit the case may do it."""
+    authorize(principal, Action.edit_case, case=case)
+    origins = links.links_of(db, case.id, kind)
+    if target not in origins:
+        raise NotFoundError("Ce lien n'existe pas pour cette expérience.")
+    if origins[target][0] != LinkOrigin.detected:
+        raise ConflictError("Ce lien n'est pas une suggestion : il n'y a rien à confirmer ni à retirer.")
+    if keep:
+        links.confirm(db, case, kind, target)
+    else:
+        links.dismiss(db, case, kind, target)
+    db.flush()

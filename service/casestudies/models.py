@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from service.casestudies.provenance import Source, source_for_key
 from service.db.base import Base, Timestamped
 from service.organisations.models import Organisation
 from service.software.models import Software
@@ -42,6 +43,24 @@ class PublicationState(enum.StrEnum):
     archived = "archived"
 
 
+# Where a link between a case and a territory, theme or software comes from: set by its author (or the
+# source of an imported case), or found in the text by Retex and "suggéré" until an author confirms it.
+class LinkOrigin(enum.StrEnum):
+    declared = "declared"
+    detected = "detected"
+    confirmed = "confirmed"
+
+
+class CaseScope(enum.StrEnum):
+    """What a case is about: a place (its territory links) or the whole country (a State product)."""
+
+    local = "local"
+    national = "national"
+
+
+# Below this completeness score (0-100) a case is a "fiche courte": shown as such, kept out of suggestions.
+SHORT_BELOW = 35
+
 # The structured Markdown sections, in reading order.
 SECTIONS: tuple[str, ...] = ("context", "solution", "results", "resources", "transferability")
 
@@ -50,18 +69,22 @@ case_themes = Table(
     Base.metadata,
     Column("case_study_id", ForeignKey("case_studies.id", ondelete="CASCADE"), primary_key=True),
     Column("theme_id", ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("origin", String(20), nullable=False, server_default="declared"),
 )
 case_territories = Table(
     "case_territories",
     Base.metadata,
     Column("case_study_id", ForeignKey("case_studies.id", ondelete="CASCADE"), primary_key=True),
     Column("territory_id", ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("origin", String(20), nullable=False, server_default="declared"),
+    Column("confidence", Float, nullable=True),
 )
 case_software = Table(
     "case_software",
     Base.metadata,
     Column("case_study_id", ForeignKey("case_studies.id", ondelete="CASCADE"), primary_key=True),
     Column("software_id", ForeignKey("software.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("origin", String(20), nullable=False, server_default="declared"),
 )
 
 
@@ -97,11 +120,27 @@ class CaseStudy(Timestamped, Base):
     attribution: Mapped[str | None] = mapped_column(String(300))
     source_url: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str | None] = mapped_column(String(500))
+    # national: a State product, about the whole country rather than the place of its sponsor.
+    scope: Mapped[CaseScope] = mapped_column(
+        Enum(CaseScope, native_enum=False, length=20), default=CaseScope.local, server_default="local"
+    )
+    # 0-100, how much of a write-up this is (casestudies/completeness.py); below the bar: "fiche courte".
+    completeness: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )
     # Who wrote it on Retex (None for imported cases or a deleted account): may edit it as a draft.
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+
+    @property
+    def short(self) -> bool:
+        """A "fiche courte": too little text to learn from or to suggest (casestudies/completeness.py)."""
+        return (self.completeness or 0) < SHORT_BELOW
+
+    @property
+    def source(self) -> Source | None:
+        """Where an imported case comes from (name, snapshot date); None if written on Retex."""
+        return source_for_key(self.external_key)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
     themes: Mapped[list[Theme]] = relationship(secondary=case_themes, lazy="selectin", order_by=Theme.slug)

@@ -33,6 +33,8 @@ LICENCE_LABELS: dict[str, str] = {
     "cc-by-sa-4.0": "CC BY-SA 4.0",
     "cc-by-nc-sa-4.0": "CC BY-NC-SA 4.0",
 }
+# Licences of imported sources only (an author cannot choose them): the BAL testimonies are MIT.
+SOURCE_LICENCE_LABELS: dict[str, str] = {**LICENCE_LABELS, "mit": "Licence MIT"}
 
 # Omittable in a PATCH but not nullable: null is refused, so the JSON schema must not offer it.
 NotNull = SkipJsonSchema[None]
@@ -151,6 +153,30 @@ class CaseStudySummary(BaseModel):
     updated_at: UtcDateTime
 
 
+class SourceOut(BaseModel):
+    """Where an imported experience comes from: the source's name and the date of the copy imported."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    snapshot: date
+    home: str
+
+
+class CaseLinkOrigin(BaseModel):
+    """One link of an experience to a territory, theme or software, and where it comes from."""
+
+    kind: Literal["territory", "theme", "software"]
+    id: int
+    label: str
+    code: str | None = Field(None, description="Code du territoire (INSEE, SIREN, dep-NN, reg-NN).")
+    origin: Literal["declared", "detected", "confirmed"] = Field(
+        description="declared : donné par l'auteur ou la source ; detected : suggéré par Retex "
+        "(« détecté dans le texte »), à confirmer ; confirmed : suggestion confirmée par un auteur."
+    )
+    confidence: float | None = Field(None, description="Confiance du lien détecté (0–1).")
+
+
 class CaseStudyOut(CaseStudySummary):
     context: str
     solution: str
@@ -170,5 +196,24 @@ class CaseStudyOut(CaseStudySummary):
     attribution: str | None
     source_url: str | None
     note: str | None
+    source: SourceOut | None = Field(
+        None,
+        description="Source d'une expérience importée (nom, date de la copie) ; null si écrite sur Retex.",
+    )
+    scope: Literal["local", "national"] = Field(
+        "local", description="national : un produit de l'État, qui concerne tout le pays."
+    )
+    completeness: int = Field(0, description="Complétude de la fiche, 0–100.")
+    short: bool = Field(False, description="« Fiche courte » : trop peu de texte, écartée des suggestions.")
     created_at: UtcDateTime
     published_at: UtcDateTime | None
+    version: Literal["published", "pending"] = Field(
+        default="published",
+        description="`published` : le texte que lisent tous les lecteurs ; `pending` : la modification en "
+        "attente de relecture (ses auteurs et les modérateurs, avec `?version=pending`).",
+    )
+    pending_revision_id: int | None = Field(
+        default=None,
+        description="Modification en attente de relecture, s'il y en a une (visible de ses auteurs et "
+        "des modérateurs seulement).",
+    )

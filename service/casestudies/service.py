@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.api.errors import InvalidFieldError, NotFoundError
+from service.casestudies import links
 from service.casestudies.models import SECTIONS, CaseLink, CaseStudy, PublicationState
 from service.casestudies.schemas import CaseStudyCreate, CaseStudyUpdate, LinkIn
 from service.db.base import utcnow
@@ -110,6 +112,7 @@ def create_case(
                 raise
             session.rollback()
             continue
+        links.refresh_detected(session, case)
         return case
     raise AssertionError("unreachable")
 
@@ -132,9 +135,22 @@ def _build_case(
     return case
 
 
-def update_case(
+@dataclass(frozen=True)
+class CheckedUpdate:
+    """An update that passed every check, with its references resolved (None: not sent)."""
+
+    sent: dict[str, Any]
+    themes: list[Theme] | None
+    territories: list[Territory] | None
+    software: list[Software] | None
+    organisation: Organisation | None
+
+
+def check_update(
     session: Session, *, case: CaseStudy, data: CaseStudyUpdate, max_section_chars: int
-) -> CaseStudy:
+) -> CheckedUpdate:
+    """Every check of an update, without touching the case (an edit waiting for review is checked
+    when it is proposed, not only when it is approved)."""
     sent = data.model_dump(exclude_unset=True)
     for required in ("title", "summary", "status", "licence", "publication_state", *SECTIONS):
         if required in sent and sent[required] is None:
@@ -144,27 +160,47 @@ def update_case(
     ended: date | None = sent.get("ended_on", case.ended_on)
     if started and ended and ended < started:
         raise InvalidFieldError("la date de fin précède la date de début", field="ended_on")
+    return CheckedUpdate(
+        sent=sent,
+        themes=resolve_themes(session, sent["themes"]) if "themes" in sent else None,
+        territories=resolve_territories(session, sent["territory_codes"])
+        if "territory_codes" in sent
+        else None,
+        software=resolve_software(session, sent["software_ids"]) if "software_ids" in sent else None,
+        organisation=resolve_organisation(session, sent.get("organisation_id")),
+    )
+
+
+def update_case(
+    session: Session, *, case: CaseStudy, data: CaseStudyUpdate, max_section_chars: int
+) -> CaseStudy:
     # Resolve every relation before touching the row, so a bad reference changes nothing.
-    themes = resolve_themes(session, sent["themes"]) if "themes" in sent else None
-    territories = resolve_territories(session, sent["territory_codes"]) if "territory_codes" in sent else None
-    software = resolve_software(session, sent["software_ids"]) if "software_ids" in sent else None
-    organisation = resolve_organisation(session, sent.get("organisation_id"))
+    checked = check_update(session, case=case, data=data, max_section_chars=max_section_chars)
+    sent = checked.sent
     for key, value in sent.items():
         if key not in _RELATION_FIELDS:
             setattr(case, key, value)
-    if themes is not None:
-        case.themes = themes
-    if territories is not None:
-        case.territories = territories
-    if software is not None:
-        case.software = software
+    if checked.themes is not None:
+        case.themes = checked.themes
+    if checked.territories is not None:
+        case.territories = checked.territories
+    if checked.software is not None:
+        case.software = checked.software
     if "organisation_id" in sent:
-        case.organisation = organisation
+        case.organisation = checked.organisation
     if data.links is not None:
         case.links = _links(data.links)
     if case.publication_state is PublicationState.published and case.published_at is None:
         case.published_at = utcnow()
     session.flush()
+    # What the author sent is theirs, suggested before or not; then the text is read again.
+    if checked.themes is not None:
+        links.mark_declared(session, case, "theme", [t.id for t in checked.themes])
+    if checked.territories is not None:
+        links.mark_declared(session, case, "territory", [t.id for t in checked.territories])
+    if checked.software is not None:
+        links.mark_declared(session, case, "software", [s.id for s in checked.software])
+    links.refresh_detected(session, case)
     return case
 
 

@@ -6,7 +6,7 @@ from service.casestudies.models import CaseLink, CaseStudy
 from service.discussions.models import Follow, Notification, Post, PostRevision, Thread, ThreadIndexJob
 from service.emails.models import Email
 from service.funding.models import FundedProject
-from service.moderation.models import CaseStateChange, Report
+from service.moderation.models import CaseRevision, CaseStateChange, Report
 from service.organisations.models import Organisation
 from service.pooling.models import PoolingOffer
 from service.publiccode.models import CodeForge, CodeRepository
@@ -19,6 +19,7 @@ from service.themes.models import Theme
 __all__ = [
     "ApiKey",
     "CaseLink",
+    "CaseRevision",
     "CaseStateChange",
     "CaseStudy",
     "CodeForge",

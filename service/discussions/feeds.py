@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.discussions.models import Post, Thread
-from service.discussions.reading import public_threads_statement
+from service.discussions.reading import public_threads_statement, visible_posts_statement
 from service.discussions.views import author_name
 from service.opendata.atom import AtomEntry
 
@@ -21,10 +20,7 @@ def _excerpt(text: str, limit: int = 500) -> str:
 def post_entries(db: Session, thread: Thread, base_url: str) -> list[AtomEntry]:
     """The latest visible messages of a thread, newest first (deleted and hidden ones are left out)."""
     posts = db.scalars(
-        select(Post)
-        .where(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.is_hidden.is_(False))
-        .order_by(Post.id.desc())
-        .limit(FEED_SIZE)
+        visible_posts_statement(thread_ids=[thread.id]).order_by(Post.id.desc()).limit(FEED_SIZE)
     ).all()
     return [
         AtomEntry(
@@ -48,9 +44,9 @@ def theme_thread_entries(db: Session, theme_id: int, base_url: str) -> list[Atom
     firsts = {
         p.thread_id: p
         for p in db.scalars(
-            select(Post).where(Post.thread_id.in_([t.id for t in threads])).order_by(Post.id.desc())
+            visible_posts_statement(thread_ids=[t.id for t in threads]).order_by(Post.id.desc())
         )
-    }  # ordered newest first, so the dict keeps each thread's first post
+    }  # ordered newest first, so the dict keeps each thread's first visible post
     return [
         AtomEntry(
             url=f"{base_url}/discussions/{t.id}",
@@ -58,9 +54,7 @@ def theme_thread_entries(db: Session, theme_id: int, base_url: str) -> list[Atom
             updated=t.last_post_at,
             published=t.created_at,
             author=author_name(t.author),
-            summary=_excerpt(
-                firsts[t.id].body if t.id in firsts and not firsts[t.id].deleted_at else t.title
-            ),
+            summary=_excerpt(firsts[t.id].body if t.id in firsts else t.title),
         )
         for t in threads
     ]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from indexing.sparse import highlight
 from indexing.thread_index import ThreadDocument, ThreadIndexer
 from service.discussions.models import Post, Thread
+from service.discussions.reading import visible_posts_statement
 from service.themes.models import Theme
 
 MAX_POSTS = 20  # the first messages say what a thread is about
@@ -24,12 +25,8 @@ def thread_document(db: Session, thread: Thread) -> ThreadDocument | None:
     """None when the thread must not be in the index (private, hidden, or nothing left to read)."""
     if not is_searchable(thread):
         return None
-    bodies = db.scalars(
-        select(Post.body)
-        .where(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.is_hidden.is_(False))
-        .order_by(Post.id)
-        .limit(MAX_POSTS)
-    ).all()
+    visible = visible_posts_statement(thread_ids=[thread.id]).order_by(Post.id).limit(MAX_POSTS)
+    bodies = [post.body for post in db.scalars(visible)]
     if not bodies:
         return None
     theme = db.scalar(select(Theme.slug).where(Theme.id == thread.theme_id)) if thread.theme_id else None

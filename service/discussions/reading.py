@@ -45,6 +45,15 @@ def public_threads_statement(
     return stmt
 
 
+def visible_posts_statement(*, thread_ids: list[int] | None = None) -> Select[Post]:
+    """The posts a reader of a public thread may read: not deleted, not hidden by the moderators (nor
+    auto-hidden after reports). Every feed, export and index text starts from here."""
+    stmt = select(Post).where(Post.deleted_at.is_(None), Post.is_hidden.is_(False))
+    if thread_ids is not None:
+        stmt = stmt.where(Post.thread_id.in_(thread_ids))
+    return stmt
+
+
 def recent_threads(
     db: Session, principal: Principal, *, limit: int = 20, **filters: int | None
 ) -> list[Thread]:

@@ -8,15 +8,23 @@ from sqlalchemy import select
 from service.accounts.permissions import Action, authorize, can
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import NotFoundError
-from service.api.ids import CaseId, ReportId
+from service.api.ids import CaseId, ReportId, RevisionId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.casestudies import authoring
 from service.casestudies.models import CaseStudy, PublicationState
 from service.casestudies.schemas import CaseStudyOut, CaseStudySummary
 from service.db.session import DbSession
-from service.moderation import reports, workflow
-from service.moderation.models import CaseStateChange, Report, ReportStatus
-from service.moderation.schemas import ReportIn, ReportOut, ReportResolution, StateChangeOut, TransitionIn
+from service.moderation import reports, revisions, workflow
+from service.moderation.models import CaseRevision, CaseStateChange, Report, ReportStatus
+from service.moderation.schemas import (
+    ReportIn,
+    ReportOut,
+    ReportResolution,
+    RevisionDecisionIn,
+    RevisionOut,
+    StateChangeOut,
+    TransitionIn,
+)
 
 router = APIRouter(tags=["moderation"])
 
@@ -59,7 +67,85 @@ def _change_out(c: CaseStateChange) -> StateChangeOut:
         actor=c.actor.display_name if c.actor else None,
         reason=c.reason,
         created_at=c.created_at,
+        event=c.event,
+        revision_id=c.revision_id,
     )
+
+
+def _revision_out(r: CaseRevision) -> RevisionOut:
+    return RevisionOut(
+        id=r.id,
+        case_study_id=r.case_study_id,
+        status=r.status,
+        author=r.author.display_name if r.author else None,
+        changes=r.changes,
+        previous=r.previous,
+        created_at=r.created_at,
+        decided_at=r.decided_at,
+        decided_by=r.decided_by.display_name if r.decided_by else None,
+        reason=r.reason,
+    )
+
+
+@router.get(
+    "/case-studies/{case_id}/revisions",
+    response_model=Page[RevisionOut],
+    summary="Modifications d'une expérience (auteurs et modérateurs)",
+    description="Chaque modification, appliquée directement ou relue ; la version en attente se lit avec "
+    "`GET /case-studies/{id}?version=pending`.",
+)
+def case_revisions(
+    db: DbSession, principal: CurrentPrincipal, case_id: CaseId, limit: Limit = 20, cursor: Cursor = None
+) -> Page[RevisionOut]:
+    case = authoring.readable_case(db, principal, case_id=case_id)
+    if not can(principal, Action.review_cases):
+        authorize(principal, Action.edit_case, case=case)
+    stmt = select(CaseRevision).where(CaseRevision.case_study_id == case.id)
+    return keyset_page(db, stmt, CaseRevision.id, limit=limit, cursor=cursor, to_item=_revision_out)
+
+
+@router.get(
+    "/moderation/revisions",
+    response_model=Page[RevisionOut],
+    summary="Modifications d'expériences publiées à relire (modérateurs)",
+)
+def revision_queue(
+    db: DbSession, principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None
+) -> Page[RevisionOut]:
+    authorize(principal, Action.review_cases)
+    stmt = revisions.pending_queue_statement()
+    return keyset_page(db, stmt, CaseRevision.id, limit=limit, cursor=cursor, to_item=_revision_out)
+
+
+@router.post(
+    "/case-studies/{case_id}/revisions/{revision_id}/decision",
+    response_model=RevisionOut,
+    summary="Approuver ou refuser une modification (modérateurs)",
+    description="Approuvée, elle est appliquée et atteint les lecteurs ; refusée, ses auteurs reçoivent le "
+    "motif (10 caractères au moins).",
+)
+def decide_revision(
+    db: DbSession,
+    settings: AppSettings,
+    principal: CurrentPrincipal,
+    case_id: CaseId,
+    revision_id: RevisionId,
+    data: RevisionDecisionIn,
+) -> RevisionOut:
+    authorize(principal, Action.review_cases)
+    revision = db.get(CaseRevision, revision_id)
+    if revision is None or revision.case_study_id != case_id:
+        raise NotFoundError(f"Aucune modification n° {revision_id} pour l'expérience n° {case_id}.")
+    revisions.decide(
+        db,
+        revision=revision,
+        actor=principal,
+        approve=data.decision == "approved",
+        reason=data.reason,
+        public_url=settings.public_url,
+        max_section_chars=settings.max_section_chars,
+    )
+    return _revision_out(revision)
 
 
 @router.get(

@@ -52,13 +52,15 @@ def create_report(
     db: Session, *, principal: Principal, target_type: ReportTarget, target_id: int, reason: str
 ) -> Report:
     authorize(principal, Action.report)
+    # What one may not read does not exist, whatever else is wrong with the request: checked before
+    # the reason, so that no answer (nor the web form's redirect) depends on content one cannot see.
+    if not _target_exists(db, principal, target_type, target_id):
+        raise NotFoundError("Ce contenu n'existe pas ou n'est plus visible.")
     reason = reason.strip()
     if visible_length(reason) < 5:  # five visible characters (the API schema says the same)
         raise InvalidFieldError("dites en quelques mots ce qui pose problème", field="reason")
     if len(reason) > MAX_REASON:
         raise InvalidFieldError(f"{MAX_REASON} caractères au plus", field="reason")
-    if not _target_exists(db, principal, target_type, target_id):
-        raise NotFoundError("Ce contenu n'existe pas ou n'est plus visible.")
     already = db.scalar(
         select(Report).where(
             Report.target_type == target_type,

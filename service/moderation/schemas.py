@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.datetimes import UtcDateTime
 from service.api.text import visible_pattern
 from service.casestudies.models import PublicationState
-from service.moderation.models import ReportStatus, ReportTarget
+from service.moderation.models import HistoryEvent, ReportStatus, ReportTarget, RevisionStatus
 
 
 class TransitionIn(BaseModel):
@@ -39,6 +39,48 @@ class StateChangeOut(BaseModel):
     )
     reason: str | None
     created_at: UtcDateTime
+    event: HistoryEvent = Field(
+        default=HistoryEvent.state,
+        description="`state` : changement de publication ; `edit` : modification appliquée directement ; "
+        "`revision_proposed` / `revision_approved` / `revision_rejected` : modification d'une expérience "
+        "publiée, proposée puis relue.",
+    )
+    revision_id: int | None = Field(
+        default=None, description="La modification concernée (voir `/revisions`)."
+    )
+
+
+class RevisionOut(BaseModel):
+    id: int
+    case_study_id: int
+    status: RevisionStatus
+    author: str | None = Field(description="Qui l'a proposée (absent : opérateur ou compte supprimé).")
+    changes: dict[str, Any] = Field(
+        description="Les champs modifiés, avec leur nouvelle valeur (comme un PATCH)."
+    )
+    previous: dict[str, Any] = Field(description="Leur valeur au moment de la modification.")
+    created_at: UtcDateTime
+    decided_at: UtcDateTime | None
+    decided_by: str | None
+    reason: str | None
+
+
+class RevisionDecisionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"decision": {"const": "rejected"}}, "required": ["decision"]},
+            "then": {
+                "required": ["reason"],
+                "properties": {"reason": {"type": "string", "pattern": visible_pattern(10)}},
+            },
+        },
+    )
+
+    decision: Literal["approved", "rejected"]
+    reason: Annotated[str | None, Field(max_length=2000)] = Field(
+        default=None, description="Obligatoire pour un refus : les auteurs le reçoivent."
+    )
 
 
 class ReportIn(BaseModel):

@@ -61,7 +61,8 @@ def initial_state_allowed(principal: Principal, state: PublicationState) -> None
         )
 
 
-def _recipients(db: Session, case: CaseStudy) -> list[User]:
+def recipients(db: Session, case: CaseStudy) -> list[User]:
+    """Who hears of a moderator's decision on a case: its author and its organisation's members."""
     users: dict[int, User] = {}
     if case.author_id is not None and (author := db.get(User, case.author_id)) is not None:
         users[author.id] = author  # the author wrote it: their address is the one they confirmed or not
@@ -113,7 +114,7 @@ def change_state(
     if action is Action.review_cases:  # a moderator's decision: tell the authors
         link = f"{public_url.rstrip('/')}/experiences/{case.slug}"
         why = f"\nMotif : {reason}\n" if reason else ""
-        for user in _recipients(db, case):
+        for user in recipients(db, case):
             if user.id == actor.user_id:
                 continue
             queue_email(

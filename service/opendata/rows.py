@@ -14,7 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from service.api.datetimes import as_utc
-from service.casestudies.models import SECTIONS, CaseStudy, PublicationState
+from service.casestudies.completeness import is_short
+from service.casestudies.links import origins_for
+from service.casestudies.models import SECTIONS, CaseStudy, LinkOrigin, PublicationState
+from service.casestudies.provenance import source_of
 from service.opendata.licences import licence_name, licence_url
 from service.search.documents import case_document
 from service.search.service import FILTER_FIELDS, SearchFilters
@@ -34,7 +37,16 @@ def matches(filters: SearchFilters, payload: dict[str, Any]) -> bool:
     return True
 
 
-def export_row(case: CaseStudy, *, base_url: str) -> dict[str, Any]:
+Origins = dict[str, dict[tuple[int, int], tuple[str, float | None]]]
+
+
+def export_row(case: CaseStudy, *, base_url: str, origins: Origins | None = None) -> dict[str, Any]:
+    origins = origins or {"territory": {}, "theme": {}, "software": {}}
+
+    def origin(kind: str, target: int) -> tuple[str, float | None]:
+        return origins[kind].get((case.id, target), ("declared", None))
+
+    source = source_of(case)
     row: dict[str, Any] = {
         "id": case.id,
         "slug": case.slug,
@@ -47,14 +59,33 @@ def export_row(case: CaseStudy, *, base_url: str) -> dict[str, Any]:
         "published_at": _iso(case.published_at),
         "updated_at": _iso(case.updated_at),
         "themes": [t.slug for t in case.themes],
-        "territories": [{"code": t.code, "name": t.name, "kind": t.kind.value} for t in case.territories],
+        # Themes and software Retex suggested from the text, not yet confirmed by an author.
+        "themes_suggested": [t.slug for t in case.themes if origin("theme", t.id)[0] == LinkOrigin.detected],
+        "territories": [
+            {
+                "code": t.code,
+                "name": t.name,
+                "kind": t.kind.value,
+                "origin": origin("territory", t.id)[0],
+                "confidence": origin("territory", t.id)[1],
+            }
+            for t in case.territories
+        ],
+        "scope": case.scope.value,
+        "completeness": case.completeness,
+        "short": is_short(case),
         "software": [s.name for s in case.software],
+        "software_suggested": [
+            s.name for s in case.software if origin("software", s.id)[0] == LinkOrigin.detected
+        ],
         "organisation": case.organisation.name if case.organisation else None,
         "licence": case.licence,
         "licence_name": licence_name(case.licence),
         "licence_url": licence_url(case.licence),
         "attribution": case.attribution,
         "source_url": case.source_url,
+        "source": source.name if source else "Retex",
+        "source_date": source.snapshot.isoformat() if source else None,
     }
     for name in SECTIONS:
         row[name] = getattr(case, name) or ""
@@ -80,8 +111,12 @@ def published_rows(session: Session, *, filters: SearchFilters, base_url: str) -
         if not batch:
             return
         last_id = batch[-1].id
+        ids = [case.id for case in batch]
+        origins: Origins = {
+            kind: origins_for(session, kind, ids) for kind in ("territory", "theme", "software")
+        }
         rows = [
-            export_row(case, base_url=base_url)
+            export_row(case, base_url=base_url, origins=origins)
             for case in batch
             if matches(filters, case_document(case).payload)
         ]

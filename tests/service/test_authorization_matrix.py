@@ -20,16 +20,16 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
 from service.accounts.api_keys import create_api_key
 from service.accounts.models import Membership, MembershipStatus, Role, User
 from service.accounts.principal import ALL_SCOPES, Scope
-from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
+from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState, case_themes
 from service.db.engine import make_session_factory
 from service.discussions.models import Post, Thread
 from service.funding.models import FundedProject
-from service.moderation.models import Report, ReportTarget
+from service.moderation.models import CaseRevision, Report, ReportTarget, RevisionStatus
 from service.organisations.models import Organisation, OrganisationKind
 from service.themes.models import Theme
 from tests.conftest import PASSWORD, People, Person
@@ -45,6 +45,7 @@ ALLOWED: dict[str, set[str]] = {
     "org_admin": {"org_admin", "admin"},
     "moderator": {"moderator", "admin"},
     "admin": {"admin"},
+    "editor_or_moderator": {"member", "org_admin", "moderator", "admin"},
 }
 CALLERS = sorted(ALLOWED["anyone"])
 
@@ -84,6 +85,16 @@ class Fixtures:
                 organisation_id=self.people.org_id,
             )
         )
+
+    def suggested_theme(self) -> dict[str, Any]:
+        """A case with a theme Retex suggested (to confirm or remove): path parameters of the link routes."""
+        case, theme = self.case(), self.theme()
+        with self.factory() as db:
+            db.execute(
+                insert(case_themes).values(case_study_id=case.id, theme_id=theme.id, origin="detected")
+            )
+            db.commit()
+        return {"case_id": case.id, "kind": "theme", "target_id": theme.id}
 
     def user(self) -> User:
         return self._add(
@@ -139,6 +150,19 @@ class Fixtures:
         thread = self.thread()
         return self._add(Post(thread_id=thread.id, author_id=author_id, body="Un message de la matrice."))
 
+    def revision(self) -> CaseRevision:
+        """A member's edit of a published case, waiting for review."""
+        case = self.case(PublicationState.published)
+        return self._add(
+            CaseRevision(
+                case_study_id=case.id,
+                author_id=self.people.member.user_id,
+                status=RevisionStatus.pending,
+                changes={"summary": "Résumé proposé par la matrice des droits."},
+                previous={"summary": case.summary},
+            )
+        )
+
     def report(self) -> Report:
         case = self.case(PublicationState.published)
         return self._add(
@@ -172,6 +196,11 @@ def _case_form(title: str) -> dict[str, str]:
     }
 
 
+def _revision_params(f: Fixtures, **extra: Any) -> Req:
+    revision = f.revision()
+    return Req({"case_id": revision.case_study_id, "revision_id": revision.id}, **extra)
+
+
 Builder = Callable[[Fixtures, str], Req]
 P = PublicationState
 # (method, path) -> (who may, how to build one request for a given caller)
@@ -202,6 +231,18 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
     ("POST", "/api/v1/case-studies/{case_id}/transitions"): (
         "editor",
         lambda f, c: Req({"case_id": f.case().id}, json={"to": "submitted"}),
+    ),
+    ("POST", "/api/v1/case-studies/{case_id}/links/{kind}/{target_id}/confirm"): (
+        "editor",
+        lambda f, c: Req(f.suggested_theme()),
+    ),
+    ("DELETE", "/api/v1/case-studies/{case_id}/links/{kind}/{target_id}"): (
+        "editor",
+        lambda f, c: Req(f.suggested_theme()),
+    ),
+    ("POST", "/api/v1/case-studies/{case_id}/revisions/{revision_id}/decision"): (
+        "moderator",
+        lambda f, c: _revision_params(f, json={"decision": "approved"}),
     ),
     ("POST", "/api/v1/case-studies/check-duplicates"): (
         "anyone",
@@ -331,6 +372,10 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
     ("POST", "/moderation/experiences/{case_id}"): (
         "moderator",
         lambda f, c: Req({"case_id": f.case(P.submitted).id}, form={"decision": "publier"}),
+    ),
+    ("POST", "/moderation/modifications/{revision_id}"): (
+        "moderator",
+        lambda f, c: Req({"revision_id": f.revision().id}, form={"decision": "approuver"}),
     ),
     ("POST", "/moderation/signalements/{report_id}"): (
         "moderator",
@@ -464,6 +509,7 @@ SENSITIVE_READS: dict[str, str] = {
     "/api/v1/api-keys": "admin",
     "/api/v1/reports": "moderator",
     "/api/v1/moderation/queue": "moderator",
+    "/api/v1/moderation/revisions": "moderator",
     "/api/v1/me/export": "logged_in",
     "/moderation": "moderator",
     "/admin": "admin",
@@ -579,6 +625,54 @@ def test_private_pages_and_reads(callers: Callers, path: str) -> None:
         if _refused(response) == (caller in ALLOWED[requirement]):
             wrong.append(f"{caller}: {response.status_code}")
     assert not wrong, f"GET {path} ({requirement}): " + ", ".join(wrong)
+
+
+# Reads of one case's edits: its editors and the moderators; a path per fresh case and revision.
+REVISION_READS: dict[str, tuple[str, Callable[[Fixtures], str]]] = {
+    "revisions of a case": (
+        "editor_or_moderator",
+        lambda f: f"/api/v1/case-studies/{f.revision().case_study_id}/revisions",
+    ),
+    "pending version": (
+        "editor_or_moderator",
+        lambda f: f"/api/v1/case-studies/{f.revision().case_study_id}?version=pending",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REVISION_READS))
+def test_revision_reads(callers: Callers, fixtures: Fixtures, name: str) -> None:
+    requirement, build = REVISION_READS[name]
+    wrong = []
+    for caller in CALLERS:
+        path = build(fixtures)
+        response = callers.clients[caller].get(path, headers=callers.api_headers(caller))
+        assert response.status_code < 500
+        if _refused(response) == (caller in ALLOWED[requirement]):
+            wrong.append(f"{caller}: {response.status_code}")
+    assert not wrong, f"{name} ({requirement}): " + ", ".join(wrong)
+
+
+def test_only_reviewers_publish_an_edit_of_a_published_case(callers: Callers, fixtures: Fixtures) -> None:
+    """Every caller PATCHes a published case: the editors' edit waits for review, an administrator's is
+    applied at once (recorded), everybody else is refused; readers never see a member's edit."""
+    outcomes = {}
+    for caller in CALLERS:
+        case = fixtures.case(PublicationState.published)
+        response = callers.clients[caller].patch(
+            f"/api/v1/case-studies/{case.id}",
+            json={"summary": f"Résumé modifié par {caller}."},
+            headers=callers.api_headers(caller),
+        )
+        assert response.status_code < 500
+        public = callers.clients["anonymous"].get(f"/api/v1/case-studies/{case.id}").json()["summary"]
+        outcomes[caller] = (
+            "refused" if _refused(response) else response.json()["version"],
+            public == f"Résumé modifié par {caller}.",
+        )
+    expected = {c: ("refused", False) for c in CALLERS}
+    expected |= {"member": ("pending", False), "org_admin": ("pending", False), "admin": ("published", True)}
+    assert outcomes == expected
 
 
 def test_denied_writes_change_nothing(callers: Callers, fixtures: Fixtures) -> None:

@@ -49,7 +49,11 @@ def test_jsonl_export_has_every_published_case_once_with_its_licence(
     assert {r["licence"] for r in betagouv} == {"cc-by-nc-sa-4.0"}
     assert {r["licence_name"] for r in betagouv} == {"CC BY-NC-SA 4.0"}
     assert all(r["licence_url"].startswith("https://creativecommons.org/") for r in betagouv)
-    assert {r["licence"] for r in written_here} == {"etalab-2.0"}
+    # Written here or imported from open sources: Licence Ouverte (Retex, ANCT), MIT (BAL testimonies).
+    assert {r["licence"] for r in written_here} == {"etalab-2.0", "mit"}
+    assert all(r["licence_url"] for r in rows)
+    sources = {(r["source"], r["licence"]) for r in rows if r["source"] != "Retex"}
+    assert len({source for source, _ in sources}) >= 3
     first = rows[0]
     assert first["url"].endswith(f"/experiences/{first['slug']}")
     assert first["published_at"].endswith("+00:00")  # ISO 8601 with its offset

@@ -13,21 +13,30 @@ from sqlalchemy import select
 from service.accounts.permissions import Action, can
 from service.casestudies import service as case_service
 from service.casestudies.authoring import readable_case
+from service.casestudies.links import link_details
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
 from service.discussions import following, reading
 from service.discussions.models import FollowTarget
-from service.moderation import workflow
+from service.moderation import revisions, workflow
+from service.moderation.models import HistoryEvent
 from service.search import service as search_service
 from service.themes.models import Theme
 from web import queries
 from web.auth import current_principal
 from web.comparables import comparable_territories
 from web.params import PageSession, int_param, path_key, search_engine, text_param
+from web.revision_diff import revision_diff
 from web.templating import is_htmx, render
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 PER_PAGE = 20
+EVENT_LABELS = {
+    HistoryEvent.edit: "modifiée",
+    HistoryEvent.revision_proposed: "modification proposée, en attente de relecture",
+    HistoryEvent.revision_approved: "modification approuvée et mise en ligne",
+    HistoryEvent.revision_rejected: "modification refusée",
+}
 PUBLICATION_LABELS = {
     PublicationState.draft: "Brouillon",
     PublicationState.submitted: "Soumise pour relecture",
@@ -71,7 +80,12 @@ def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tu
     if engine is None:
         return []
     try:
-        return search_service.similar_cases(session, engine, case=case, limit=5)
+        # A "fiche courte" (near-empty page) is never suggested as similar.
+        return [
+            (c, score)
+            for c, score in search_service.similar_cases(session, engine, case=case, limit=5)
+            if not c.short
+        ]
     except Exception:  # derived data: the case page still shows without it
         log.exception("similar cases failed for case %s", case.id)
         return []
@@ -95,6 +109,7 @@ def case_page_response(
     principal = current_principal(request)
     case = readable_case(session, principal, slug=path_key(slug))
     sees_history = can(principal, Action.review_cases) or can(principal, Action.edit_case, case=case)
+    pending = revisions.pending_for(session, principal, case)  # its authors and the moderators only
     comparables = None
     if case.territories:
         comparables = comparable_territories(request, session, case.territories[0], limit=4)
@@ -107,10 +122,19 @@ def case_page_response(
         "is_published": case.publication_state is PublicationState.published,
         "history": workflow.history(session, case) if sees_history else [],
         "STATE_LABELS": {state.value: label for state, label in workflow.LABELS.items()},
+        "EVENT_LABELS": EVENT_LABELS,
+        "pending_revision": pending,
+        "pending_diff": revision_diff(session, case, pending) if pending else [],
+        "is_reviewer": can(principal, Action.review_cases),
+        "edit_status": request.query_params.get("modification"),
         "report_status": request.query_params.get("signalement"),
         "threads": reading.recent_threads(session, principal, limit=50, case_study_id=case.id),
         "following": following.is_following(session, principal, FollowTarget.case_study, case.id),
         "ask_errors": ask_errors or {},
         "ask_values": ask_values or {},
+        # (kind, id) -> (origin, confidence): links Retex suggested are marked « suggéré ».
+        "link_origins": {
+            (d["kind"], d["id"]): (d["origin"], d.get("confidence")) for d in link_details(session, case)
+        },
     }
     return render(request, "case.html", context, status_code=status_code)

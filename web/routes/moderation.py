@@ -9,12 +9,14 @@ from sqlalchemy import select
 
 from service.accounts.permissions import Action, authorize
 from service.api.errors import DomainError, NotFoundError
+from service.api.ids import MAX_ID
 from service.casestudies.authoring import readable_case
 from service.casestudies.models import CaseStudy, PublicationState
-from service.moderation import reports, workflow
-from service.moderation.models import Report, ReportTarget
+from service.moderation import reports, revisions, workflow
+from service.moderation.models import CaseRevision, Report, ReportTarget
 from web.auth import current_principal
-from web.params import FormBody, PageSession, path_key
+from web.params import FormBody, PageSession, form_text, path_key
+from web.revision_diff import revision_diff
 from web.templating import render
 
 router = APIRouter()
@@ -41,8 +43,16 @@ def _page(
             )
         )
     }
+    pending = db.scalars(revisions.pending_queue_statement().order_by(CaseRevision.id)).all()
+    revised = {
+        c.id: c
+        for c in db.scalars(select(CaseStudy).where(CaseStudy.id.in_([r.case_study_id for r in pending])))
+    }
     context = {
         "queue": queue,
+        "revisions": [
+            (r, revised[r.case_study_id], revision_diff(db, revised[r.case_study_id], r)) for r in pending
+        ],
         "reports": [(r, cases.get(r.target_id)) for r in open_reports],
         "errors": errors or {},
         "done": request.query_params.get("fait"),
@@ -77,6 +87,36 @@ def decide_case(request: Request, db: PageSession, form: FormBody, case_id: int)
             raise
         return _page(request, db, errors={f"reason-{case_id}": exc.message}, status_code=422)
     return RedirectResponse(f"/moderation?fait={target.value}", status_code=303)
+
+
+@router.post("/moderation/modifications/{revision_id}", response_class=HTMLResponse)
+def decide_revision(request: Request, db: PageSession, form: FormBody, revision_id: int) -> Response:
+    """Approve an edit of a published case (it goes online) or reject it with a reason for its authors."""
+    principal = current_principal(request)
+    authorize(principal, Action.review_cases)
+    revision = db.get(CaseRevision, revision_id) if 0 < revision_id <= MAX_ID else None
+    if revision is None:
+        raise NotFoundError("Cette modification n'existe pas.")
+    approve = form.get("decision") == "approuver"
+    settings = request.app.state.settings
+    try:
+        revisions.decide(
+            db,
+            revision=revision,
+            actor=principal,
+            approve=approve,
+            reason=form_text(form, "reason", 2000),
+            public_url=settings.public_url,
+            max_section_chars=settings.max_section_chars,
+        )
+    except DomainError as exc:
+        db.rollback()
+        if exc.status_code in (401, 403):
+            raise
+        return _page(request, db, errors={f"revision-reason-{revision_id}": exc.message}, status_code=422)
+    return RedirectResponse(
+        f"/moderation?fait={'modification-approuvee' if approve else 'modification-refusee'}", status_code=303
+    )
 
 
 @router.post("/moderation/signalements/{report_id}", response_class=HTMLResponse)

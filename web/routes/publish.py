@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from service.accounts.models import Role
-from service.accounts.permissions import Action, authorize
+from service.accounts.permissions import Action, authorize, can
 from service.accounts.principal import Principal
 from service.api.errors import DomainError
 from service.api.ids import MAX_ID
@@ -23,6 +23,7 @@ from service.casestudies import authoring
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.casestudies.schemas import LICENCE_LABELS, CaseStudyCreate, CaseStudyUpdate
 from service.funding import service as funding
+from service.moderation import revisions
 from service.search import service as search_service
 from service.search.service import STATUS_LABELS
 from service.settings import Settings
@@ -80,6 +81,8 @@ def _form_page(
         "section_fields": SECTION_FIELDS,
         "previews": previews or {},
         "error_list": [(name, FIELD_LABELS.get(name, name), msg) for name, msg in cf.errors.items()],
+        "reviewed_edit": case is not None and revisions.needs_review(principal, case),
+        "pending_edit": case is not None and revisions.pending_for(session, principal, case) is not None,
     }
     return render(request, "publish.html", context, status_code=status_code)
 
@@ -95,18 +98,21 @@ def _save(
     data = to_schema(cf, publication_state=state, update=case is not None)
     if data is not None:
         try:
+            pending = False
             if case is None:
                 assert isinstance(data, CaseStudyCreate)
                 case = authoring.create_as(session, principal, data, settings)
             else:
                 assert isinstance(data, CaseStudyUpdate)
-                case = authoring.update_as(session, principal, case, data, settings)
+                edit = authoring.update_as(session, principal, case, data, settings)
+                case, pending = edit.case, edit.pending
         except DomainError as exc:
             session.rollback()
             message = exc.message[:1].upper() + exc.message[1:]
             cf.error(exc.field or "form", message if message.endswith(".") else message + ".")
         else:
-            return RedirectResponse(f"/experiences/{case.slug}", status_code=303)
+            waits = "?modification=attente" if pending else ""  # readers keep the published text
+            return RedirectResponse(f"/experiences/{case.slug}{waits}", status_code=303)
     if case is not None:
         session.refresh(case)  # the rolled-back or unchanged case, to title the page
     return _form_page(request, session, cf, case=case, status_code=422)
@@ -140,7 +146,8 @@ def _editable(request: Request, session: PageSession, slug: str) -> CaseStudy:
 @router.get("/experiences/{slug}/modifier", response_class=HTMLResponse)
 def edit_case(request: Request, session: PageSession, slug: str) -> Response:
     case = _editable(request, session, slug)
-    return _form_page(request, session, form_from_case(case), case=case)
+    pending = revisions.pending_revision(session, case)  # its authors go on from their pending version
+    return _form_page(request, session, form_from_case(case, pending), case=case)
 
 
 @router.post("/experiences/{slug}/modifier", response_class=HTMLResponse)
@@ -149,11 +156,16 @@ def update_case(request: Request, session: PageSession, slug: str, form: FormBod
     return _save(request, session, read_form(form), case=case, action=str(form.get("action", "draft")))
 
 
-def _case_being_edited(session: PageSession, form: FormData) -> CaseStudy | None:
+def _case_being_edited(request: Request, session: PageSession, form: FormData) -> CaseStudy | None:
+    """The case named by the form's `case_id`, only if this person may edit it: someone else's draft
+    is treated as no case at all (its title, slug and state never reach the page)."""
     raw = form.get("case_id")
-    if isinstance(raw, str) and raw.isdigit() and len(raw) < 10:
-        return session.get(CaseStudy, int(raw))
-    return None
+    if not (isinstance(raw, str) and raw.isdigit() and len(raw) < 10):
+        return None
+    case = session.get(CaseStudy, int(raw))
+    if case is None or not can(current_principal(request), Action.edit_case, case=case):
+        return None
+    return case
 
 
 @router.post("/publier/doublons", response_class=HTMLResponse)
@@ -165,7 +177,7 @@ def duplicates(request: Request, session: PageSession, form: FormBody) -> HTMLRe
     found: list[tuple[CaseStudy, float, str]] = []
     engine = search_engine(request)
     if engine is not None and len(title) >= 8:
-        edited = _case_being_edited(session, form)
+        edited = _case_being_edited(request, session, form)
         try:
             found = search_service.likely_duplicates(
                 session, engine, title=title, summary=summary, exclude_id=edited.id if edited else None
@@ -186,5 +198,5 @@ def preview(request: Request, session: PageSession, form: FormBody) -> Response:
     html = render_markdown(cf.value(section))
     if is_htmx(request):
         return render(request, "publish.html", {"section": section, "preview_html": html}, block="preview")
-    case = _case_being_edited(session, form)
+    case = _case_being_edited(request, session, form)
     return _form_page(request, session, cf, case=case, previews={section: html})
