@@ -120,3 +120,16 @@ def publisher_out(p: Publisher) -> SoftwarePublisherOut:
         forks=p.forks,
         provenance=provenance_of(p.forge),
     )
+
+
+def forges_of(session: Session, territory: Territory) -> list[tuple[CodeForge, int]]:
+    """The forges of the organisations of a territory, with their number of repositories."""
+    rows = session.execute(
+        select(CodeForge, func.count(CodeRepository.id))
+        .join(Organisation, Organisation.id == CodeForge.organisation_id)
+        .outerjoin(CodeRepository, CodeRepository.forge_id == CodeForge.id)
+        .where(Organisation.territory_id == territory.id)
+        .group_by(CodeForge.id)
+        .order_by(CodeForge.login)
+    ).all()
+    return [(forge, n) for forge, n in rows]

@@ -151,7 +151,7 @@ FUZZ_SETTINGS = settings(
 
 # Query parameters that name a row of the database: a positive case must name one that exists (an
 # unknown territory code is rightly a 422), so these are fixed while every other parameter is generated.
-EXISTING = {"territory": "83050", "for_territory": "83050"}
+EXISTING = {"territory": "83050", "for_territory": "83050", "forge": "lutece-secteur-public"}
 
 
 def _existing_references(operation: APIOperation, mode: GenerationMode) -> dict[str, str] | None:

@@ -81,3 +81,9 @@ def test_bad_input_is_refused(client: TestClient) -> None:
     assert client.get(f"{API}/code-repositories", params={"territory": "00000"}).status_code == 422
     assert client.get(f"{API}/code-repositories", params={"software": "0"}).status_code == 422
     assert client.get(f"{API}/software/999999/publishers").status_code == 404
+
+
+def test_the_territory_page_names_the_forge_of_its_authority(client: TestClient) -> None:
+    html = client.get("/territoires/75056").text
+    assert "Code publié" in html and "LUTECE Secteur Public" in html and "135 dépôts" in html
+    assert "Code publié" not in client.get("/territoires/02013").text

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from service.discussions import following
 from service.discussions.models import FollowTarget
 from service.funding import service as funding
+from service.publiccode import service as public_code
 from service.territories import service as territory_service
 from service.territories.bands import population_band
 from service.territories.models import Territory, TerritoryKind
@@ -65,6 +66,7 @@ def territory_page(request: Request, session: PageSession, code: str) -> HTMLRes
         "funded": [funding.to_out(p) for p in funded],
         "total_funded": total_funded,
         "pooling": pooling_near(session, territory),
+        "forges": public_code.forges_of(session, territory),
         "comparables": comparable_territories(request, session, territory, limit=6),
         "following": following.is_following(
             session, current_principal(request), FollowTarget.territory, territory.id
