@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.models import User
@@ -35,6 +35,16 @@ class CaseRevision(Base):
     """One edit of a case: the fields it changes (in the API's PATCH vocabulary) and what they were."""
 
     __tablename__ = "case_revisions"
+    # At most one pending revision per case, even when two edits race (each supersedes the one it saw).
+    __table_args__ = (
+        Index(
+            "uq_case_revisions_one_pending",
+            "case_study_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_study_id: Mapped[int] = mapped_column(ForeignKey("case_studies.id", ondelete="CASCADE"), index=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Role
@@ -155,8 +156,8 @@ def record_edit(
             return pending  # saved again without a change
         pending.status = RevisionStatus.superseded
         pending.decided_at = utcnow()
+    db.flush()
     if not changes:
-        db.flush()
         return None
     revision = CaseRevision(
         case_study_id=case.id,
@@ -165,7 +166,14 @@ def record_edit(
         changes=changes,
         previous={name: current.get(name) for name in changes},
     )
-    db.add(revision)
+    try:
+        with db.begin_nested():  # one pending revision per case (unique index): a racing edit loses
+            db.add(revision)
+    except IntegrityError as exc:
+        raise ConflictError(
+            "Une autre modification de cette expérience vient d'être enregistrée : rechargez-la et "
+            "recommencez."
+        ) from exc
     if not review:
         service.update_case(db, case=case, data=data, max_section_chars=max_section_chars)
     db.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import feedparser
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
@@ -13,6 +14,7 @@ from service.db.base import utcnow
 from service.db.engine import make_session_factory
 from service.emails.models import Email
 from service.indexjobs.models import IndexJob, IndexKind
+from service.moderation import revisions
 from service.moderation.models import CaseRevision, RevisionStatus
 from tests.conftest import People
 from tests.service.discussions_kit import THEME, Kit, new_post, new_thread
@@ -373,3 +375,19 @@ def test_a_second_edit_builds_on_the_pending_version_and_replaces_it(
     )
     assert back.json()["version"] == "published" and back.json()["pending_revision_id"] is None
     assert client.get(url).json()["title"] == case.title
+
+
+def test_a_racing_edit_cannot_leave_two_pending_revisions(
+    client: TestClient, seeded_engine: Engine, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two edits that both saw no pending revision: the second is refused (409), nothing half-written."""
+    case = _published_case(seeded_engine, people.org_id, "Résumé publié avant une course.")
+    url = f"/api/v1/case-studies/{case.id}"
+    first = client.patch(url, json={"summary": "Première version."}, headers=people.headers("member"))
+    assert first.status_code == 200
+    monkeypatch.setattr(revisions, "pending_revision", lambda db, case: None)  # as if it raced the first
+    second = client.patch(url, json={"summary": "Seconde version."}, headers=people.headers("org_admin"))
+    assert second.status_code == 409, second.text
+    monkeypatch.undo()
+    listed = client.get(f"{url}/revisions", headers=people.headers("member")).json()["items"]
+    assert [(r["status"], r["changes"]["summary"]) for r in listed] == [("pending", "Première version.")]

@@ -55,6 +55,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_case_revisions_author_id"), ["author_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_case_revisions_case_study_id"), ["case_study_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_case_revisions_status"), ["status"], unique=False)
+        batch_op.create_index(
+            "uq_case_revisions_one_pending",
+            ["case_study_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        )
 
     with op.batch_alter_table("case_state_changes", schema=None) as batch_op:
         batch_op.add_column(
@@ -84,6 +91,7 @@ def downgrade() -> None:
         batch_op.drop_column("event")
 
     with op.batch_alter_table("case_revisions", schema=None) as batch_op:
+        batch_op.drop_index("uq_case_revisions_one_pending")
         batch_op.drop_index(batch_op.f("ix_case_revisions_status"))
         batch_op.drop_index(batch_op.f("ix_case_revisions_case_study_id"))
         batch_op.drop_index(batch_op.f("ix_case_revisions_author_id"))
