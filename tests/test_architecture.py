@@ -41,6 +41,12 @@ def test_the_indexing_pipeline_is_in_no_package_cycle() -> None:
     }
 
 
+def test_the_mail_transport_knows_no_feature() -> None:
+    # The digests (a discussions feature) are handed to the sender by the app, not imported by it.
+    graph = package_graph()
+    assert {dst: sorted({i.target for i in edge}) for dst, edge in graph.get("emails", {}).items()} == {}
+
+
 def test_one_index_job_table() -> None:
     assert [name for name in Base.metadata.tables if "index_jobs" in name] == ["index_jobs"]
 
