@@ -47,6 +47,16 @@ def test_the_mail_transport_knows_no_feature() -> None:
     assert {dst: sorted({i.target for i in edge}) for dst, edge in graph.get("emails", {}).items()} == {}
 
 
+def test_no_module_imports_from_a_conftest() -> None:
+    # conftest.py files hold fixtures; what tests import (people, log-in, pages…) lives in tests/support/.
+    bad = [
+        f"{i.source} imports {i.target} (line {i.line})"
+        for i in imports(REPO, "tests")
+        if "conftest" in i.target.split(".")
+    ]
+    assert bad == []
+
+
 def test_one_index_job_table() -> None:
     assert [name for name in Base.metadata.tables if "index_jobs" in name] == ["index_jobs"]
 
