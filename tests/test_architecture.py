@@ -57,6 +57,17 @@ def test_no_module_imports_from_a_conftest() -> None:
     assert bad == []
 
 
+def test_migrations_import_no_application_code() -> None:
+    # A migration must give the same result whatever the application becomes: it freezes what it needs.
+    bad = [
+        f"{i.source} imports {i.target} (line {i.line})"
+        for i in imports(REPO, "service")
+        if i.source.startswith("service.migrations.versions.")
+        and i.target.split(".")[0] in {"service", "web", "indexing"}
+    ]
+    assert bad == []
+
+
 def test_one_index_job_table() -> None:
     assert [name for name in Base.metadata.tables if "index_jobs" in name] == ["index_jobs"]
 
