@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import APIRouter, FastAPI
 
@@ -20,6 +21,7 @@ from service.api.request_id import RequestId
 from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
 from service.discussions.api import router as discussions_router
+from service.discussions.digests import send_due_digests
 from service.emails.sender import EmailSender
 from service.funding.api import router as funding_router
 from service.funding.export import router as funding_export_router
@@ -87,7 +89,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             worker.start()
         except OutboxBusyError as exc:
             log.warning("in-process index worker not started: %s", exc)
-    emails = EmailSender(settings, app.state.session_factory)
+    # The mail transport only sends; the digests are the discussions job that queues mail on a schedule.
+    emails = EmailSender(
+        settings,
+        app.state.session_factory,
+        producers=[partial(send_due_digests, public_url=settings.public_url)],
+    )
     if settings.email_sender:
         emails.start()
     try:

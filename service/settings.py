@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1_000_000, description="Largest accepted request body.")
     max_section_chars: int = Field(default=20_000, description="Largest Markdown section of a case study.")
     page_size_max: int = 100
-    # Accounts (issue 6)
+    # Accounts and the emails they send
     public_url: str = Field(
         default="http://127.0.0.1:8000", description="Address of the site, used in the links of emails."
     )
@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     login_max_failures_per_account: int = Field(default=5, description="Per 15 minutes, then 429.")
     login_max_failures_per_ip: int = Field(default=30, description="Per 15 minutes, then 429.")
     api_key_default_rate_limit: int = Field(default=600, description="Requests per minute for a new key.")
-    # Discussions (issue 7)
+    # Discussions
     posts_per_minute: int = Field(default=5, description="Posts a member may write per minute, then 429.")
     max_post_chars: int = Field(default=20_000, description="Longest discussion post (Markdown).")
 

@@ -1,20 +1,18 @@
 """Shared fixtures: one migrated and seeded database per test run (SQLite, or PostgreSQL when
-RETEX_TEST_DATABASE_URL is set), and a FastAPI app bound to it."""
+RETEX_TEST_DATABASE_URL is set), and a FastAPI app bound to it. Fixtures only: the helpers tests
+import live in tests/support/."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -23,17 +21,13 @@ from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.settings import Settings
 from tests.processes import LocalPostgres
+from tests.support.api import ADMIN_TOKEN
+from tests.support.databases import reset_postgres, scratch_database
+from tests.support.live_server import serve
+from tests.support.paths import REPO
+from tests.support.people import PASSWORD, People, Person
 
-ADMIN_TOKEN = "test-admin-token"
 PG_URL_ENV = "RETEX_TEST_DATABASE_URL"
-
-
-def reset_postgres(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -99,43 +93,17 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture(scope="module")
+def live_server(app: FastAPI) -> Iterator[str]:
+    """The real app under uvicorn, on 127.0.0.1, index drained (browser tests, the API guide)."""
+    with serve(app) as url:
+        yield url
+
+
 @pytest.fixture
 def admin_headers() -> dict[str, str]:
     """The operator token (RETEX_ADMIN_TOKEN): acts as an administrator on the API."""
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-PASSWORD = "un mot de passe assez long"
-
-
-@dataclass(frozen=True)
-class Person:
-    user_id: int
-    email: str
-    password: str = PASSWORD
-    api_key: str = ""  # a personal key (read, search, write), or the partner's key
-    display_name: str = ""
-
-
-@dataclass(frozen=True)
-class People:
-    """Accounts of every role, created once per test run in the seeded database.
-
-    `member` belongs to `org_id` (approved; `org_admin` administers it), `outsider` to `other_org_id`;
-    `unverified` never confirmed their email; `partner` is an API key with no account."""
-
-    admin: Person
-    moderator: Person
-    member: Person
-    org_admin: Person
-    outsider: Person
-    unverified: Person
-    partner: Person
-    org_id: int
-    other_org_id: int
-
-    def headers(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {getattr(self, who).api_key}"}
 
 
 @pytest.fixture(scope="session")
@@ -220,9 +188,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-REPO = Path(__file__).resolve().parent.parent
-
-
 @pytest.fixture(scope="session")
 def packaged_model_dir() -> Path:
     """The real embedding model, converted once (by `make install`, or here) and shared by the tests."""
@@ -230,34 +195,6 @@ def packaged_model_dir() -> Path:
 
     base = Path(os.environ.get("RETEX_DATA_DIR") or REPO / "var")
     return ensure_converted_model(base / "models" / MODEL_ID)
-
-
-def data_dir_with_model(tmp: Path, model_dir: Path) -> Path:
-    """A fresh data dir whose models/ points at the shared converted model (no re-conversion)."""
-    (tmp / "models").mkdir(parents=True, exist_ok=True)
-    link = tmp / "models" / model_dir.name
-    if not link.exists():
-        link.symlink_to(model_dir, target_is_directory=True)
-    return tmp
-
-
-@contextmanager
-def scratch_database(database_url: str, folder: Path) -> Iterator[str]:
-    """An empty database of the same kind as the suite's (a throw-away PostgreSQL database, or a file)."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        yield f"sqlite:///{folder / 'scratch.sqlite3'}"
-        return
-    name = f"retex_scratch_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -277,29 +214,3 @@ def local_postgres() -> Iterator[LocalPostgres]:
         yield server
     finally:
         server.destroy()
-
-
-def create_database(server: LocalPostgres, name: str) -> str:
-    admin = make_engine(server.url(), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return server.url(name)
-
-
-def all_items(client: TestClient, url: str, headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Every item of a cursor-paginated list, following `next`."""
-    items: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        params: dict[str, Any] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
-        response = client.get(url, params=params, headers=headers or {})
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items.extend(page["items"])
-        cursor = page["next"]
-        if not cursor:
-            return items

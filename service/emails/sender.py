@@ -1,12 +1,15 @@
 """Sends queued emails: through SMTP when RETEX_SMTP_HOST is set, otherwise into data_dir/mail/ as
-.eml files (development: read them there). Runs as a thread of `serve`, which also queues the
-daily/weekly digests when they are due; failures are retried."""
+.eml files (development: read them there). Runs as a thread of `serve`; failures are retried.
+
+The transport knows no feature: what queues mail on a schedule (the discussions digests) is handed
+in by whoever starts the sender (service/app.py), as producers run before each sending round."""
 
 from __future__ import annotations
 
 import logging
 import smtplib
 import threading
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -14,12 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.base import utcnow
-from service.discussions.digests import send_due_digests
 from service.emails.models import Email
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+# Queues the emails that are due (e.g. digests) in the given session; the sender commits.
+Producer = Callable[[Session], object]
 
 
 def _message(settings: Settings, email: Email) -> EmailMessage:
@@ -73,9 +77,17 @@ def send_pending(settings: Settings, session_factory: sessionmaker[Session], *, 
 
 
 class EmailSender:
-    def __init__(self, settings: Settings, session_factory: sessionmaker[Session], *, interval: float = 2.0):
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: sessionmaker[Session],
+        *,
+        producers: Sequence[Producer] = (),
+        interval: float = 2.0,
+    ):
         self._settings = settings
         self._factory = session_factory
+        self._producers = tuple(producers)
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="retex-email-sender", daemon=True)
@@ -91,9 +103,10 @@ class EmailSender:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with self._factory() as db:
-                    send_due_digests(db, public_url=self._settings.public_url)
-                    db.commit()
+                for produce in self._producers:
+                    with self._factory() as db:
+                        produce(db)
+                        db.commit()
                 send_pending(self._settings, self._factory)
             except Exception:  # the database may be away for a while: keep trying
                 log.exception("email sender: will retry")

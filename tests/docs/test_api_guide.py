@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-from tests.web.conftest import live_server  # noqa: F401  (the real app under uvicorn)
+from tests.support.paths import REPO
 
 GUIDE = REPO / "docs" / "api.md"
 DOC_BASE = "http://127.0.0.1:8000"
@@ -27,7 +26,7 @@ def test_the_guide_has_curl_and_python_examples() -> None:
 
 
 @pytest.mark.parametrize("index", range(len(blocks("sh"))))
-def test_curl_example_runs(index: int, live_server: str, tmp_path: Path) -> None:  # noqa: F811
+def test_curl_example_runs(index: int, live_server: str, tmp_path: Path) -> None:
     script = blocks("sh")[index].replace(DOC_BASE, live_server)
     result = subprocess.run(
         ["bash", "-c", "set -euo pipefail\n" + script],
@@ -40,6 +39,6 @@ def test_curl_example_runs(index: int, live_server: str, tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("index", range(len(blocks("python"))))
-def test_python_example_runs(index: int, live_server: str) -> None:  # noqa: F811
+def test_python_example_runs(index: int, live_server: str) -> None:
     code = blocks("python")[index].replace(DOC_BASE, live_server)
     exec(compile(code, f"docs/api.md python block {index}", "exec"), {"__name__": "guide"})

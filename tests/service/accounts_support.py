@@ -21,8 +21,8 @@ from service.accounts.principal import ALL_SCOPES, Scope
 from service.db.base import utcnow
 from service.db.engine import make_session_factory
 from service.emails.models import Email
-from tests.conftest import PASSWORD, Person
-from tests.web.conftest import csrf_from
+from tests.support.people import PASSWORD, Person
+from tests.support.web import csrf_from
 
 CASES = "/api/v1/case-studies"
 _LINK = re.compile(r"https?://\S+?(/\S*jeton=\S+)")

@@ -10,8 +10,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import ApiKey
-from tests.conftest import People, all_items
 from tests.service.accounts_support import CASES, bearer, case_payload, fresh_window, new_person
+from tests.support.api import all_items
+from tests.support.people import People
 
 KEYS = "/api/v1/api-keys"
 

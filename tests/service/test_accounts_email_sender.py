@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import socket
+import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.db.engine import make_engine, make_session_factory
 from service.emails.models import Email
 from service.emails.outbox import queue_email
-from service.emails.sender import MAX_ATTEMPTS, send_pending
+from service.emails.sender import MAX_ATTEMPTS, EmailSender, send_pending
 from service.settings import Settings
 
 
@@ -123,3 +124,26 @@ def test_a_malformed_email_does_not_block_the_queue(tmp_path: Path, outbox: sess
         "Retex : « Ligne un Ligne deux » est refusée",
         "Retex : le message suivant",
     ]
+
+
+def test_the_sender_runs_the_producers_it_is_given_then_sends(
+    tmp_path: Path, outbox: sessionmaker[Session]
+) -> None:
+    """The transport knows no feature: a scheduled job (the digests, wired by the app) is handed in, its
+    emails are committed, then sent in the same round."""
+
+    def produce(db: Session) -> None:
+        queue_email(db, to="agent@mairie.test.fr", subject="Votre résumé", body="Bonjour\n", kind="digest")
+
+    sender = EmailSender(_settings(tmp_path), outbox, producers=[produce], interval=0.05)
+    sender.start()
+    try:
+        for _ in range(200):
+            if any(row.sent_at is not None for row in _rows(outbox)):
+                break
+            time.sleep(0.05)
+    finally:
+        sender.stop()
+    rows = _rows(outbox)
+    assert rows and rows[0].kind == "digest" and rows[0].sent_at is not None
+    assert (tmp_path / "mail" / f"{rows[0].id:08d}.eml").exists()

@@ -16,9 +16,10 @@ from service.accounts.models import ApiKey, Membership, OneTimeToken, Role, User
 from service.casestudies.models import CaseStudy
 from service.discussions.models import Post, Thread
 from service.emails.models import Email
-from tests.conftest import PASSWORD, People, Person, all_items
 from tests.service.accounts_support import CASES, bearer, case_payload, new_person, post_form, text_of
-from tests.web.conftest import log_in
+from tests.support.api import all_items
+from tests.support.people import PASSWORD, People, Person
+from tests.support.web import log_in
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from service.accounts.login import BAD_CREDENTIALS, WINDOW_SECONDS
 from service.accounts.models import OneTimeToken, TokenPurpose, UserSession
 from service.db.base import utcnow
 from service.settings import Settings
-from tests.conftest import PASSWORD, Person
 from tests.service.accounts_support import (
     emails_to,
     fresh_window,
@@ -28,7 +27,8 @@ from tests.service.accounts_support import (
     post_form,
     text_of,
 )
-from tests.web.conftest import csrf_from
+from tests.support.people import PASSWORD, Person
+from tests.support.web import csrf_from
 
 TOO_MANY = "Trop de tentatives de connexion"
 

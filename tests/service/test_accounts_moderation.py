@@ -10,8 +10,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy
-from tests.conftest import People, all_items
 from tests.service.accounts_support import CASES, bearer, case_payload, emails_to, new_person
+from tests.support.api import all_items
+from tests.support.people import People
 
 REASON = "Le résumé ne dit pas ce que le projet a coûté ni qui l'a porté."
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from service.accounts.models import OneTimeToken, TokenPurpose, User
 from service.db.base import utcnow
 from service.emails.models import Email
-from tests.conftest import PASSWORD
 from tests.service.accounts_support import emails_to, link_in, post_form, text_of
+from tests.support.people import PASSWORD
 
 INVALID_LINK = "Ce lien n'est pas valable"
 

@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.conftest import People, all_items
 from tests.service.accounts_support import CASES, case_payload
+from tests.support.api import all_items
+from tests.support.people import People
 
 REPORTS = "/api/v1/reports"
 

@@ -33,7 +33,8 @@ from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.organisations.models import Organisation
 from service.settings import Settings
-from tests.conftest import ADMIN_TOKEN, scratch_database
+from tests.support.api import ADMIN_TOKEN
+from tests.support.databases import scratch_database
 
 CALLERS: dict[str, dict[str, str]] = {
     "anonymous": {},

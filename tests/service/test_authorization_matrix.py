@@ -32,8 +32,8 @@ from service.funding.models import FundedProject
 from service.moderation.models import CaseRevision, Report, ReportTarget, RevisionStatus
 from service.organisations.models import Organisation, OrganisationKind
 from service.themes.models import Theme
-from tests.conftest import PASSWORD, People, Person
-from tests.web.conftest import csrf_from, log_in
+from tests.support.people import PASSWORD, People, Person
+from tests.support.web import csrf_from, log_in
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # Who may do what. "editor": the members of the case's organisation (and admins).

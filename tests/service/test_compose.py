@@ -12,7 +12,7 @@ from service.app import create_app
 from service.cli import app as cli
 from service.cli import check_multi_process
 from service.settings import Settings
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 
 def _compose() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from seeds.demo_accounts import DEMO_PASSWORD, ensure_demo_accounts
 from service.accounts.models import Membership, User
-from tests.web.conftest import csrf_from
+from tests.support.web import csrf_from
 
 
 def test_demo_accounts_are_created_once_and_can_log_in(session: Session, client: TestClient) -> None:

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.conftest import People
 from tests.service.discussions_kit import THEME, Kit, new_post, new_thread
+from tests.support.people import People
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from service.settings import Settings
-from tests.conftest import People
 from tests.service.discussions_kit import Kit, Member, first_post_id, new_post, new_thread
+from tests.support.people import People
 
 FRENCH_HINTS = ("message", "titre", "discussion", "caractères", "vide", "cité", "attendez", "requête")
 

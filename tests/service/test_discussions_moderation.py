@@ -11,8 +11,8 @@ from sqlalchemy import Engine, select
 
 from service.discussions.models import PostRevision
 from service.moderation.reports import PENDING_REVIEW
-from tests.conftest import People
 from tests.service.discussions_kit import Kit, Member, new_post, new_thread
+from tests.support.people import People
 
 
 @pytest.fixture

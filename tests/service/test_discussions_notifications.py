@@ -15,8 +15,9 @@ from service.discussions.digests import send_due_digests
 from service.discussions.models import Notification
 from service.emails.models import Email
 from service.settings import Settings
-from tests.conftest import People, all_items
 from tests.service.discussions_kit import Kit, Member, new_post, new_thread
+from tests.support.api import all_items
+from tests.support.people import People
 
 MESSAGE_ID = re.compile(r"#message-(\d+)")
 

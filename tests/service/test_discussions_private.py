@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from service.casestudies.models import CaseStudy
-from tests.conftest import People
 from tests.service.discussions_kit import Kit, Member, new_post
+from tests.support.people import People
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from service.app import create_app
 from service.db.base import utcnow
 from service.indexjobs.models import IndexJob, IndexKind, JobState
 from service.settings import Settings
-from tests.conftest import People
 from tests.service.discussions_kit import Kit, new_post, new_thread
+from tests.support.people import People
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, data_dir_with_model
+from tests.support.model_dir import data_dir_with_model
+from tests.support.paths import REPO
 
 DEVSET = REPO / "bench" / "devset"
 

@@ -17,8 +17,8 @@ from service.casestudies.models import CaseStudy, ProjectStatus, PublicationStat
 from service.db.engine import make_engine, make_session_factory
 from service.indexjobs.appliers import FIRST_PASSAGES
 from service.indexjobs.models import IndexJob
-from tests.conftest import create_database
 from tests.processes import AppProcess, LocalPostgres, RetexProcess
+from tests.support.databases import create_database
 
 # Runs once (SQLite pass): it brings its own PostgreSQL server and never touches the suite's database.
 pytestmark = pytest.mark.nodb

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service.casestudies.models import CaseStudy, PublicationState
 from service.funding.classifier import DigitalCategory, classify
 from service.funding.models import FundedProject
-from tests.conftest import People
+from tests.support.people import People
 
 API = "/api/v1/funded-projects"
 AMIFONTAINE = "02013"  # 391 inhabitants (Aisne): three digital projects funded by the DETR
@@ -165,7 +165,7 @@ def test_a_verified_member_turns_a_funded_project_into_a_draft(
 
 
 def test_the_publish_form_is_prefilled_from_a_funded_project(client: TestClient, people: People) -> None:
-    from tests.web.conftest import log_in
+    from tests.support.web import log_in
 
     project_id = client.get(API, params={"territory": AMIFONTAINE, "category": "administration"}).json()[
         "items"

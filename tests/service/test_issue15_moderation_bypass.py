@@ -16,9 +16,9 @@ from service.emails.models import Email
 from service.indexjobs.models import IndexJob, IndexKind
 from service.moderation import revisions
 from service.moderation.models import CaseRevision, RevisionStatus
-from tests.conftest import People
 from tests.service.discussions_kit import THEME, Kit, new_post, new_thread
-from tests.web.conftest import csrf_from, log_in
+from tests.support.people import People
+from tests.support.web import csrf_from, log_in
 
 
 def _draft_of(engine: Engine, org_id: int) -> CaseStudy:

@@ -28,8 +28,8 @@ from service.indexjobs.models import IndexJob, JobState
 from service.indexjobs.worker import OutboxWorker
 from service.search.engine import SearchEngine
 from service.settings import Settings
-from tests.conftest import create_database
 from tests.processes import LocalPostgres, free_port
+from tests.support.databases import create_database
 
 
 class RecordingIndexer:

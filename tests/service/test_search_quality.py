@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 
 from service.app import create_app
 from service.settings import Settings
-from tests.conftest import ADMIN_TOKEN, data_dir_with_model
+from tests.support.api import ADMIN_TOKEN
+from tests.support.model_dir import data_dir_with_model
 
 pytestmark = pytest.mark.once  # the real model's quality does not depend on the database
 

@@ -20,7 +20,7 @@ from service.casestudies.models import CaseStudy, ProjectStatus, PublicationStat
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.indexjobs.models import IndexJob
-from tests.conftest import data_dir_with_model
+from tests.support.model_dir import data_dir_with_model
 
 N_CASES = 300
 N_DRAFTS = 20

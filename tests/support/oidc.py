@@ -23,7 +23,7 @@ import pytest
 from fastapi import FastAPI
 
 from service.accounts.oidc import OidcClient, OidcConfig
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 SCRIPT = Path(__file__).parent / "oidc_provider" / "provider.mjs"
 MODULE = REPO / "node_modules" / "oidc-provider"

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.emails.models import Email
-from tests.conftest import PASSWORD, People
-from tests.web.conftest import browser_log_in, drain, new_page
+from tests.support.browser import browser_log_in, new_page
+from tests.support.people import PASSWORD, People
+from tests.support.web import drain
 
 pytestmark = pytest.mark.browser
 

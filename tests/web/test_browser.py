@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy, PublicationState
-from tests.conftest import People
-from tests.web.conftest import axe_violations, browser_log_in, drain, new_page, screenshot
+from tests.support.browser import axe_violations, browser_log_in, new_page, screenshot
+from tests.support.people import People
+from tests.support.web import drain
 
 pytestmark = pytest.mark.browser
 

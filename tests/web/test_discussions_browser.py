@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
-from tests.conftest import People
-from tests.web.conftest import browser_log_in, new_page
+from tests.support.browser import browser_log_in, new_page
+from tests.support.people import People
 
 pytestmark = pytest.mark.browser
 

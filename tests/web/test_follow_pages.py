@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import People
-from tests.web.conftest import csrf_from, log_in
+from tests.support.people import People
+from tests.support.web import csrf_from, log_in
 
 
 @pytest.mark.parametrize(

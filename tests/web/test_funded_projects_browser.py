@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy, PublicationState
-from tests.conftest import People
-from tests.web.conftest import axe_violations, browser_log_in, new_page
+from tests.support.browser import axe_violations, browser_log_in, new_page
+from tests.support.people import People
 
 pytestmark = pytest.mark.browser
 AMIFONTAINE = "02013"

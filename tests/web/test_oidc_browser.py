@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from tests.support.browser import screenshot
 from tests.support.oidc import AGENT_CLAIMS, LocalProvider, app_using_provider
-from tests.web.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 

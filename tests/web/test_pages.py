@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy, PublicationState
-from tests.web.conftest import drain
+from tests.support.web import drain
 
 HX = {"HX-Request": "true"}
 

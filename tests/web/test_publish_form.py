@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy, PublicationState
-from tests.conftest import People
-from tests.web.conftest import csrf_from, drain, log_in
+from tests.support.people import People
+from tests.support.web import csrf_from, drain, log_in
 
 HX = {"HX-Request": "true"}
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.db.base import utcnow
-from tests.conftest import People
-from tests.web.conftest import axe_violations, browser_log_in, new_page, screenshot
+from tests.support.browser import axe_violations, browser_log_in, new_page, screenshot
+from tests.support.people import People
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy, PublicationState, case_territories
-from tests.web.conftest import drain
+from tests.support.web import drain
 
 SEARCH_BOUND = 10
 CASE_BOUND = 25

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import new_page
+from tests.support.browser import new_page
 
 
 def test_widget_lists_a_themes_cases_and_may_be_framed_by_anyone(client: TestClient) -> None:

@@ -5,6 +5,8 @@ Revises: 0003
 Create Date: 2026-11-26 10:41:33.390192
 """
 
+import re
+import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -14,6 +16,15 @@ revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+def _slugify(text: str) -> str:
+    """The application's slug as it was when this migration was written (service/textkeys.py), frozen
+    here: a migration must give the same result whatever the application code becomes."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    folded = re.sub(r"[^a-z0-9]+", " ", ascii_only).strip()
+    return folded.replace(" ", "-")[:100].strip("-") or "sans-titre"
 
 
 def upgrade() -> None:
@@ -126,9 +137,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("last_digest_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_users_handle"), ["handle"], unique=False)
 
-    # Existing accounts get their @handle (the same slug the application computes).
-    from service.textkeys import slugify
-
+    # Existing accounts get their @handle (the slug the application computed then).
     users = sa.table(
         "users",
         sa.column("id", sa.Integer),
@@ -137,7 +146,7 @@ def upgrade() -> None:
     )
     conn = op.get_bind()
     for user_id, name in conn.execute(sa.select(users.c.id, users.c.display_name)).all():
-        conn.execute(users.update().where(users.c.id == user_id).values(handle=slugify(name)[:130] or None))
+        conn.execute(users.update().where(users.c.id == user_id).values(handle=_slugify(name)[:130] or None))
 
 
 def downgrade() -> None:
