@@ -6,10 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 
 from indexing.index_types import IndexLockedError
 from service.accounts.api import router as accounts_router
+from service.accounts.passwords import PASSWORD_SLOTS
 from service.api.auth import ReadAccess, SearchAccess
 from service.api.body_limit import BodySizeLimit
 from service.api.cors import ApiCors
@@ -26,9 +28,11 @@ from service.health.api import router as health_router
 from service.moderation.api import router as moderation_router
 from service.opendata.api import router as opendata_router
 from service.organisations.api import router as organisations_router
+from service.ratelimit.slots import default_size
 from service.search.api import router as search_router
 from service.search.claim_guard import OutboxBusyError, take_claim_guard
 from service.search.consistency import reconcile
+from service.search.embedding_slots import QUERY_SLOTS
 from service.search.engine import SearchEngine
 from service.search.worker import OutboxWorker
 from service.settings import Settings
@@ -53,12 +57,17 @@ feeds.
 
 
 log = logging.getLogger(__name__)
+# Connections beyond the request pool, for the background threads (outbox worker, e-mail sender,
+# territory index, streamed exports).
+BACKGROUND_CONNECTIONS = 5
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the search engine and start the outbox worker; close both on shutdown."""
     settings: Settings = app.state.settings
+    # As many request threads as database connections (sync routes and dependencies run there).
+    to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
     try:
         engine = SearchEngine.open(settings)
     except IndexLockedError as exc:
@@ -141,8 +150,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=BACKGROUND_CONNECTIONS,
+        pool_timeout=settings.db_pool_timeout,
+    )
     app.state.engine = engine
+    PASSWORD_SLOTS.resize(settings.password_hash_concurrency or default_size())
+    QUERY_SLOTS.resize(settings.embedding_concurrency or default_size())
     app.state.session_factory = make_session_factory(engine)
 
     api = APIRouter(prefix="/api/v1")

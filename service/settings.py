@@ -51,6 +51,22 @@ class Settings(BaseSettings):
     search_fusion: Literal["rrf", "dbsf"] = Field(default="dbsf", description="Hybrid fusion (see README).")
     max_query_chars: int = Field(default=300, description="Longest accepted search query.")
 
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="Database connections per process, and as many threads to run requests: a request "
+        "uses at most one connection, so none waits for another.",
+    )
+    db_pool_timeout: float = Field(
+        default=10.0, description="Seconds a request waits for a free connection, then 503 + Retry-After."
+    )
+    password_hash_concurrency: int | None = Field(
+        default=None, ge=1, description="Argon2 hashes/checks at once per process; default: one per core."
+    )
+    embedding_concurrency: int | None = Field(
+        default=None, ge=1, description="Search query embeddings at once per process; default: one per core."
+    )
+
     max_request_bytes: int = Field(default=1_000_000, description="Largest accepted request body.")
     max_section_chars: int = Field(default=20_000, description="Largest Markdown section of a case study.")
     page_size_max: int = 100

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from service.accounts.models import User
 from service.accounts.principal import ANONYMOUS, Principal, user_principal
 from service.accounts.sessions import end_session, start_session, user_for_session
+from service.db.session import request_session
 from web.session import get_session
 
 _STATE_KEY = "retex_principal"
@@ -25,15 +26,21 @@ def current_principal(request: Request) -> Principal:
     token = get_session(request).get(SESSION_KEY)
     if isinstance(token, str) and token:
         settings = request.app.state.settings
-        with request.app.state.session_factory() as db:
+        with request_session(request) as (db, owned):
             user = user_for_session(db, token, days=settings.session_days)
             if user is None:
                 get_session(request).pop(SESSION_KEY)  # ended elsewhere or expired
             else:
                 principal = user_principal(db, user)
-            db.commit()  # the session's sliding expiry
+            if owned:
+                db.commit()  # the session's sliding expiry (else: with the request's transaction)
     setattr(request.state, _STATE_KEY, principal)
     return principal
+
+
+def resolve_principal(request: Request) -> None:
+    """Router dependency of the web pages: the principal is known before the route's session opens."""
+    current_principal(request)
 
 
 def log_in_user(request: Request, db: Session, user: User) -> None:

@@ -13,10 +13,11 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexing.index_types import IndexUnavailableError
-from service.api.errors import DATABASE_DOWN_ERRORS, DomainError, problem
+from service.api.errors import DATABASE_BUSY, DATABASE_DOWN_ERRORS, DomainError, problem
 from web.csrf import CsrfError
 from web.templating import is_htmx, render
 
@@ -124,7 +125,9 @@ def install_html_error_pages(app: FastAPI) -> None:
         response = error_page(
             request,
             503,
-            "La base de données est momentanément injoignable : réessayez dans quelques instants. "
+            DATABASE_BUSY
+            if isinstance(exc, PoolTimeout)
+            else "La base de données est momentanément injoignable : réessayez dans quelques instants. "
             "Si vous envoyiez un formulaire, il n'a pas été enregistré.",
         )
         response.headers["Retry-After"] = "5"

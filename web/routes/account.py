@@ -74,7 +74,6 @@ def login(request: Request, db: PageSession, form: FormBody) -> Response:
     try:
         user = authenticate(
             db,
-            request.app.state.engine,
             email=email,
             password=password,
             ip=_client_ip(request),
