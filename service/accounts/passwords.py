@@ -14,7 +14,7 @@ from service.ratelimit.slots import WorkSlots, default_size
 _hasher = PasswordHasher()
 PASSWORD_SLOTS = WorkSlots(
     default_size(),
-    wait_seconds=0.25,
+    wait_seconds=0.05,
     busy_message="Le site reçoit beaucoup de demandes de connexion en ce moment : "
     "réessayez dans quelques secondes.",
 )

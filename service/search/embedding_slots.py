@@ -12,7 +12,7 @@ from service.ratelimit.slots import WorkSlots, default_size
 
 QUERY_SLOTS = WorkSlots(
     default_size(),
-    wait_seconds=0.5,
+    wait_seconds=0.05,
     busy_message="La recherche reçoit beaucoup de demandes en ce moment : réessayez dans quelques secondes.",
 )
 
