@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     session_days: int = Field(default=14, description="A browser stays logged in this many days idle.")
     login_max_failures_per_account: int = Field(default=5, description="Per 15 minutes, then 429.")
     login_max_failures_per_ip: int = Field(default=30, description="Per 15 minutes, then 429.")
+    api_key_days: int = Field(default=365, ge=1, description="A new API key works this many days.")
+    session_max_days: int = Field(
+        default=30, ge=1, description="A login session ends this many days after the login, even if active."
+    )
     api_key_default_rate_limit: int = Field(default=600, description="Requests per minute for a new key.")
     # Discussions (issue 7)
     posts_per_minute: int = Field(default=5, description="Posts a member may write per minute, then 429.")

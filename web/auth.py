@@ -27,7 +27,7 @@ def current_principal(request: Request) -> Principal:
     if isinstance(token, str) and token:
         settings = request.app.state.settings
         with request_session(request) as (db, owned):
-            user = user_for_session(db, token, days=settings.session_days)
+            user = user_for_session(db, token, days=settings.session_days, max_days=settings.session_max_days)
             if user is None:
                 get_session(request).pop(SESSION_KEY)  # ended elsewhere or expired
             else:

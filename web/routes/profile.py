@@ -165,6 +165,7 @@ def create_key(request: Request, db: PageSession, form: FormBody) -> Response:
             rate_limit_per_minute=request.app.state.settings.api_key_default_rate_limit,
             user_id=user.id,
             created_by_id=user.id,
+            lifetime_days=request.app.state.settings.api_key_days,
         )
     except DomainError as exc:
         db.rollback()
