@@ -84,6 +84,19 @@ class Settings(BaseSettings):
     session_days: int = Field(default=14, description="A browser stays logged in this many days idle.")
     login_max_failures_per_account: int = Field(default=5, description="Per 15 minutes, then 429.")
     login_max_failures_per_ip: int = Field(default=30, description="Per 15 minutes, then 429.")
+    anonymous_searches_per_minute: int = Field(
+        default=60, description="Searches (and duplicate checks) per minute per address without an API key."
+    )
+    password_resets_per_hour: int = Field(
+        default=5, description="Reset mails per hour per address and per IP."
+    )
+    verification_mails_per_hour: int = Field(
+        default=3, description="Confirmation re-sends per account per hour."
+    )
+    registrations_per_hour: int = Field(default=10, description="New accounts per hour per IP.")
+    account_deletions_per_hour: int = Field(
+        default=5, description="Account-deletion attempts (password checks) per account per hour."
+    )
     api_key_days: int = Field(default=365, ge=1, description="A new API key works this many days.")
     session_max_days: int = Field(
         default=30, ge=1, description="A login session ends this many days after the login, even if active."

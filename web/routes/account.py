@@ -5,6 +5,8 @@ what was typed kept (except passwords)."""
 
 from __future__ import annotations
 
+import hashlib
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -12,6 +14,7 @@ from service.accounts import registration
 from service.accounts.login import LoginLimits, authenticate
 from service.accounts.models import User
 from service.api.errors import DomainError, TooManyRequests
+from service.ratelimit.budgets import client_ip, spend
 from web.auth import current_principal, log_in_user, log_out
 from web.oidc import oidc_client
 from web.params import FormBody, PageSession, form_text
@@ -32,10 +35,6 @@ def safe_next(value: object, default: str = "/compte") -> str:
     if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")):
         return value[:500].replace("\x00", "")
     return default
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "inconnue"
 
 
 def _oidc_label(request: Request) -> str | None:
@@ -76,7 +75,7 @@ def login(request: Request, db: PageSession, form: FormBody) -> Response:
             db,
             email=email,
             password=password,
-            ip=_client_ip(request),
+            ip=client_ip(request),
             limits=limits,
         )
     except TooManyRequests as exc:
@@ -111,6 +110,14 @@ def register(request: Request, db: PageSession, form: FormBody) -> Response:
     if password != confirm:
         errors["password_confirm"] = "les deux mots de passe sont différents"
     if not errors:
+        settings = request.app.state.settings
+        spend(  # before the password is hashed: each registration costs an Argon2 hash
+            db,
+            f"register:ip:{client_ip(request)}",
+            limit=settings.registrations_per_hour,
+            window_seconds=3600,
+            what="d'inscriptions",
+        )
         try:
             user = registration.register(
                 db,
@@ -164,6 +171,13 @@ def resend_verification(request: Request, db: PageSession) -> Response:
         return RedirectResponse("/connexion?suivant=/compte", status_code=303)
     user = db.get(User, principal.user_id)
     if user is not None and not user.email_verified:
+        spend(
+            db,
+            f"verify-mail:user:{user.id}",
+            limit=request.app.state.settings.verification_mails_per_hour,
+            window_seconds=3600,
+            what="d'envois du lien de confirmation",
+        )
         registration.send_verification(db, user, public_url=request.app.state.settings.public_url)
     return RedirectResponse("/compte?lien=envoye", status_code=303)
 
@@ -186,7 +200,14 @@ def forgot(request: Request, db: PageSession, form: FormBody) -> Response:
             {"values": {}, "errors": {"email": "indiquez l'adresse de votre compte"}, "labels": LABELS},
             status_code=422,
         )
-    # Same answer whether the account exists or not.
+    # Counted whether the account exists or not, before anything else; same answer either way.
+    per_address = request.app.state.settings.password_resets_per_hour
+    address_key = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+    for key, limit in (
+        (f"reset:ip:{client_ip(request)}", 4 * per_address),
+        (f"reset:email:{address_key}", per_address),
+    ):
+        spend(db, key, limit=limit, window_seconds=3600, what="de demandes de nouveau mot de passe")
     registration.request_password_reset(db, email=email, public_url=request.app.state.settings.public_url)
     return _message(
         request,

@@ -19,6 +19,7 @@ from service.accounts.principal import ALL_SCOPES, Principal
 from service.accounts.validation import clean_display_name
 from service.api.errors import DomainError
 from service.organisations.models import Organisation
+from service.ratelimit.budgets import spend
 from web.auth import current_principal, log_out
 from web.params import FormBody, PageSession
 from web.templating import render
@@ -200,6 +201,13 @@ def delete_account(request: Request, db: PageSession, form: FormBody) -> Respons
     _, user = _me(request, db)
     password = str(form.get("password", ""))[:1024]
     confirmed = form.get("confirm") == "oui"
+    spend(  # counted before the check: the form is not a password oracle
+        db,
+        f"delete-account:user:{user.id}",
+        limit=request.app.state.settings.account_deletions_per_hour,
+        window_seconds=3600,
+        what="de tentatives de suppression du compte",
+    )
     ok = confirmed and (verify_password(user.password_hash, password) if user.password_hash else True)
     if not ok:
         message = "cochez la case et saisissez votre mot de passe pour confirmer"

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from service.casestudies.models import CaseStudy
 from service.opendata import feeds
+from service.ratelimit.budgets import SearchBudget
 from service.search.service import SearchFilters, check_query
 from service.territories import service as territories
 from web.params import PageSession, int_param, text_param
@@ -40,7 +41,7 @@ def _cases(request: Request, session: PageSession) -> tuple[str, list[CaseStudy]
     return "Dernières expériences", feeds.latest(session)
 
 
-@router.get(WIDGET_PATH, response_class=HTMLResponse)
+@router.get(WIDGET_PATH, response_class=HTMLResponse, dependencies=[SearchBudget])
 def widget(request: Request, session: PageSession) -> HTMLResponse:
     limit = int_param(request.query_params.get("limit"), default=5, lo=1, hi=20)
     heading, cases = _cases(request, session)
