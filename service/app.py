@@ -19,6 +19,7 @@ from service.api.errors import DATABASE_DOWN_ERRORS, install_error_handlers
 from service.api.etag import ETagMiddleware
 from service.api.openapi import install_openapi
 from service.api.request_id import RequestId
+from service.api.transport import install_transport
 from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
 from service.discussions.api import router as discussions_router
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(ETagMiddleware)
     app.add_middleware(ApiCors, allow_origins=settings.cors_allow_origins)
-    app.add_middleware(RequestId)  # outermost: every response, even a 413, carries its id
+    app.add_middleware(RequestId)  # every response, even a 413, carries its id
+    install_transport(app, settings)  # outermost: real client address and scheme behind a proxy
     install_openapi(app)
     return app

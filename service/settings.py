@@ -72,7 +72,9 @@ class Settings(BaseSettings):
     page_size_max: int = 100
     # Accounts (issue 6)
     public_url: str = Field(
-        default="http://127.0.0.1:8000", description="Address of the site, used in the links of emails."
+        default="http://127.0.0.1:8000",
+        description="Public address of the site: every absolute link (e-mails, feeds, exports, widget) is "
+        "built on it, never on the Host header. https://… also marks cookies Secure and sends HSTS.",
     )
     mail_from: str = Field(default="Retex <ne-pas-repondre@retex.local>", description="Sender of emails.")
     smtp_host: str | None = Field(default=None, description="SMTP server; unset: emails go to data_dir/mail.")
@@ -130,6 +132,15 @@ class Settings(BaseSettings):
 
     cors_allow_origins: list[str] = Field(
         default=["*"], description="Origins allowed to call /api/v1 from a browser (JSON list)."
+    )
+
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or "
+        "networks, '*' for any): the client's address is then the forwarded one.",
+    )
+    hsts_seconds: int = Field(
+        default=31_536_000, ge=0, description="Strict-Transport-Security max-age on HTTPS answers (0: none)."
     )
 
     host: str = "127.0.0.1"

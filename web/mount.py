@@ -64,5 +64,9 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(web_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_html_error_pages(app)
-    app.add_middleware(WebSessionMiddleware, secret_key=app.state.settings.resolved_secret_key)
+    app.add_middleware(
+        WebSessionMiddleware,
+        secret_key=app.state.settings.resolved_secret_key,
+        always_secure=app.state.settings.public_url.startswith("https://"),
+    )
     app.add_middleware(SecurityHeaders)

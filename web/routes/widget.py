@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from service.api.transport import public_base
 from service.casestudies.models import CaseStudy
 from service.opendata import feeds
 from service.ratelimit.budgets import SearchBudget
@@ -45,5 +46,5 @@ def _cases(request: Request, session: PageSession) -> tuple[str, list[CaseStudy]
 def widget(request: Request, session: PageSession) -> HTMLResponse:
     limit = int_param(request.query_params.get("limit"), default=5, lo=1, hi=20)
     heading, cases = _cases(request, session)
-    base = str(request.base_url).rstrip("/")
+    base = public_base(request)  # RETEX_PUBLIC_URL, never the Host header
     return render(request, "widget.html", {"heading": heading, "cases": cases[:limit], "base": base})
