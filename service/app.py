@@ -17,6 +17,7 @@ from service.api.body_limit import BodySizeLimit
 from service.api.cors import ApiCors
 from service.api.errors import DATABASE_DOWN_ERRORS, install_error_handlers
 from service.api.etag import ETagMiddleware
+from service.api.no_store import NoStoreWhenAuthenticated
 from service.api.openapi import install_openapi
 from service.api.request_id import RequestId
 from service.api.transport import install_transport
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # --- end of web interface ------------------------------------------------------------------
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(ETagMiddleware)
+    app.add_middleware(NoStoreWhenAuthenticated)
     app.add_middleware(ApiCors, allow_origins=settings.cors_allow_origins)
     app.add_middleware(RequestId)  # every response, even a 413, carries its id
     install_transport(app, settings)  # outermost: real client address and scheme behind a proxy

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from service.accounts.models import User
 from service.accounts.principal import ANONYMOUS, Principal, user_principal
 from service.accounts.sessions import end_session, start_session, user_for_session
+from service.api.no_store import PRINCIPAL_STATE_KEY
 from service.db.session import request_session
 from web.session import get_session
 
-_STATE_KEY = "retex_principal"
+_STATE_KEY = PRINCIPAL_STATE_KEY  # read by service/api/no_store.py
 SESSION_KEY = "sid"
 
 

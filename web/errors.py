@@ -133,6 +133,13 @@ def install_html_error_pages(app: FastAPI) -> None:
         response.headers["Retry-After"] = "5"
         return response
 
+    api_overflow: Handler = app.exception_handlers[OverflowError]
+
+    async def number_too_large(request: Request, exc: Exception) -> Response:
+        if not wants_html(request):
+            return await _call(api_overflow, request, exc)
+        return error_page(request, 400, "L'adresse contient un nombre trop grand.")
+
     api_index_down: Handler = app.exception_handlers[IndexUnavailableError]
 
     async def index_down(request: Request, exc: Exception) -> Response:
@@ -157,4 +164,5 @@ def install_html_error_pages(app: FastAPI) -> None:
     for error_type in DATABASE_DOWN_ERRORS:
         app.add_exception_handler(error_type, database_down)
     app.add_exception_handler(IndexUnavailableError, index_down)
+    app.add_exception_handler(OverflowError, number_too_large)
     app.add_exception_handler(Exception, server_error)

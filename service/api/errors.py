@@ -142,6 +142,7 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return errors
 
 
+NUMBER_TOO_LARGE = "un nombre envoyé (identifiant, page…) est trop grand"
 DATABASE_UNAVAILABLE = (
     "La base de données est momentanément injoignable : réessayez dans quelques instants. "
     "Rien n'a été enregistré par cette requête."
@@ -185,6 +186,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for error_type in DATABASE_DOWN_ERRORS:
         app.add_exception_handler(error_type, _database_down)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        # A number past the database's integers (SQLite: 2^63) in a path or query: the caller's input.
+        return problem(400, NUMBER_TOO_LARGE)
 
     @app.exception_handler(IndexUnavailableError)
     async def _index_down(_: Request, exc: IndexUnavailableError) -> JSONResponse:
