@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.accounts.credentials import end_all_credentials
+from service.accounts.display_names import check_not_staff_lookalike
 from service.accounts.models import Role, TokenPurpose, User
 from service.accounts.one_time_tokens import consume_token, issue_token
 from service.accounts.passwords import hash_password
@@ -39,6 +40,7 @@ def send_verification(db: Session, user: User, *, public_url: str) -> None:
 def register(db: Session, *, email: str, display_name: str, password: str, public_url: str) -> User:
     email = clean_email(email)
     display_name = clean_display_name(display_name)
+    check_not_staff_lookalike(db, display_name, user_id=None)
     check_password(password)
     if find_user_by_email(db, email) is not None:
         # Registration must say so (the person needs to know); login and reset never do.

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
+from service.accounts import registration
+from service.accounts.models import User
 from service.accounts.service import AccountError, create_user
 from service.accounts.validation import clean_email
 from service.api.errors import InvalidFieldError
@@ -105,3 +107,29 @@ def test_finding_low_sqlite_files_are_owner_only(tmp_path: Path) -> None:
         engine.dispose()
     finally:
         os.umask(old)
+
+
+def test_finding_low_display_names_cannot_copy_staff(people: People, seeded_engine: Engine) -> None:
+    with make_session_factory(seeded_engine)() as db:
+        staff = db.get(User, people.moderator.user_id)
+        assert staff is not None
+        lookalikes = [
+            staff.display_name.replace("o", "\u043e"),  # Cyrillic « о »
+            staff.display_name.upper().replace("O", "0"),
+            "\u200b".join(staff.display_name),
+            f" {staff.display_name}. ",
+        ]
+        for name in lookalikes:
+            with pytest.raises(InvalidFieldError, match="équipe de modération"):
+                registration.register(
+                    db, email="copie@mairie.fr", display_name=name, password="x" * 14, public_url="http://x"
+                )
+        ok = registration.register(
+            db,
+            email="vrai@mairie.fr",
+            display_name="Camille Martin",
+            password="x" * 14,
+            public_url="http://x",
+        )
+        assert ok.display_name == "Camille Martin"
+        db.rollback()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from service.accounts import gdpr, memberships
 from service.accounts.api_keys import create_api_key, parse_scopes, revoke_api_key
+from service.accounts.display_names import check_not_staff_lookalike
 from service.accounts.models import ApiKey, Membership, MembershipStatus, User
 from service.accounts.passwords import verify_password
 from service.accounts.permissions import Action, authorize
@@ -107,7 +108,9 @@ def account(request: Request, db: PageSession) -> HTMLResponse:
 def update_profile(request: Request, db: PageSession, form: FormBody) -> Response:
     _, user = _me(request, db)
     try:
-        user.display_name = clean_display_name(str(form.get("display_name", "")).replace("\x00", ""))
+        name = clean_display_name(str(form.get("display_name", "")).replace("\x00", ""))
+        check_not_staff_lookalike(db, name, user_id=user.id)
+        user.display_name = name
     except DomainError as exc:
         db.rollback()
         return _account_page(request, db, errors={"display_name": exc.message}, status_code=422)
