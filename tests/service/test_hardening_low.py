@@ -8,9 +8,11 @@ import csv
 import io
 import logging
 import os
+import time
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
@@ -22,7 +24,9 @@ from service.api.errors import InvalidFieldError
 from service.api.pagination import encode_cursor
 from service.db.engine import make_engine, make_session_factory
 from tests.conftest import People
+from tests.service.accounts_support import post_form
 from tests.web.conftest import log_in
+from web.routes.account import RESET_ANSWER_SECONDS
 
 HUGE = 2**63
 
@@ -133,3 +137,14 @@ def test_finding_low_display_names_cannot_copy_staff(people: People, seeded_engi
         )
         assert ok.display_name == "Camille Martin"
         db.rollback()
+
+
+def test_finding_low_reset_answers_take_the_same_time(app: FastAPI, people: People) -> None:
+    browser = TestClient(app, client=("10.77.0.1", 50000))
+    seconds = {}
+    for label, email in (("known", people.member.email), ("unknown", "personne@mairie.fr")):
+        began = time.monotonic()
+        answer = post_form(browser, "/mot-de-passe-oublie", "/mot-de-passe-oublie", {"email": email})
+        seconds[label] = time.monotonic() - began
+        assert answer.status_code == 200
+    assert min(seconds.values()) >= RESET_ANSWER_SECONDS, seconds

@@ -6,6 +6,7 @@ what was typed kept (except passwords)."""
 from __future__ import annotations
 
 import hashlib
+import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,6 +22,7 @@ from web.params import FormBody, PageSession, form_text
 from web.templating import render
 
 router = APIRouter()
+RESET_ANSWER_SECONDS = 0.3  # a « mot de passe oublié » answer never comes sooner
 
 LABELS = {
     "email": "Adresse e-mail",
@@ -208,7 +210,11 @@ def forgot(request: Request, db: PageSession, form: FormBody) -> Response:
         (f"reset:email:{address_key}", per_address),
     ):
         spend(db, key, limit=limit, window_seconds=3600, what="de demandes de nouveau mot de passe")
+    began = time.monotonic()
     registration.request_password_reset(db, email=email, public_url=request.app.state.settings.public_url)
+    db.commit()  # the mail is queued now, inside the constant time below
+    # Same time whether the account exists or not (an unknown address writes nothing).
+    time.sleep(max(0.0, RESET_ANSWER_SECONDS - (time.monotonic() - began)))
     return _message(
         request,
         "Vérifiez votre messagerie",
