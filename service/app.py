@@ -15,6 +15,7 @@ from service.accounts.passwords import PASSWORD_SLOTS
 from service.api.auth import ReadAccess, SearchAccess
 from service.api.body_limit import BodySizeLimit
 from service.api.cors import ApiCors
+from service.api.docs_page import install_docs_page
 from service.api.errors import DATABASE_DOWN_ERRORS, install_error_handlers
 from service.api.etag import ETagMiddleware
 from service.api.no_store import NoStoreWhenAuthenticated
@@ -148,7 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=API_DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served from the vendored Swagger UI (service/api/docs_page.py)
         redoc_url=None,
     )
     app.state.settings = settings
@@ -191,4 +192,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestId)  # every response, even a 413, carries its id
     install_transport(app, settings)  # outermost: real client address and scheme behind a proxy
     install_openapi(app)
+    install_docs_page(app, openapi_url="/api/v1/openapi.json", title="Retex API")
     return app
