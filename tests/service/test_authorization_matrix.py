@@ -44,6 +44,7 @@ ALLOWED: dict[str, set[str]] = {
     "org_admin": {"org_admin", "admin"},
     "moderator": {"moderator", "admin"},
     "admin": {"admin"},
+    "interactive_only": set(),  # an API key never makes keys (only the site's session: /compte/cles)
 }
 CALLERS = sorted(ALLOWED["anyone"])
 
@@ -197,7 +198,7 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
         lambda f, c: Req(json={"title": "Portail citoyen open source", "summary": "Démarches en ligne"}),
     ),
     ("POST", "/api/v1/me/api-keys"): (
-        "verified",
+        "interactive_only",
         lambda f, c: Req(json={"name": "script", "scopes": ["read"]}),
     ),
     ("DELETE", "/api/v1/me/api-keys/{key_id}"): (
