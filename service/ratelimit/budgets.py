@@ -1,7 +1,8 @@
 """Budgets for work a stranger can make us do (mails, password hashes, embeddings): one mechanism for
-every limit. `spend` counts first, in the request's own transaction, commits the count at once (no
-lock is held during the work, and a refused or failed request still counts), then refuses past the
-limit with 429 + Retry-After and a French message."""
+every limit, counted first, then 429 + Retry-After and a French message past the limit. `spend` counts
+in the request's own transaction and commits the count at once (no lock is held during the work, and a
+refused or failed request still counts); `spend_local` counts in this process's memory, for budgets of
+this process's CPU (searches)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from service.api.errors import TooManyRequests
-from service.db.session import DbSession
-from service.ratelimit.counters import count, settle
+from service.ratelimit.counters import Window, count, settle
+from service.ratelimit.local import LOCAL
 from service.settings import Settings
 
 
@@ -31,6 +32,15 @@ def spend(db: Session, key: str, *, limit: int, window_seconds: int, what: str) 
     """Count one unit of `key`'s budget; past `limit` in the window, 429 (`what`: « de recherches »…)."""
     window = count(db, key, window_seconds=window_seconds)
     settle(db)
+    _refuse_past(window, limit, what)
+
+
+def spend_local(key: str, *, limit: int, window_seconds: int, what: str) -> None:
+    """`spend` for a budget of this process's CPU, counted in memory (service/ratelimit/local.py)."""
+    _refuse_past(LOCAL.hit(key, window_seconds=window_seconds), limit, what)
+
+
+def _refuse_past(window: Window, limit: int, what: str) -> None:
     if window.count > limit:
         raise TooManyRequests(
             f"Trop {what} depuis votre connexion. Réessayez dans {_wait_text(window.retry_after)}.",
@@ -38,14 +48,14 @@ def spend(db: Session, key: str, *, limit: int, window_seconds: int, what: str) 
         )
 
 
-def anonymous_search_budget(request: Request, db: DbSession) -> None:
+async def anonymous_search_budget(request: Request) -> None:
     """Per-IP budget of searches (each computes an embedding) for callers without an API key: a key
-    has its own quota (service/api/auth.py)."""
+    has its own quota (service/api/auth.py). Counted in memory, on the event loop: a refused search
+    costs neither a database write nor a thread."""
     if request.headers.get("authorization"):
         return
     settings: Settings = request.app.state.settings
-    spend(
-        db,
+    spend_local(
         f"search:ip:{client_ip(request)}",
         limit=settings.anonymous_searches_per_minute,
         window_seconds=60,

@@ -31,7 +31,7 @@ class Window:
     retry_after: int  # seconds until the window ends
 
 
-def _window(window_seconds: int, now: float) -> tuple[int, int]:
+def window_bounds(window_seconds: int, now: float) -> tuple[int, int]:
     start = int(now // window_seconds * window_seconds)
     return start, max(1, math.ceil(start + window_seconds - now))
 
@@ -52,7 +52,7 @@ def _upsert(dialect: str, key: str, start: int) -> Insert:
 def hit(engine: Engine, key: str, *, window_seconds: int, now: float | None = None) -> Window:
     """Count one event for `key` in the current window and return the window's count."""
     now = time.time() if now is None else now
-    start, retry_after = _window(window_seconds, now)
+    start, retry_after = window_bounds(window_seconds, now)
     upsert = _upsert(engine.dialect.name, key, start)
     with engine.begin() as conn:
         count = conn.execute(upsert).scalar_one()
@@ -68,7 +68,7 @@ def hit_in_transaction(db: Session, key: str, *, window_seconds: int, now: float
     count behind, and on SQLite it does not wait for a lock the same request already holds (a second
     connection cannot write while the request's session has written, e.g. an API key's last use)."""
     now = time.time() if now is None else now
-    start, retry_after = _window(window_seconds, now)
+    start, retry_after = window_bounds(window_seconds, now)
     count = db.execute(_upsert(db.get_bind().dialect.name, key, start)).scalar_one()
     return Window(count=count, retry_after=retry_after)
 
@@ -100,7 +100,7 @@ def replay_uncommitted(db: Session, engine: Engine) -> None:
 def forgive(db: Session, key: str, *, window_seconds: int, now: float | None = None) -> None:
     """Take back one event of the current window (a successful login is not a failed attempt)."""
     now = time.time() if now is None else now
-    start, _ = _window(window_seconds, now)
+    start, _ = window_bounds(window_seconds, now)
     db.execute(
         update(RateCounter)
         .where(RateCounter.key == key, RateCounter.window_start == start, RateCounter.count > 0)
