@@ -7,8 +7,10 @@ import secrets
 
 from fastapi import Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from service.accounts.models import User
+from service.accounts.passwords import PASSWORD_SLOTS
 from service.accounts.principal import ANONYMOUS, Principal, user_principal
 from service.accounts.sessions import end_session, start_session, user_for_session
 from service.api.no_store import PRINCIPAL_STATE_KEY
@@ -39,9 +41,19 @@ def current_principal(request: Request) -> Principal:
     return principal
 
 
-def resolve_principal(request: Request) -> None:
-    """Router dependency of the web pages: the principal is known before the route's session opens."""
-    current_principal(request)
+async def resolve_principal(request: Request) -> None:
+    """Router dependency of the web pages: the principal is known before the route's session opens.
+    A browser without a login session costs no thread and no database connection."""
+    token = get_session(request).get(SESSION_KEY)
+    if not (isinstance(token, str) and token):
+        setattr(request.state, _STATE_KEY, ANONYMOUS)
+        return
+    await run_in_threadpool(current_principal, request)
+
+
+async def password_slot_free(request: Request) -> None:
+    """On the forms that check or hash a password: 429 at once when every Argon2 slot is busy."""
+    PASSWORD_SLOTS.refuse_if_full()
 
 
 def log_in_user(request: Request, db: Session, user: User) -> None:

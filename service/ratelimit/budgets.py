@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.api.errors import TooManyRequests
 from service.ratelimit.counters import Window, count, settle
 from service.ratelimit.local import LOCAL
+from service.ratelimit.slots import QUERY_SLOTS
 from service.settings import Settings
 
 
@@ -54,6 +55,7 @@ async def anonymous_search_budget(request: Request) -> None:
     costs neither a database write nor a thread."""
     if request.headers.get("authorization"):
         return
+    QUERY_SLOTS.refuse_if_full()  # every embedding slot busy: 429 now, before a thread is taken
     settings: Settings = request.app.state.settings
     spend_local(
         f"search:ip:{client_ip(request)}",

@@ -39,6 +39,12 @@ class WorkSlots:
     def size(self) -> int:
         return self._size
 
+    def refuse_if_full(self) -> None:
+        """A cheap early refusal (on the event loop, before any thread or connection is taken); the
+        slot itself is still taken with `hold`."""
+        if self._used >= self._size:
+            raise Busy(self.busy_message)
+
     def resize(self, size: int) -> None:
         with self._cond:
             self._size = max(1, size)
@@ -56,3 +62,11 @@ class WorkSlots:
             with self._cond:
                 self._used -= 1
                 self._cond.notify()
+
+
+# Request-time embeddings (service/search/embedding_slots.py); checked early by the search budget.
+QUERY_SLOTS = WorkSlots(
+    default_size(),
+    wait_seconds=0.05,
+    busy_message="La recherche reçoit beaucoup de demandes en ce moment : réessayez dans quelques secondes.",
+)

@@ -8,13 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from indexing.embedder import Embedder, Vector
-from service.ratelimit.slots import WorkSlots, default_size
-
-QUERY_SLOTS = WorkSlots(
-    default_size(),
-    wait_seconds=0.05,
-    busy_message="La recherche reçoit beaucoup de demandes en ce moment : réessayez dans quelques secondes.",
-)
+from service.ratelimit.slots import QUERY_SLOTS, WorkSlots
 
 
 class BoundedEmbedder:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import time
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.accounts import registration
@@ -16,7 +16,7 @@ from service.accounts.login import LoginLimits, authenticate
 from service.accounts.models import User
 from service.api.errors import DomainError, TooManyRequests
 from service.ratelimit.budgets import client_ip, spend
-from web.auth import current_principal, log_in_user, log_out
+from web.auth import current_principal, log_in_user, log_out, password_slot_free
 from web.oidc import oidc_client
 from web.params import FormBody, PageSession, form_text
 from web.templating import render
@@ -66,7 +66,7 @@ def login_page(request: Request) -> Response:
     return _login_page(request, next_url=next_url)
 
 
-@router.post("/connexion", response_class=HTMLResponse)
+@router.post("/connexion", response_class=HTMLResponse, dependencies=[Depends(password_slot_free)])
 def login(request: Request, db: PageSession, form: FormBody) -> Response:
     next_url = safe_next(form.get("suivant"))
     email, password = form_text(form, "email", 320).strip(), form_text(form, "password", 1024)
@@ -104,7 +104,7 @@ def register_page(request: Request) -> HTMLResponse:
     return render(request, "register.html", {"values": {}, "errors": {}, "labels": LABELS})
 
 
-@router.post("/inscription", response_class=HTMLResponse)
+@router.post("/inscription", response_class=HTMLResponse, dependencies=[Depends(password_slot_free)])
 def register(request: Request, db: PageSession, form: FormBody) -> Response:
     values = {name: form_text(form, name, 400) for name in ("email", "display_name")}
     password, confirm = form_text(form, "password", 1024), form_text(form, "password_confirm", 1024)
