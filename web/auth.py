@@ -4,6 +4,7 @@ server-side login session (service/accounts/sessions.py). Resolved once per requ
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -51,9 +52,10 @@ async def resolve_principal(request: Request) -> None:
     await run_in_threadpool(current_principal, request)
 
 
-async def password_slot_free(request: Request) -> None:
+async def password_slot_free(request: Request) -> AsyncIterator[None]:
     """On the forms that check or hash a password: 429 at once when every Argon2 slot is busy."""
-    PASSWORD_SLOTS.refuse_if_full()
+    async with PASSWORD_SLOTS.admission():
+        yield
 
 
 def log_in_user(request: Request, db: Session, user: User) -> None:

@@ -6,6 +6,8 @@ this process's CPU (searches)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -49,13 +51,13 @@ def _refuse_past(window: Window, limit: int, what: str) -> None:
         )
 
 
-async def anonymous_search_budget(request: Request) -> None:
+async def anonymous_search_budget(request: Request) -> AsyncIterator[None]:
     """Per-IP budget of searches (each computes an embedding) for callers without an API key: a key
     has its own quota (service/api/auth.py). Counted in memory, on the event loop: a refused search
     costs neither a database write nor a thread."""
     if request.headers.get("authorization"):
+        yield
         return
-    QUERY_SLOTS.refuse_if_full()  # every embedding slot busy: 429 now, before a thread is taken
     settings: Settings = request.app.state.settings
     spend_local(
         f"search:ip:{client_ip(request)}",
@@ -63,6 +65,8 @@ async def anonymous_search_budget(request: Request) -> None:
         window_seconds=60,
         what="de recherches",
     )
+    async with QUERY_SLOTS.admission():  # every embedding slot busy: 429 now, before a thread is taken
+        yield
 
 
 # One line on a search route: `dependencies=[SearchBudget]`.

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from service.api.errors import TooManyRequests
 
@@ -34,16 +34,26 @@ class WorkSlots:
         self._cond = threading.Condition()
         self._size = max(1, size)
         self._used = 0
+        self._admitted = 0
 
     @property
     def size(self) -> int:
         return self._size
 
-    def refuse_if_full(self) -> None:
-        """A cheap early refusal (on the event loop, before any thread or connection is taken); the
-        slot itself is still taken with `hold`."""
-        if self._used >= self._size:
-            raise Busy(self.busy_message)
+    @asynccontextmanager
+    async def admission(self) -> AsyncIterator[None]:
+        """Early refusal on the event loop, before the request takes a thread or a connection: at most
+        twice `size` requests are admitted towards the slots at once (the slot itself is still taken
+        with `hold`); the others get 429 at once instead of queueing for threads."""
+        with self._cond:
+            if self._used >= self._size or self._admitted >= 2 * self._size:
+                raise Busy(self.busy_message)
+            self._admitted += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._admitted -= 1
 
     def resize(self, size: int) -> None:
         with self._cond:
