@@ -7,17 +7,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 
 from indexing.index_types import IndexLockedError
 from service.accounts.api import router as accounts_router
+from service.accounts.passwords import PASSWORD_SLOTS
 from service.api.auth import ReadAccess, SearchAccess
 from service.api.body_limit import BodySizeLimit
 from service.api.cors import ApiCors
+from service.api.docs_page import install_docs_page
 from service.api.errors import DATABASE_DOWN_ERRORS, install_error_handlers
 from service.api.etag import ETagMiddleware
+from service.api.no_store import NoStoreWhenAuthenticated
 from service.api.openapi import install_openapi
 from service.api.request_id import RequestId
+from service.api.transport import install_transport
 from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
 from service.discussions.api import router as discussions_router
@@ -33,7 +38,9 @@ from service.moderation.api import router as moderation_router
 from service.opendata.api import router as opendata_router
 from service.organisations.api import router as organisations_router
 from service.publiccode.api import router as public_code_router
+from service.ratelimit.slots import default_size
 from service.search.api import router as search_router
+from service.search.embedding_slots import QUERY_SLOTS
 from service.search.engine import SearchEngine
 from service.settings import Settings
 from service.software.api import router as software_router
@@ -57,12 +64,17 @@ feeds.
 
 
 log = logging.getLogger(__name__)
+# Connections beyond the request pool, for the background threads (outbox worker, e-mail sender,
+# territory index, streamed exports).
+BACKGROUND_CONNECTIONS = 5
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open the search engine and start the outbox worker; close both on shutdown."""
     settings: Settings = app.state.settings
+    # As many request threads as database connections (sync routes and dependencies run there).
+    to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
     try:
         engine = SearchEngine.open(settings)
     except IndexLockedError as exc:
@@ -132,12 +144,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=API_DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served from the vendored Swagger UI (service/api/docs_page.py)
         redoc_url=None,
     )
     app.state.settings = settings
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=BACKGROUND_CONNECTIONS,
+        pool_timeout=settings.db_pool_timeout,
+    )
     app.state.engine = engine
+    PASSWORD_SLOTS.resize(settings.password_hash_concurrency or default_size())
+    QUERY_SLOTS.resize(settings.embedding_concurrency or default_size())
     app.state.session_factory = make_session_factory(engine)
 
     api = APIRouter(prefix="/api/v1")
@@ -166,7 +185,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # --- end of web interface ------------------------------------------------------------------
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(ETagMiddleware)
+    app.add_middleware(NoStoreWhenAuthenticated)
     app.add_middleware(ApiCors, allow_origins=settings.cors_allow_origins)
-    app.add_middleware(RequestId)  # outermost: every response, even a 413, carries its id
+    app.add_middleware(RequestId)  # every response, even a 413, carries its id
+    install_transport(app, settings)  # outermost: real client address and scheme behind a proxy
     install_openapi(app)
+    install_docs_page(app, openapi_url="/api/v1/openapi.json", title="Retex API")
     return app

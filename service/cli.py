@@ -169,9 +169,16 @@ def serve(
     if workers > 1:
         # Each worker process builds its own app from the same RETEX_ settings (environment).
         settings.resolved_secret_key  # noqa: B018 - generate it once, before the processes race for it
-        uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run(
+            "service.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
         return
-    uvicorn.run(create_app(settings), host=host, port=port)
+    uvicorn.run(create_app(settings), host=host, port=port, forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 def _ensure_demo_accounts(settings: Settings) -> None:

@@ -51,12 +51,30 @@ class Settings(BaseSettings):
     search_fusion: Literal["rrf", "dbsf"] = Field(default="dbsf", description="Hybrid fusion (see README).")
     max_query_chars: int = Field(default=300, description="Longest accepted search query.")
 
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="Database connections per process, and as many threads to run requests: a request "
+        "uses at most one connection, so none waits for another.",
+    )
+    db_pool_timeout: float = Field(
+        default=10.0, description="Seconds a request waits for a free connection, then 503 + Retry-After."
+    )
+    password_hash_concurrency: int | None = Field(
+        default=None, ge=1, description="Argon2 hashes/checks at once per process; default: one per core."
+    )
+    embedding_concurrency: int | None = Field(
+        default=None, ge=1, description="Search query embeddings at once per process; default: one per core."
+    )
+
     max_request_bytes: int = Field(default=1_000_000, description="Largest accepted request body.")
     max_section_chars: int = Field(default=20_000, description="Largest Markdown section of a case study.")
     page_size_max: int = 100
     # Accounts and the emails they send
     public_url: str = Field(
-        default="http://127.0.0.1:8000", description="Address of the site, used in the links of emails."
+        default="http://127.0.0.1:8000",
+        description="Public address of the site: every absolute link (e-mails, feeds, exports, widget) is "
+        "built on it, never on the Host header. https://… also marks cookies Secure and sends HSTS.",
     )
     mail_from: str = Field(default="Retex <ne-pas-repondre@retex.local>", description="Sender of emails.")
     smtp_host: str | None = Field(default=None, description="SMTP server; unset: emails go to data_dir/mail.")
@@ -68,6 +86,23 @@ class Settings(BaseSettings):
     session_days: int = Field(default=14, description="A browser stays logged in this many days idle.")
     login_max_failures_per_account: int = Field(default=5, description="Per 15 minutes, then 429.")
     login_max_failures_per_ip: int = Field(default=30, description="Per 15 minutes, then 429.")
+    anonymous_searches_per_minute: int = Field(
+        default=60, description="Searches (and duplicate checks) per minute per address without an API key."
+    )
+    password_resets_per_hour: int = Field(
+        default=5, description="Reset mails per hour per address and per IP."
+    )
+    verification_mails_per_hour: int = Field(
+        default=3, description="Confirmation re-sends per account per hour."
+    )
+    registrations_per_hour: int = Field(default=10, description="New accounts per hour per IP.")
+    account_deletions_per_hour: int = Field(
+        default=5, description="Account-deletion attempts (password checks) per account per hour."
+    )
+    api_key_days: int = Field(default=365, ge=1, description="A new API key works this many days.")
+    session_max_days: int = Field(
+        default=30, ge=1, description="A login session ends this many days after the login, even if active."
+    )
     api_key_default_rate_limit: int = Field(default=600, description="Requests per minute for a new key.")
     # Discussions
     posts_per_minute: int = Field(default=5, description="Posts a member may write per minute, then 429.")
@@ -97,6 +132,15 @@ class Settings(BaseSettings):
 
     cors_allow_origins: list[str] = Field(
         default=["*"], description="Origins allowed to call /api/v1 from a browser (JSON list)."
+    )
+
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated addresses or "
+        "networks, '*' for any): the client's address is then the forwarded one.",
+    )
+    hsts_seconds: int = Field(
+        default=31_536_000, ge=0, description="Strict-Transport-Security max-age on HTTPS answers (0: none)."
     )
 
     host: str = "127.0.0.1"
@@ -129,4 +173,4 @@ class Settings(BaseSettings):
         return key
 
     def ensure_data_dir(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -13,10 +13,11 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexing.index_types import IndexUnavailableError
-from service.api.errors import DATABASE_DOWN_ERRORS, DomainError, problem
+from service.api.errors import DATABASE_BUSY, DATABASE_DOWN_ERRORS, DomainError, problem
 from web.csrf import CsrfError
 from web.templating import is_htmx, render
 
@@ -124,11 +125,20 @@ def install_html_error_pages(app: FastAPI) -> None:
         response = error_page(
             request,
             503,
-            "La base de données est momentanément injoignable : réessayez dans quelques instants. "
+            DATABASE_BUSY
+            if isinstance(exc, PoolTimeout)
+            else "La base de données est momentanément injoignable : réessayez dans quelques instants. "
             "Si vous envoyiez un formulaire, il n'a pas été enregistré.",
         )
         response.headers["Retry-After"] = "5"
         return response
+
+    api_overflow: Handler = app.exception_handlers[OverflowError]
+
+    async def number_too_large(request: Request, exc: Exception) -> Response:
+        if not wants_html(request):
+            return await _call(api_overflow, request, exc)
+        return error_page(request, 400, "L'adresse contient un nombre trop grand.")
 
     api_index_down: Handler = app.exception_handlers[IndexUnavailableError]
 
@@ -154,4 +164,5 @@ def install_html_error_pages(app: FastAPI) -> None:
     for error_type in DATABASE_DOWN_ERRORS:
         app.add_exception_handler(error_type, database_down)
     app.add_exception_handler(IndexUnavailableError, index_down)
+    app.add_exception_handler(OverflowError, number_too_large)
     app.add_exception_handler(Exception, server_error)

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from web.auth import resolve_principal
 from web.csrf import csrf_protect
 from web.errors import install_html_error_pages
 from web.headers import SecurityHeaders
@@ -33,8 +34,12 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def web_router() -> APIRouter:
-    # Every web route checks the CSRF token of unsafe requests (POST): none can forget it.
-    router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+    # Who is asking is resolved first, with a short session of its own that is closed before the
+    # route's session opens (one connection at a time). Every web route checks the CSRF token of
+    # unsafe requests (POST): none can forget it.
+    router = APIRouter(
+        include_in_schema=False, dependencies=[Depends(resolve_principal), Depends(csrf_protect)]
+    )
     for module in (
         home,
         search,
@@ -59,5 +64,9 @@ def mount_web(app: FastAPI) -> None:
     app.include_router(web_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_html_error_pages(app)
-    app.add_middleware(WebSessionMiddleware, secret_key=app.state.settings.resolved_secret_key)
+    app.add_middleware(
+        WebSessionMiddleware,
+        secret_key=app.state.settings.resolved_secret_key,
+        always_secure=app.state.settings.public_url.startswith("https://"),
+    )
     app.add_middleware(SecurityHeaders)

@@ -84,9 +84,10 @@ class Signer:
 class WebSessionMiddleware:
     """Loads the signed cookie into the request scope and writes it back when it changed."""
 
-    def __init__(self, app: ASGIApp, secret_key: str) -> None:
+    def __init__(self, app: ASGIApp, secret_key: str, *, always_secure: bool = False) -> None:
         self.app = app
         self.signer = Signer(secret_key)
+        self.always_secure = always_secure  # the public address is https: the cookie never leaves TLS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(_NO_SESSION_PREFIXES):
@@ -105,7 +106,7 @@ class WebSessionMiddleware:
         session = WebSession(data or {})
         scope[SCOPE_KEY] = session
         scope["retex.signer"] = self.signer
-        secure = scope.get("scheme") == "https"
+        secure = self.always_secure or scope.get("scheme") == "https"
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and session.modified:

@@ -17,6 +17,7 @@ from service.accounts.models import Role
 from service.accounts.permissions import Action, can
 from service.accounts.principal import Principal
 from service.casestudies.schemas import SOURCE_LICENCE_LABELS
+from service.db.session import request_session
 from service.discussions.following import unread_count
 from service.search.service import KIND_LABELS, STATUS_LABELS
 from web.auth import current_principal
@@ -138,7 +139,7 @@ def is_htmx(request: Request) -> bool:
 def unread_notifications(request: Request, principal: Principal) -> int:
     if not principal.is_user or principal.user_id is None:
         return 0
-    with request.app.state.session_factory() as db:
+    with request_session(request) as (db, _owned):  # never a second connection
         return unread_count(db, principal.user_id)
 
 

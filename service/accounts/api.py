@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from service.accounts import gdpr, memberships
 from service.accounts.api_keys import PARTNER_SCOPES, create_api_key, parse_scopes, revoke_api_key
+from service.accounts.credentials import end_all_credentials
 from service.accounts.models import ApiKey, Membership, Role, User
 from service.accounts.permissions import Action, Forbidden, authorize
 from service.accounts.principal import ALL_SCOPES, Principal
@@ -70,6 +71,14 @@ def export_me(db: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
     return gdpr.export_user_data(db, _me(db, principal))
 
 
+def _interactive_only(principal: Principal) -> None:
+    """A key never makes keys: a stolen key must not outlive its own revocation through copies."""
+    if principal.api_key_id is not None:
+        raise Forbidden(
+            "Une clé d'API ne peut pas créer d'autre clé : créez-la depuis votre compte, sur le site."
+        )
+
+
 @router.get("/me/api-keys", response_model=Page[ApiKeyOut], summary="Mes clés d'API personnelles")
 def list_my_keys(
     db: DbSession, principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None
@@ -90,6 +99,7 @@ def create_my_key(
 ) -> ApiKeyCreated:
     user = _me(db, principal)
     authorize(principal, Action.create_case)  # a verified address, like any other write
+    _interactive_only(principal)
     key, secret = create_api_key(
         db,
         name=data.name,
@@ -97,6 +107,7 @@ def create_my_key(
         rate_limit_per_minute=settings.api_key_default_rate_limit,
         user_id=user.id,
         created_by_id=user.id,
+        lifetime_days=settings.api_key_days,
     )
     return _created(key, secret)
 
@@ -133,6 +144,8 @@ def update_user(db: DbSession, principal: CurrentPrincipal, user_id: UserId, dat
     if data.role is not None:
         user.role = data.role
     if data.is_active is not None:
+        if user.is_active and not data.is_active:
+            end_all_credentials(db, user)  # logged out everywhere, personal keys revoked
         user.is_active = data.is_active
     db.flush()
     return UserOut.model_validate(user)
@@ -166,6 +179,7 @@ def create_partner_key(
         rate_limit_per_minute=data.rate_limit_per_minute or settings.api_key_default_rate_limit,
         user_id=None,
         created_by_id=principal.user_id,
+        lifetime_days=settings.api_key_days,
     )
     return _created(key, secret)
 

@@ -4,8 +4,9 @@ rights, limited to the key's scopes). The secret is shown once; only its SHA-256
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import ApiKey
@@ -41,8 +42,9 @@ def create_api_key(
     rate_limit_per_minute: int,
     user_id: int | None,
     created_by_id: int | None,
+    lifetime_days: int = 365,
 ) -> tuple[ApiKey, str]:
-    """Returns the key and its secret, which is never shown again."""
+    """Returns the key and its secret, which is never shown again. It works `lifetime_days` days."""
     name = name.strip()
     if not name:
         raise InvalidFieldError("donnez un nom à la clé (à quoi sert-elle ?)", field="name")
@@ -57,6 +59,7 @@ def create_api_key(
         rate_limit_per_minute=rate_limit_per_minute,
         user_id=user_id,
         created_by_id=created_by_id,
+        expires_at=utcnow() + timedelta(days=lifetime_days),
     )
     db.add(key)
     db.flush()
@@ -67,7 +70,11 @@ def find_active_key(db: Session, secret: str) -> ApiKey | None:
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
     return db.scalar(
-        select(ApiKey).where(ApiKey.key_hash == secret_hash(secret), ApiKey.revoked_at.is_(None))
+        select(ApiKey).where(
+            ApiKey.key_hash == secret_hash(secret),
+            ApiKey.revoked_at.is_(None),
+            or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > utcnow()),
+        )
     )
 
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from service.accounts.models import User
-from service.accounts.passwords import hash_password, needs_rehash, verify_password
+from service.accounts.passwords import PASSWORD_SLOTS, check_unbounded, hash_password, needs_rehash
 from service.accounts.registration import find_user_by_email
 from service.api.errors import DomainError, TooManyRequests
-from service.ratelimit.counters import clear, hit, peek
+from service.ratelimit.counters import clear, count, forgive, settle
 
 WINDOW_SECONDS = 15 * 60
 BAD_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
+_check = check_unbounded  # the caller holds a password slot
 _DUMMY_HASH = hash_password("this is not anybody's password")
 
 
@@ -47,26 +47,29 @@ def _too_many(retry_after: int) -> TooManyRequests:
     )
 
 
-def authenticate(
-    db: Session, engine: Engine, *, email: str, password: str, ip: str, limits: LoginLimits
-) -> User:
+def authenticate(db: Session, *, email: str, password: str, ip: str, limits: LoginLimits) -> User:
+    """Count the attempt first (committed at once), then check the password: concurrent attempts
+    cannot all slip under the limit, and no lock is held during the Argon2 check. The request's own
+    session does everything (no second connection)."""
     account_key, ip_key = _keys(email, ip)
-    for key, limit in ((account_key, limits.per_account), (ip_key, limits.per_ip)):
-        window = peek(engine, key, window_seconds=WINDOW_SECONDS)
-        if window.count >= limit:
-            raise _too_many(window.retry_after)
-    user = find_user_by_email(db, email) if len(email) <= 320 else None
     password = password[:1024]
-    if user is None or not user.password_hash:
-        verify_password(_DUMMY_HASH, password)  # same cost as a real check
-        ok = False
-    else:
-        ok = verify_password(user.password_hash, password) and user.is_active
+    with PASSWORD_SLOTS.hold():  # refused at once when the server is busy: nothing counted
+        for key, limit in ((account_key, limits.per_account), (ip_key, limits.per_ip)):
+            window = count(db, key, window_seconds=WINDOW_SECONDS)
+            if window.count > limit:
+                settle(db)
+                raise _too_many(window.retry_after)
+        settle(db)
+        user = find_user_by_email(db, email) if len(email) <= 320 else None
+        if user is None or not user.password_hash:
+            _check(_DUMMY_HASH, password)  # same cost as a real check
+            ok = False
+        else:
+            ok = _check(user.password_hash, password) and user.is_active
     if not ok or user is None:
-        hit(engine, account_key, window_seconds=WINDOW_SECONDS)
-        hit(engine, ip_key, window_seconds=WINDOW_SECONDS)
         raise BadCredentials
-    clear(engine, account_key)  # a success forgives the account's earlier typos (not the IP's)
+    clear(db, account_key)  # a success forgives the account's earlier typos
+    forgive(db, ip_key, window_seconds=WINDOW_SECONDS)  # and is not a failure of the address
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user

@@ -124,6 +124,8 @@ class ApiKey(Timestamped, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Past this moment the key stops working (RETEX_API_KEY_DAYS after its creation; None: older keys).
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 @event.listens_for(User, "before_insert")

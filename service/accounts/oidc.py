@@ -39,7 +39,8 @@ from joserfc.errors import (
 )
 from joserfc.jwk import KeySet
 
-from service.api.errors import DomainError
+from service.accounts.validation import clean_email
+from service.api.errors import DomainError, InvalidFieldError
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,6 @@ SIGNING_ALGORITHMS = (
 CLOCK_LEEWAY_SECONDS = 60
 METADATA_TTL_SECONDS = 3600
 _SIRET = re.compile(r"^\d{14}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 RETRY = "Recommencez la connexion."
 
@@ -212,12 +212,13 @@ def identity_from_claims(
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise OidcError(f"{label} n'a pas transmis d'identifiant de compte. {RETRY}")
-    email = (_text_claim(claims, "email") or "").lower()
-    if not _EMAIL.match(email):
+    try:
+        email = clean_email(_text_claim(claims, "email") or "")  # the same rule as registration
+    except InvalidFieldError:
         raise OidcError(
             f"{label} n'a pas transmis d'adresse e-mail valide : Retex en a besoin pour votre compte. "
             "Vérifiez que vous avez accepté de la partager."
-        )
+        ) from None
     siret = re.sub(r"\s", "", _text_claim(claims, "siret") or "")
     return OidcIdentity(
         issuer=issuer,

@@ -5,6 +5,13 @@ e-mail address, linked now, but only when the provider vouches for that address 
 to type someone's address at a lax provider would take over their account); else a new account without a
 password (`password_hash == ""`: it logs in through the provider only).
 
+Anyone may register a password account for an address they do not own. So an existing account is
+linked as it is only when its address was verified (its owner read our mail there). An account whose
+address was never verified is taken over by the provider's identity, cleanly: its password is removed,
+its sessions ended, its personal keys revoked and its memberships withdrawn (the provider's
+SIRET gives the right one back) — whoever
+created it did not own the address.
+
 Organisation, from the SIRET of the agent's establishment (ProConnect): its first 9 digits are the SIREN of
 the employer; the organisation with that SIREN, else the organisation of the territory with that SIREN
 (communes, EPCI, syndicats), created for a collectivité that has none yet. The agent becomes an approved
@@ -13,9 +20,10 @@ member: the provider vouches for the employer. An unknown SIREN gives no members
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from service.accounts.credentials import end_all_credentials
 from service.accounts.models import Membership, MembershipStatus, Role, User
 from service.accounts.oidc import OidcError, OidcIdentity
 from service.db.base import utcnow
@@ -73,8 +81,18 @@ def _link_or_create(db: Session, identity: OidcIdentity, label: str) -> User:
             f"Le compte Retex de {identity.email} est déjà lié à un autre compte {label}. "
             "Connectez-vous avec votre mot de passe Retex, ou contactez l'administrateur."
         )
+    if existing.email_verified_at is None:
+        _take_over(db, existing, identity)
     existing.oidc_issuer, existing.oidc_subject = identity.issuer, identity.subject
     return existing
+
+
+def _take_over(db: Session, user: User, identity: OidcIdentity) -> None:
+    """The account was created by someone who never proved the address: nothing of theirs survives."""
+    user.password_hash = ""
+    user.display_name = identity.display_name[:120] or user.display_name
+    end_all_credentials(db, user)
+    db.execute(delete(Membership).where(Membership.user_id == user.id))
 
 
 def organisation_for_siret(db: Session, siret: str) -> Organisation | None:

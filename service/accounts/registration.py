@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.accounts.credentials import end_all_credentials
+from service.accounts.display_names import check_not_staff_lookalike
 from service.accounts.models import Role, TokenPurpose, User
 from service.accounts.one_time_tokens import consume_token, issue_token
 from service.accounts.passwords import hash_password
-from service.accounts.sessions import end_all_sessions
 from service.accounts.validation import check_password, clean_display_name, clean_email
 from service.api.errors import ConflictError
 from service.db.base import utcnow
@@ -39,6 +40,7 @@ def send_verification(db: Session, user: User, *, public_url: str) -> None:
 def register(db: Session, *, email: str, display_name: str, password: str, public_url: str) -> User:
     email = clean_email(email)
     display_name = clean_display_name(display_name)
+    check_not_staff_lookalike(db, display_name, user_id=None)
     check_password(password)
     if find_user_by_email(db, email) is not None:
         # Registration must say so (the person needs to know); login and reset never do.
@@ -79,6 +81,8 @@ def request_password_reset(db: Session, *, email: str, public_url: str) -> None:
             "Une demande de nouveau mot de passe a été faite pour votre compte Retex. Ce lien est valable "
             "une heure et ne sert qu'une fois :\n\n"
             f"{public_url.rstrip('/')}/mot-de-passe/nouveau?jeton={token}\n\n"
+            "Choisir un nouveau mot de passe ferme toutes vos sessions ouvertes (sur tous vos appareils) "
+            "et révoque vos clés d'API personnelles : vous en créerez de nouvelles depuis votre compte.\n\n"
             "Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.\n"
         ),
     )
@@ -88,8 +92,9 @@ def reset_password(db: Session, *, token: str, password: str) -> User:
     check_password(password)
     user = consume_token(db, token, TokenPurpose.reset_password)
     user.password_hash = hash_password(password)
-    # Whoever knew the old password is logged out everywhere; the link proved the mailbox.
-    end_all_sessions(db, user.id)
+    # Whoever knew the old password is logged out everywhere and loses the keys made with it; the
+    # link proved the mailbox.
+    end_all_credentials(db, user)
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
     db.flush()

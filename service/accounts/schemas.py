@@ -94,6 +94,7 @@ class ApiKeyOut(BaseModel):
     created_at: UtcDateTime
     last_used_at: UtcDateTime | None
     revoked_at: UtcDateTime | None
+    expires_at: UtcDateTime | None = None
 
 
 class ApiKeyCreated(ApiKeyOut):

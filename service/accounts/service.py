@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Role, User
 from service.accounts.passwords import hash_password
+from service.accounts.validation import clean_email
+from service.api.errors import InvalidFieldError
 from service.db.base import utcnow
 
 MIN_PASSWORD_LENGTH = 12
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class AccountError(ValueError):
@@ -20,9 +19,10 @@ class AccountError(ValueError):
 
 
 def create_user(session: Session, *, email: str, display_name: str, password: str, role: str) -> User:
-    email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise AccountError(f"adresse e-mail invalide : {email!r}")
+    try:
+        email = clean_email(email)  # the same rule as registration
+    except InvalidFieldError:
+        raise AccountError(f"adresse e-mail invalide : {email!r}") from None
     if not display_name.strip():
         raise AccountError("le nom affiché ne peut pas être vide")
     if len(password) < MIN_PASSWORD_LENGTH:

@@ -33,17 +33,19 @@ def start_session(db: Session, user: User, *, days: int) -> str:
     return token
 
 
-def user_for_session(db: Session, token: str, *, days: int) -> User | None:
-    """The user of a live session, sliding its idle expiry forward; None when ended or expired."""
+def user_for_session(db: Session, token: str, *, days: int, max_days: int = 30) -> User | None:
+    """The user of a live session, sliding its idle expiry forward; None when ended, idle for `days`,
+    or older than `max_days` (an absolute lifetime: a stolen cookie does not live forever)."""
     row = db.scalar(select(UserSession).where(UserSession.token_hash == secret_hash(token)))
     if row is None:
         return None
     now = utcnow()
-    if as_utc(row.expires_at) <= now:
+    if as_utc(row.expires_at) <= now or now - as_utc(row.created_at) > timedelta(days=max_days):
         db.delete(row)
         return None
     user = db.get(User, row.user_id)
     if user is None or not user.is_active:
+        db.delete(row)  # a deactivated account's sessions do not wait for its reactivation
         return None
     if now - as_utc(row.last_seen_at) > _TOUCH_EVERY:
         row.last_seen_at = now

@@ -30,7 +30,7 @@ from service.api.datetimes import as_utc
 from service.api.errors import DomainError, TooManyRequests
 from service.db.base import utcnow
 from service.db.session import DbSession
-from service.ratelimit.counters import hit
+from service.ratelimit.counters import count, settle
 from service.settings import Settings
 
 _bearer = HTTPBearer(
@@ -69,7 +69,7 @@ def get_principal(
     key = find_active_key(db, secret)
     if key is None:
         raise InvalidKey
-    window = hit(request.app.state.engine, f"api-key:{key.id}", window_seconds=60)
+    window = count(db, f"api-key:{key.id}", window_seconds=60)  # in the request's transaction
     if window.count > key.rate_limit_per_minute:
         raise TooManyRequests(
             f"Quota de la clé dépassé ({key.rate_limit_per_minute} requêtes par minute). "
@@ -80,6 +80,7 @@ def get_principal(
     last = key.last_used_at
     if last is None or now - as_utc(last) > _LAST_USED_EVERY:
         key.last_used_at = now
+    settle(db)  # the count (and last use) stand even if the request fails; no lock held after
     scopes = frozenset(Scope(s) for s in key.scopes if s in Scope.__members__)
     if key.user_id is None:
         return partner_principal(

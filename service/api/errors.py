@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from indexing.index_types import IndexUnavailableError
@@ -141,12 +142,18 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return errors
 
 
+NUMBER_TOO_LARGE = "un nombre envoyé (identifiant, page…) est trop grand"
 DATABASE_UNAVAILABLE = (
     "La base de données est momentanément injoignable : réessayez dans quelques instants. "
     "Rien n'a été enregistré par cette requête."
 )
-# What a lost or refused database connection raises (server stopped, restarting, network cut).
-DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+DATABASE_BUSY = (
+    "Le site est très sollicité en ce moment (aucune connexion libre à la base de données) : "
+    "réessayez dans quelques instants. Rien n'a été enregistré par cette requête."
+)
+# What a lost or refused database connection raises (server stopped, restarting, network cut), and a
+# pool with no free connection within RETEX_DB_POOL_TIMEOUT: all answered 503 + Retry-After.
+DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
 RETRY_AFTER_SECONDS = 5
 INDEX_UNAVAILABLE = (
     "La recherche est momentanément indisponible (serveur d'index injoignable) : "
@@ -154,8 +161,8 @@ INDEX_UNAVAILABLE = (
 )
 
 
-def database_unavailable_problem() -> JSONResponse:
-    response = problem(503, DATABASE_UNAVAILABLE)
+def database_unavailable_problem(exc: Exception | None = None) -> JSONResponse:
+    response = problem(503, DATABASE_BUSY if isinstance(exc, PoolTimeout) else DATABASE_UNAVAILABLE)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -175,10 +182,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_down(_: Request, exc: Exception) -> JSONResponse:
         # The transaction was rolled back by the session dependency: nothing is half-written.
         log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
-        return database_unavailable_problem()
+        return database_unavailable_problem(exc)
 
     for error_type in DATABASE_DOWN_ERRORS:
         app.add_exception_handler(error_type, _database_down)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        # A number past the database's integers (SQLite: 2^63) in a path or query: the caller's input.
+        return problem(400, NUMBER_TOO_LARGE)
 
     @app.exception_handler(IndexUnavailableError)
     async def _index_down(_: Request, exc: IndexUnavailableError) -> JSONResponse:

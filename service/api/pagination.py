@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from service.api.errors import InvalidFieldError
+from service.api.ids import MAX_ID
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -50,7 +51,12 @@ def decode_int_cursor(cursor: str | None) -> int | None:
     values = decode_cursor(cursor)
     if values is None:
         return None
-    if len(values) != 1 or not isinstance(values[0], int) or isinstance(values[0], bool) or values[0] < 0:
+    if (
+        len(values) != 1
+        or not isinstance(values[0], int)
+        or isinstance(values[0], bool)
+        or not 0 <= values[0] <= MAX_ID  # no row has a larger id; SQLite overflows past 2^63
+    ):
         raise InvalidFieldError("curseur de pagination invalide", field="cursor")
     return values[0]
 

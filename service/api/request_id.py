@@ -37,6 +37,11 @@ def configure_request_log(level: int = logging.INFO) -> None:
     log.propagate = False
 
 
+def loggable(text: str) -> str:
+    """Control characters escaped (`%0A` in a path must not forge a second log line)."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def request_id_of(scope: Scope) -> str:
     sent = dict(scope.get("headers") or []).get(HEADER)
     if sent is not None and _SAFE_ID.match(sent):
@@ -69,15 +74,15 @@ class RequestId:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            log.exception("request %s %s %s failed", request_id, scope["method"], scope["path"])
+            log.exception("request %s %s %s failed", request_id, scope["method"], loggable(scope["path"]))
             raise
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             log.info(
                 "request %s %s %s -> %d (%.1f ms)",
                 request_id,
-                scope["method"],
-                scope["path"],
+                loggable(scope["method"]),
+                loggable(scope["path"]),
                 status,
                 elapsed,
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -26,7 +28,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    files = [row[2] for row in cursor.execute("PRAGMA database_list").fetchall() if row[2]]
     cursor.close()
+    _owner_only(files)
+
+
+def _owner_only(db_files: list[str]) -> None:
+    """The database, its WAL and shared-memory files: readable by the service's user only (0600)."""
+    for name in db_files:
+        for path in (name, f"{name}-wal", f"{name}-shm"):
+            with contextlib.suppress(OSError):  # absent yet, or not ours to change
+                if os.stat(path).st_mode & 0o077:
+                    os.chmod(path, 0o600)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

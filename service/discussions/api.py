@@ -13,6 +13,7 @@ from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import InvalidFieldError, NotFoundError
 from service.api.ids import CaseId, DbIdPath, PostId, ThreadId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
+from service.api.transport import public_url_of
 from service.casestudies.authoring import readable_case
 from service.db.session import DbSession
 from service.discussions import feeds, following, posting, reading
@@ -280,7 +281,7 @@ def thread_feed(request: Request, db: DbSession, thread_id: ThreadId) -> AtomRes
         atom_document(
             title=f"Retex — {thread.title}",
             subtitle="Les derniers messages de cette discussion.",
-            self_url=str(request.url),
+            self_url=public_url_of(request),
             page_url=f"{base}/discussions/{thread.id}",
             base_url=base,
             entries=feeds.post_entries(db, thread, base),
@@ -304,7 +305,7 @@ def theme_discussions_feed(request: Request, db: DbSession, slug: str) -> AtomRe
         atom_document(
             title=f"Retex — discussions : {theme.label}",
             subtitle=f"Les discussions du thème « {theme.label} », les plus actives d'abord.",
-            self_url=str(request.url),
+            self_url=public_url_of(request),
             page_url=f"{base}/discussions?theme={theme.slug}",
             base_url=base,
             entries=feeds.theme_thread_entries(db, theme.id, base),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from service.api.auth import AppSettings
+from service.api.transport import public_base, public_url_of
 from service.db.session import DbSession
 from service.opendata import feeds
 from service.opendata.atom import ATOM_MEDIA_TYPE, atom_feed
@@ -37,7 +38,7 @@ class AtomResponse(Response):
 
 
 def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    return public_base(request)  # RETEX_PUBLIC_URL, never the Host header
 
 
 def _rows(request: Request, filters: SearchFilters) -> Iterator[dict[str, Any]]:
@@ -107,7 +108,7 @@ def feed_latest(request: Request, session: DbSession) -> AtomResponse:
         atom_feed(
             title="Retex — dernières expériences",
             subtitle="Les retours d'expérience numériques des territoires, les plus récents d'abord.",
-            self_url=str(request.url),
+            self_url=public_url_of(request),
             page_url=base + "/experiences",
             base_url=base,
             cases=feeds.latest(session),
@@ -129,7 +130,7 @@ def feed_theme(request: Request, session: DbSession, slug: str) -> AtomResponse:
         atom_feed(
             title=f"Retex — {theme.label}",
             subtitle=f"Les dernières expériences du thème « {theme.label} ».",
-            self_url=str(request.url),
+            self_url=public_url_of(request),
             page_url=f"{base}/recherche?theme={theme.slug}",
             base_url=base,
             cases=cases,
@@ -152,7 +153,7 @@ def feed_territory(request: Request, session: DbSession, passages: Passages, cod
         atom_feed(
             title=f"Retex — {territory.name} et territoires comparables",
             subtitle=f"Les expériences de {territory.name} et des territoires qui lui ressemblent.",
-            self_url=str(request.url),
+            self_url=public_url_of(request),
             page_url=f"{base}/territoires/{territory.code}",
             base_url=base,
             cases=feeds.of_territory(session, passages, territory),
@@ -181,7 +182,7 @@ def feed_search(
         atom_feed(
             title=f"Retex — recherche « {query} »",
             subtitle="Les expériences qui répondent à cette recherche, les plus récentes d'abord.",
-            self_url=str(request.url),
+            self_url=public_url_of(request),
             page_url=f"{base}/recherche?{request.url.query}",
             base_url=base,
             cases=feeds.of_search(session, get_engine(request), q=query, filters=filters),

@@ -64,7 +64,18 @@ def csv_record(row: dict[str, Any]) -> dict[str, Any]:
     record["territory_codes"] = LIST_SEPARATOR.join(t["code"] for t in row["territories"])
     record["territory_names"] = LIST_SEPARATOR.join(t["name"] for t in row["territories"])
     record["software"] = LIST_SEPARATOR.join(row["software"])
-    return record
+    return {k: neutralise_cell(v) for k, v in record.items()}
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) gets a leading
+    apostrophe (OWASP « CSV injection »): user-written titles must not execute on a reader's machine."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def csv_lines(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:

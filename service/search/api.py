@@ -15,6 +15,7 @@ from service.casestudies.authoring import readable_case
 from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
 from service.discussions.indexing import search_threads
+from service.ratelimit.budgets import SearchBudget
 from service.search import service
 from service.search.engine import SearchEngine
 from service.search.params import search_filters
@@ -42,7 +43,12 @@ def get_engine(request: Request) -> SearchEngine:
     return engine
 
 
-@router.get("/search", response_model=SearchResponse, summary="Rechercher des expériences par le sens")
+@router.get(
+    "/search",
+    response_model=SearchResponse,
+    summary="Rechercher des expériences par le sens",
+    dependencies=[SearchBudget],
+)
 def search(
     request: Request,
     session: DbSession,
@@ -149,6 +155,7 @@ def similar(
 
 @router.post(
     "/case-studies/check-duplicates",
+    dependencies=[SearchBudget],
     response_model=DuplicateCheckOut,
     summary="Doublons probables d'un brouillon",
 )

@@ -11,6 +11,7 @@ from indexing.index_types import CollectionSpec, IndexCorruptError
 from indexing.retrieval import RetrievalSettings, Retriever
 from indexing.thread_index import ThreadIndexer, threads_spec
 from indexing.vector_index import VectorIndex, open_index, quarantine_index
+from service.search.embedding_slots import BoundedEmbedder
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,10 +25,10 @@ class SearchEngine:
         retrieval: RetrievalSettings,
         thread_index: VectorIndex | None = None,
     ) -> None:
-        self.embedder = embedder
+        self.embedder: Embedder = BoundedEmbedder(embedder)  # request time: bounded (429 when busy)
         self.index = index
         self.indexer = CaseIndexer(embedder, index)
-        self.retriever = Retriever(embedder, index, retrieval)
+        self.retriever = Retriever(self.embedder, index, retrieval)
         # Discussions live in a collection of their own (indexing/thread_index.py).
         self.thread_index = thread_index
         self.thread_indexer = ThreadIndexer(embedder, thread_index) if thread_index is not None else None

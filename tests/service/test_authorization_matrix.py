@@ -46,6 +46,7 @@ ALLOWED: dict[str, set[str]] = {
     "moderator": {"moderator", "admin"},
     "admin": {"admin"},
     "editor_or_moderator": {"member", "org_admin", "moderator", "admin"},
+    "interactive_only": set(),  # an API key never makes keys (only the site's session: /compte/cles)
 }
 CALLERS = sorted(ALLOWED["anyone"])
 
@@ -249,7 +250,7 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
         lambda f, c: Req(json={"title": "Portail citoyen open source", "summary": "Démarches en ligne"}),
     ),
     ("POST", "/api/v1/me/api-keys"): (
-        "verified",
+        "interactive_only",
         lambda f, c: Req(json={"name": "script", "scopes": ["read"]}),
     ),
     ("DELETE", "/api/v1/me/api-keys/{key_id}"): (

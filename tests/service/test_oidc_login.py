@@ -7,11 +7,15 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from service.accounts.api_keys import create_api_key
 from service.accounts.login import BadCredentials, LoginLimits, authenticate
-from service.accounts.models import Membership, MembershipStatus, User
+from service.accounts.models import Membership, MembershipStatus, User, UserSession
 from service.accounts.oidc import OidcError, OidcIdentity
 from service.accounts.oidc_login import OidcAccountConflict, user_for_identity
 from service.accounts.passwords import hash_password
+from service.accounts.principal import Scope
+from service.accounts.sessions import start_session
+from service.db.base import utcnow
 from service.organisations.models import Organisation, OrganisationKind
 from service.territories.models import Territory
 
@@ -67,12 +71,11 @@ def test_new_agent_gets_a_passwordless_account_in_the_organisation_of_its_commun
     paris = session.scalar(select(Organisation).where(Organisation.name == "Ville de Paris"))
     assert paris is not None and paris.siren == identity.siren, "matched by territory, then remembered"
 
-    session.commit()  # authenticate() reads through its own connection
+    session.commit()
     try:
         with pytest.raises(BadCredentials):
             authenticate(
                 session,
-                seeded_engine,
                 email="agent@mairie.fr",
                 password="",
                 ip="127.0.0.9",
@@ -135,7 +138,12 @@ def test_a_pending_request_is_approved_by_the_provider(session: Session) -> None
 
 def test_an_existing_account_is_linked_only_when_the_provider_vouches_for_the_email(session: Session) -> None:
     password_hash = hash_password("un mot de passe solide")
-    user = User(email="agent@mairie.fr", display_name="Camille", password_hash=password_hash)
+    user = User(
+        email="agent@mairie.fr",
+        display_name="Camille",
+        password_hash=password_hash,
+        email_verified_at=utcnow(),
+    )
     session.add(user)
     session.flush()
 
@@ -153,6 +161,37 @@ def test_an_existing_account_is_linked_only_when_the_provider_vouches_for_the_em
 
     with pytest.raises(OidcAccountConflict, match="déjà lié à un autre compte"):
         user_for_identity(session, agent("another-subject", verified=True))
+
+
+def test_finding_high2_oidc_takes_over_an_unverified_account_cleanly(session: Session) -> None:
+    """High 2: an intruder registers agent@mairie.fr (never verified) with a password, logs in and makes
+    a personal key; when the real agent signs in with the provider, the intruder loses everything."""
+    intruder_password = "le mot de passe de l'intrus"
+    user = User(
+        email="agent@mairie.fr", display_name="Intrus", password_hash=hash_password(intruder_password)
+    )
+    session.add(user)
+    session.flush()
+    start_session(session, user, days=14)
+    key, _secret = create_api_key(
+        session, name="clé de l'intrus", scopes=frozenset({Scope.read}), rate_limit_per_minute=60,
+        user_id=user.id, created_by_id=user.id,
+    )  # fmt: skip
+    paris = session.scalar(select(Organisation).where(Organisation.name == "Ville de Paris"))
+    assert paris is not None
+    session.add(Membership(user_id=user.id, organisation_id=paris.id, status=MembershipStatus.approved))
+    session.flush()
+
+    linked = user_for_identity(session, agent())
+
+    assert linked.id == user.id and linked.oidc_subject == "sub-1"
+    assert linked.password_hash == "", "the intruder's password no longer works (no password at all)"
+    sessions = select(func.count()).select_from(UserSession).where(UserSession.user_id == user.id)
+    assert session.scalar(sessions) == 0, "the intruder's browsers are logged out"
+    session.refresh(key)
+    assert key.revoked_at is not None, "the intruder's key is revoked"
+    assert organisations_of(session, user) == [], "the intruder's memberships are withdrawn"
+    assert linked.display_name == "Camille Martin" and linked.email_verified_at is not None
 
 
 def test_a_deactivated_account_cannot_log_in(session: Session) -> None:

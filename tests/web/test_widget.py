@@ -18,7 +18,8 @@ def test_widget_lists_a_themes_cases_and_may_be_framed_by_anyone(client: TestCli
     theme = client.get("/widget", params={"theme": "achats-mutualisation"})
     assert theme.status_code == 200 and "Achats" in theme.text
     response = client.get("/widget", params={"limit": 3})
-    assert response.text.count('href="http://testserver/experiences/') == 3
+    public = client.app.state.settings.public_url.rstrip("/")  # type: ignore[attr-defined]
+    assert response.text.count(f'href="{public}/experiences/') == 3  # RETEX_PUBLIC_URL, never Host
     assert 'target="_blank"' in response.text
     assert "frame-ancestors *" in response.headers["content-security-policy"]
     assert "x-frame-options" not in response.headers

@@ -5,19 +5,24 @@ what was typed kept (except passwords)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import hashlib
+import time
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.accounts import registration
 from service.accounts.login import LoginLimits, authenticate
 from service.accounts.models import User
 from service.api.errors import DomainError, TooManyRequests
-from web.auth import current_principal, log_in_user, log_out
+from service.ratelimit.budgets import client_ip, spend
+from web.auth import current_principal, log_in_user, log_out, password_slot_free
 from web.oidc import oidc_client
 from web.params import FormBody, PageSession, form_text
 from web.templating import render
 
 router = APIRouter()
+RESET_ANSWER_SECONDS = 0.3  # a « mot de passe oublié » answer never comes sooner
 
 LABELS = {
     "email": "Adresse e-mail",
@@ -32,10 +37,6 @@ def safe_next(value: object, default: str = "/compte") -> str:
     if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")):
         return value[:500].replace("\x00", "")
     return default
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "inconnue"
 
 
 def _oidc_label(request: Request) -> str | None:
@@ -65,7 +66,7 @@ def login_page(request: Request) -> Response:
     return _login_page(request, next_url=next_url)
 
 
-@router.post("/connexion", response_class=HTMLResponse)
+@router.post("/connexion", response_class=HTMLResponse, dependencies=[Depends(password_slot_free)])
 def login(request: Request, db: PageSession, form: FormBody) -> Response:
     next_url = safe_next(form.get("suivant"))
     email, password = form_text(form, "email", 320).strip(), form_text(form, "password", 1024)
@@ -74,10 +75,9 @@ def login(request: Request, db: PageSession, form: FormBody) -> Response:
     try:
         user = authenticate(
             db,
-            request.app.state.engine,
             email=email,
             password=password,
-            ip=_client_ip(request),
+            ip=client_ip(request),
             limits=limits,
         )
     except TooManyRequests as exc:
@@ -104,7 +104,7 @@ def register_page(request: Request) -> HTMLResponse:
     return render(request, "register.html", {"values": {}, "errors": {}, "labels": LABELS})
 
 
-@router.post("/inscription", response_class=HTMLResponse)
+@router.post("/inscription", response_class=HTMLResponse, dependencies=[Depends(password_slot_free)])
 def register(request: Request, db: PageSession, form: FormBody) -> Response:
     values = {name: form_text(form, name, 400) for name in ("email", "display_name")}
     password, confirm = form_text(form, "password", 1024), form_text(form, "password_confirm", 1024)
@@ -112,6 +112,14 @@ def register(request: Request, db: PageSession, form: FormBody) -> Response:
     if password != confirm:
         errors["password_confirm"] = "les deux mots de passe sont différents"
     if not errors:
+        settings = request.app.state.settings
+        spend(  # before the password is hashed: each registration costs an Argon2 hash
+            db,
+            f"register:ip:{client_ip(request)}",
+            limit=settings.registrations_per_hour,
+            window_seconds=3600,
+            what="d'inscriptions",
+        )
         try:
             user = registration.register(
                 db,
@@ -165,6 +173,13 @@ def resend_verification(request: Request, db: PageSession) -> Response:
         return RedirectResponse("/connexion?suivant=/compte", status_code=303)
     user = db.get(User, principal.user_id)
     if user is not None and not user.email_verified:
+        spend(
+            db,
+            f"verify-mail:user:{user.id}",
+            limit=request.app.state.settings.verification_mails_per_hour,
+            window_seconds=3600,
+            what="d'envois du lien de confirmation",
+        )
         registration.send_verification(db, user, public_url=request.app.state.settings.public_url)
     return RedirectResponse("/compte?lien=envoye", status_code=303)
 
@@ -187,8 +202,19 @@ def forgot(request: Request, db: PageSession, form: FormBody) -> Response:
             {"values": {}, "errors": {"email": "indiquez l'adresse de votre compte"}, "labels": LABELS},
             status_code=422,
         )
-    # Same answer whether the account exists or not.
+    # Counted whether the account exists or not, before anything else; same answer either way.
+    per_address = request.app.state.settings.password_resets_per_hour
+    address_key = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+    for key, limit in (
+        (f"reset:ip:{client_ip(request)}", 4 * per_address),
+        (f"reset:email:{address_key}", per_address),
+    ):
+        spend(db, key, limit=limit, window_seconds=3600, what="de demandes de nouveau mot de passe")
+    began = time.monotonic()
     registration.request_password_reset(db, email=email, public_url=request.app.state.settings.public_url)
+    db.commit()  # the mail is queued now, inside the constant time below
+    # Same time whether the account exists or not (an unknown address writes nothing).
+    time.sleep(max(0.0, RESET_ANSWER_SECONDS - (time.monotonic() - began)))
     return _message(
         request,
         "Vérifiez votre messagerie",

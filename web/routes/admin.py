@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from service.accounts.api_keys import PARTNER_SCOPES, create_api_key, parse_scopes, revoke_api_key
+from service.accounts.credentials import end_all_credentials
 from service.accounts.models import ApiKey, Role, User
 from service.accounts.permissions import Action, authorize
 from service.api.errors import ConflictError, DomainError, NotFoundError
@@ -69,6 +70,8 @@ def update_user(request: Request, db: PageSession, form: FormBody, user_id: int)
         return _page(request, db, errors={f"user-{user_id}": "rôle inconnu"}, status_code=422)
     if user.id == principal.user_id and (role != Role.admin.value or not active):
         raise ConflictError("Vous ne pouvez pas retirer vos propres droits d'administration.")
+    if user.is_active and not active:
+        end_all_credentials(db, user)  # logged out everywhere, personal keys revoked
     user.role, user.is_active = Role(role), active
     return RedirectResponse("/admin?modifie=1", status_code=303)
 
@@ -86,6 +89,7 @@ def create_partner_key(request: Request, db: PageSession, form: FormBody) -> Res
             rate_limit_per_minute=rate,
             user_id=None,
             created_by_id=principal.user_id,
+            lifetime_days=request.app.state.settings.api_key_days,
         )
     except DomainError as exc:
         db.rollback()

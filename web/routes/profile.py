@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from service.accounts import gdpr, memberships
 from service.accounts.api_keys import create_api_key, parse_scopes, revoke_api_key
+from service.accounts.display_names import check_not_staff_lookalike
 from service.accounts.models import ApiKey, Membership, MembershipStatus, User
 from service.accounts.passwords import verify_password
 from service.accounts.permissions import Action, authorize
@@ -19,6 +20,7 @@ from service.accounts.principal import ALL_SCOPES, Principal
 from service.accounts.validation import clean_display_name
 from service.api.errors import DomainError
 from service.organisations.models import Organisation
+from service.ratelimit.budgets import spend
 from web.auth import current_principal, log_out
 from web.params import FormBody, PageSession
 from web.templating import render
@@ -106,7 +108,9 @@ def account(request: Request, db: PageSession) -> HTMLResponse:
 def update_profile(request: Request, db: PageSession, form: FormBody) -> Response:
     _, user = _me(request, db)
     try:
-        user.display_name = clean_display_name(str(form.get("display_name", "")).replace("\x00", ""))
+        name = clean_display_name(str(form.get("display_name", "")).replace("\x00", ""))
+        check_not_staff_lookalike(db, name, user_id=user.id)
+        user.display_name = name
     except DomainError as exc:
         db.rollback()
         return _account_page(request, db, errors={"display_name": exc.message}, status_code=422)
@@ -165,6 +169,7 @@ def create_key(request: Request, db: PageSession, form: FormBody) -> Response:
             rate_limit_per_minute=request.app.state.settings.api_key_default_rate_limit,
             user_id=user.id,
             created_by_id=user.id,
+            lifetime_days=request.app.state.settings.api_key_days,
         )
     except DomainError as exc:
         db.rollback()
@@ -199,6 +204,13 @@ def delete_account(request: Request, db: PageSession, form: FormBody) -> Respons
     _, user = _me(request, db)
     password = str(form.get("password", ""))[:1024]
     confirmed = form.get("confirm") == "oui"
+    spend(  # counted before the check: the form is not a password oracle
+        db,
+        f"delete-account:user:{user.id}",
+        limit=request.app.state.settings.account_deletions_per_hour,
+        window_seconds=3600,
+        what="de tentatives de suppression du compte",
+    )
     ok = confirmed and (verify_password(user.password_hash, password) if user.password_hash else True)
     if not ok:
         message = "cochez la case et saisissez votre mot de passe pour confirmer"

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from service.casestudies.models import ProjectStatus
 from service.discussions.indexing import ThreadResult, search_threads
+from service.ratelimit.budgets import SearchBudget
 from service.search import service as search_service
 from service.search.engine import SearchEngine
 from service.settings import Settings
@@ -96,7 +97,7 @@ def _discussions(session: PageSession, engine: SearchEngine | None, q: str) -> l
         return []
 
 
-@router.get("/recherche", response_class=HTMLResponse)
+@router.get("/recherche", response_class=HTMLResponse, dependencies=[SearchBudget])
 def search_page(request: Request, session: PageSession) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     params = request.query_params

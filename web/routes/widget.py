@@ -6,8 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from service.api.transport import public_base
 from service.casestudies.models import CaseStudy
 from service.opendata import feeds
+from service.ratelimit.budgets import SearchBudget
 from service.search.service import SearchFilters, check_query
 from service.territories import service as territories
 from web.params import PageSession, int_param, text_param
@@ -40,9 +42,9 @@ def _cases(request: Request, session: PageSession) -> tuple[str, list[CaseStudy]
     return "Dernières expériences", feeds.latest(session)
 
 
-@router.get(WIDGET_PATH, response_class=HTMLResponse)
+@router.get(WIDGET_PATH, response_class=HTMLResponse, dependencies=[SearchBudget])
 def widget(request: Request, session: PageSession) -> HTMLResponse:
     limit = int_param(request.query_params.get("limit"), default=5, lo=1, hi=20)
     heading, cases = _cases(request, session)
-    base = str(request.base_url).rstrip("/")
+    base = public_base(request)  # RETEX_PUBLIC_URL, never the Host header
     return render(request, "widget.html", {"heading": heading, "cases": cases[:limit], "base": base})

@@ -1,0 +1,73 @@
+"""Budgets for work a stranger can make us do (mails, password hashes, embeddings): one mechanism for
+every limit, counted first, then 429 + Retry-After and a French message past the limit. `spend` counts
+in the request's own transaction and commits the count at once (no lock is held during the work, and a
+refused or failed request still counts); `spend_local` counts in this process's memory, for budgets of
+this process's CPU (searches)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from service.api.errors import TooManyRequests
+from service.ratelimit.counters import Window, count, settle
+from service.ratelimit.local import LOCAL
+from service.ratelimit.slots import QUERY_SLOTS
+from service.settings import Settings
+
+
+def client_ip(request: Request) -> str:
+    """The client's address; behind trusted proxies uvicorn has already taken it from X-Forwarded-For
+    (RETEX_FORWARDED_ALLOW_IPS, see docs/deploy.md)."""
+    return request.client.host if request.client else "inconnue"
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} minute{'s' if minutes > 1 else ''}"
+
+
+def spend(db: Session, key: str, *, limit: int, window_seconds: int, what: str) -> None:
+    """Count one unit of `key`'s budget; past `limit` in the window, 429 (`what`: « de recherches »…)."""
+    window = count(db, key, window_seconds=window_seconds)
+    settle(db)
+    _refuse_past(window, limit, what)
+
+
+def spend_local(key: str, *, limit: int, window_seconds: int, what: str) -> None:
+    """`spend` for a budget of this process's CPU, counted in memory (service/ratelimit/local.py)."""
+    _refuse_past(LOCAL.hit(key, window_seconds=window_seconds), limit, what)
+
+
+def _refuse_past(window: Window, limit: int, what: str) -> None:
+    if window.count > limit:
+        raise TooManyRequests(
+            f"Trop {what} depuis votre connexion. Réessayez dans {_wait_text(window.retry_after)}.",
+            retry_after=window.retry_after,
+        )
+
+
+async def anonymous_search_budget(request: Request) -> AsyncIterator[None]:
+    """Per-IP budget of searches (each computes an embedding) for callers without an API key: a key
+    has its own quota (service/api/auth.py). Counted in memory, on the event loop: a refused search
+    costs neither a database write nor a thread."""
+    if request.headers.get("authorization"):
+        yield
+        return
+    settings: Settings = request.app.state.settings
+    spend_local(
+        f"search:ip:{client_ip(request)}",
+        limit=settings.anonymous_searches_per_minute,
+        window_seconds=60,
+        what="de recherches",
+    )
+    async with QUERY_SLOTS.admission():  # every embedding slot busy: 429 now, before a thread is taken
+        yield
+
+
+# One line on a search route: `dependencies=[SearchBudget]`.
+SearchBudget = Depends(anonymous_search_budget)
