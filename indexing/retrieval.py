@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from indexing.case_index import INTEGER_FIELDS, KEYWORD_FIELDS
 from indexing.embedder import Embedder
 from indexing.index_types import FieldFilter, Fusion, Hit, SearchMode
 from indexing.sparse import encode_query
@@ -24,6 +25,11 @@ class RetrievalSettings:
     fusion: Fusion = "dbsf"  # measured better than RRF on the dev set, above all for English queries
     candidates: int = 200  # passages fetched before grouping by case
     prefetch: int = 200  # per branch of the hybrid query
+
+
+# What candidates bring back: ids, scores and the filter fields, never the passage text (fetched for the
+# page shown only: VectorIndex.retrieve_payloads).
+CANDIDATE_FIELDS = (*KEYWORD_FIELDS, *INTEGER_FIELDS)
 
 
 class Retriever:
@@ -46,6 +52,7 @@ class Retriever:
             mode=mode,
             fusion=self.settings.fusion,
             prefetch_limit=self.settings.prefetch,
+            payload_fields=CANDIDATE_FIELDS,
         )
         return group_by_case(hits)
 
