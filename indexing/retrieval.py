@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexing.case_index import INTEGER_FIELDS, KEYWORD_FIELDS
 from indexing.embedder import Embedder
 from indexing.index_types import FieldFilter, Fusion, Hit, SearchMode
 from indexing.sparse import encode_query
@@ -29,7 +28,18 @@ class RetrievalSettings:
 
 # What candidates bring back: ids, scores and the filter fields, never the passage text (fetched for the
 # page shown only: VectorIndex.retrieve_payloads).
-CANDIDATE_FIELDS = (*KEYWORD_FIELDS, *INTEGER_FIELDS)
+CANDIDATE_FIELDS = (
+    "case_id",
+    "section",
+    "themes",
+    "territory_codes",
+    "territory_kinds",
+    "departements",
+    "regions",
+    "population_bands",
+    "status",
+    "year",
+)
 
 
 class Retriever:
