@@ -100,7 +100,7 @@ def grow(data_dir: Path, passages: int, seed: int = 16) -> int:
                 new_id = next_id
                 next_id += 1
                 row = dict(original)
-                row.update(id=new_id, slug=f"{original['slug']}-copie-{copy}")
+                row.update(id=new_id, slug=f"{original['slug']}-copie-{copy}", external_key=None)
                 batch_cases.append(row)
                 batch_themes += [
                     {"case_study_id": new_id, "theme_id": t} for t in themes_of.get(original["id"], [])
