@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from indexing.model_convert import _exclusive_lock
+
 log = logging.getLogger(__name__)
 
 EXPORT_VERSION = 1
@@ -172,9 +174,24 @@ def ensure_exported(
         raise ExportError("too few calibration texts (at least 50)")
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
-    for stale in parent.glob(f".{target.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
     started = time.monotonic()
+    with _exclusive_lock(parent / f".{target.name}.lock"):  # one export at a time; the others reuse it
+        if is_exported(target, source_dir):
+            return target
+        cosine = _export_into(source_dir, target, calibration_texts)
+    log.info(
+        "exported %s to OpenVINO int8 in %.1fs (min cosine %.4f)",
+        source_dir.name,
+        time.monotonic() - started,
+        cosine,
+    )
+    return target
+
+
+def _export_into(source_dir: Path, target: Path, calibration_texts: Sequence[str]) -> float:
+    parent = target.parent
+    for stale in parent.glob(f".{target.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by a crashed run; we hold the lock
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
     try:
         cosine = export_openvino(source_dir, tmp, calibration_texts)
@@ -193,13 +210,7 @@ def ensure_exported(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info(
-        "exported %s to OpenVINO int8 in %.1fs (min cosine %.4f)",
-        source_dir.name,
-        time.monotonic() - started,
-        cosine,
-    )
-    return target
+    return cosine
 
 
 def calibration_texts_from(paths: Sequence[Path], limit: int = CALIBRATION_SIZE) -> list[str]:
