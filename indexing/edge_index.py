@@ -365,6 +365,17 @@ class EdgeIndex:
             if offset is None:
                 return
 
+    def retrieve_payloads(self, point_ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        shard = self._live()
+        ids = [canonical_point_id(i) for i in point_ids]
+        result: dict[str, dict[str, Any]] = {}
+        if not fields:
+            return result
+        for chunk in batched(ids, SCROLL_BATCH):
+            for rec in shard.retrieve(list(chunk), with_payload=list(fields), with_vector=False):
+                result[str(rec.id)] = dict(rec.payload or {})
+        return result
+
     def retrieve_vectors(self, point_ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
         shard = self._live()
         ids = [canonical_point_id(i) for i in point_ids]

@@ -379,6 +379,21 @@ class QdrantClientIndex:
                 return
 
     @_translating_faults
+    def retrieve_payloads(self, point_ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        client = self._live()
+        ids = [canonical_point_id(i) for i in point_ids]
+        result: dict[str, dict[str, Any]] = {}
+        if not fields:
+            return result
+        for chunk in batched(ids, SCROLL_BATCH):
+            records = client.retrieve(
+                self._spec.name, ids=list(chunk), with_payload=list(fields), with_vectors=False
+            )
+            for rec in records:
+                result[str(rec.id)] = dict(rec.payload or {})
+        return result
+
+    @_translating_faults
     def retrieve_vectors(self, point_ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
         client = self._live()
         ids = [canonical_point_id(i) for i in point_ids]

@@ -26,6 +26,22 @@ class RetrievalSettings:
     prefetch: int = 200  # per branch of the hybrid query
 
 
+# What candidates bring back: ids, scores and the filter fields, never the passage text (fetched for the
+# page shown only: VectorIndex.retrieve_payloads).
+CANDIDATE_FIELDS = (
+    "case_id",
+    "section",
+    "themes",
+    "territory_codes",
+    "territory_kinds",
+    "departements",
+    "regions",
+    "population_bands",
+    "status",
+    "year",
+)
+
+
 class Retriever:
     def __init__(
         self, embedder: Embedder, index: VectorIndex, settings: RetrievalSettings | None = None
@@ -46,6 +62,7 @@ class Retriever:
             mode=mode,
             fusion=self.settings.fusion,
             prefetch_limit=self.settings.prefetch,
+            payload_fields=CANDIDATE_FIELDS,
         )
         return group_by_case(hits)
 

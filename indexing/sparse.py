@@ -17,9 +17,11 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import threading
 import unicodedata
 from collections import Counter
 from functools import lru_cache
+from typing import Any
 
 import snowballstemmer
 
@@ -28,7 +30,17 @@ from indexing.index_types import SparseVector
 BM25_K1 = 1.2
 MIN_TOKEN_LEN = 2
 _WORD = re.compile(r"[^\W_]+")
-_STEMMER = snowballstemmer.stemmer("french")
+# A snowball stemmer keeps its word in instance state: one per thread (searches run in parallel threads;
+# a shared one raised IndexError under load).
+_STEMMERS = threading.local()
+
+
+def _stemmer() -> Any:
+    stemmer = getattr(_STEMMERS, "french", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.french = snowballstemmer.stemmer("french")
+    return stemmer
+
 
 _FRENCH_STOP = """
 a afin ai aie aient aies ailleurs ait alors apres as assez au aucun aucune aujourd aupres aura aurai
@@ -70,7 +82,7 @@ def _stem_word(word: str) -> str | None:
     folded = strip_accents(word)
     if len(folded) < MIN_TOKEN_LEN or folded in STOP_WORDS:
         return None
-    stem: str = _STEMMER.stemWord(folded)
+    stem: str = _stemmer().stemWord(folded)
     if len(stem) > 3 and stem.endswith("e"):
         stem = stem[:-1]
     return stem

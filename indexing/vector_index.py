@@ -75,6 +75,13 @@ class VectorIndex(Protocol):
         """(point_id, {field: value}) for every matching point; absent fields are left out."""
         ...
 
+    def retrieve_payloads(self, point_ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """{point_id: {field: value}} for the given points (absent fields left out, unknown ids too).
+
+        Search asks candidates for their filter fields only and fetches heavy fields (a passage's text)
+        for the few points it shows."""
+        ...
+
     def retrieve_vectors(self, point_ids: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
         """Stored dense vectors (unit-normalised: cosine); unknown ids are left out."""
         ...

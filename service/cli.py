@@ -384,7 +384,12 @@ def evaluate(
     if fusion not in ("rrf", "dbsf"):
         raise typer.BadParameter(f"unknown fusion {fusion!r}", param_hint="--fusion")
     settings = Settings()
-    embedder = load_embedder(settings.model, settings.data_dir, precision=settings.embedding_precision)
+    embedder = load_embedder(
+        settings.model,
+        settings.data_dir,
+        precision=settings.embedding_precision,
+        backend=settings.embedding_backend,
+    )
     with _progress() as progress:
         task = progress.add_task("Indexation du corpus", total=None)
         reports = run_eval(

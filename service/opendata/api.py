@@ -15,9 +15,10 @@ from service.opendata import feeds
 from service.opendata.atom import ATOM_MEDIA_TYPE, atom_feed
 from service.opendata.formats import csv_lines, jsonl
 from service.opendata.rows import published_rows
+from service.search import pipeline
 from service.search.api import get_engine
 from service.search.params import search_filters
-from service.search.service import SearchFilters, check_query
+from service.search.service import SearchFilters
 from service.territories import service as territories
 from service.territories.api import Passages
 
@@ -176,15 +177,15 @@ def feed_search(
     filters: Filters,
     q: Annotated[str, Query(max_length=300, pattern=r"\S", description="Le besoin, en quelques mots.")],
 ) -> AtomResponse:
-    query = check_query(q, settings.max_query_chars)
+    query = pipeline.parse_query(q, max_chars=settings.max_query_chars, filters=filters, discussions=False)
     base = base_url(request)
     return AtomResponse(
         atom_feed(
-            title=f"Retex — recherche « {query} »",
+            title=f"Retex — recherche « {query.text} »",
             subtitle="Les expériences qui répondent à cette recherche, les plus récentes d'abord.",
             self_url=public_url_of(request),
             page_url=f"{base}/recherche?{request.url.query}",
             base_url=base,
-            cases=feeds.of_search(session, get_engine(request), q=query, filters=filters),
+            cases=feeds.of_search(session, get_engine(request), query),
         )
     )

@@ -12,8 +12,10 @@ from indexing.vector_index import VectorIndex
 from service.api.errors import NotFoundError
 from service.casestudies.models import CaseStudy, PublicationState
 from service.opendata.atom import FEED_SIZE, case_updated
-from service.search import service as search_service
+from service.search import pipeline
 from service.search.engine import SearchEngine
+from service.search.pipeline import SearchQuery
+from service.search.service import load_cases
 from service.territories.experiences import experiences_for
 from service.territories.models import Territory
 from service.themes.models import Theme
@@ -66,11 +68,7 @@ def of_territory(session: Session, passages: VectorIndex | None, territory: Terr
     return newest_first(own + [e.case for e in similar if e.case.id not in seen])
 
 
-def of_search(
-    session: Session, engine: SearchEngine, *, q: str, filters: search_service.SearchFilters
-) -> list[CaseStudy]:
+def of_search(session: Session, engine: SearchEngine, query: SearchQuery) -> list[CaseStudy]:
     """The best matches of a saved search, newest first: a new case that matches appears at the top."""
-    result = search_service.search(
-        session, engine, q=q, filters=filters, mode="hybrid", page=1, page_size=FEED_SIZE
-    )
-    return newest_first([found.case for found in result.items])
+    ids = pipeline.case_ids(session, engine, query)[:FEED_SIZE]
+    return newest_first(list(load_cases(session, ids).values()))

@@ -14,11 +14,11 @@ from service.api.pagination import decode_int_cursor, encode_cursor
 from service.casestudies.authoring import readable_case
 from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
-from service.discussions.indexing import search_threads
 from service.ratelimit.budgets import SearchBudget
-from service.search import service
+from service.search import pipeline, service
 from service.search.engine import SearchEngine
 from service.search.params import search_filters
+from service.search.pipeline import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE
 from service.search.schemas import (
     DiscussionHit,
     DuplicateCandidate,
@@ -30,8 +30,6 @@ from service.search.schemas import (
     SimilarCase,
     SimilarResponse,
 )
-from service.territories.boost import territory_rerank
-from service.territories.service import find_by_code as find_territory
 
 router = APIRouter(tags=["search"])
 
@@ -64,8 +62,8 @@ def search(
     ],
     filters: Annotated[service.SearchFilters, Depends(search_filters)],
     mode: Annotated[SearchMode, Query(description="hybrid (défaut), dense ou lexical.")] = "hybrid",
-    page: Annotated[int, Query(ge=1, le=50, description="Numéro de page (ou suivez `next`).")] = 1,
-    page_size: Annotated[int, Query(ge=1, le=50)] = 10,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Numéro de page (ou suivez `next`).")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[
         str | None, Query(description="Le `next` d'une réponse précédente (remplace `page`).")
     ] = None,
@@ -78,30 +76,24 @@ def search(
         ),
     ] = None,
 ) -> SearchResponse:
-    query = service.check_query(q, settings.max_query_chars)
     if cursor is not None:
         page = decode_int_cursor(cursor) or 0
-        if not 1 <= page <= 50:
+        if not 1 <= page <= MAX_PAGE:
             raise InvalidFieldError("curseur de pagination invalide", field="cursor")
-    rerank = None
-    if for_territory:
-        reader = find_territory(session, code=for_territory)
-        if reader is None:
-            raise InvalidFieldError(
-                f"aucun territoire avec le code « {for_territory} »", field="for_territory"
-            )
-        rerank = territory_rerank(session, reader)
-    result = service.search(
-        session,
-        get_engine(request),
-        q=query,
+    query = pipeline.parse_query(
+        q,
+        max_chars=settings.max_query_chars,
         filters=filters,
-        mode=mode,
         page=page,
         page_size=page_size,
-        rerank=rerank,
+        mode=mode,
+        for_territory=for_territory,
     )
-    more = page * page_size < result.total and page < 50
+    return search_response(pipeline.run(session, get_engine(request), query))
+
+
+def search_response(result: pipeline.SearchResult) -> SearchResponse:
+    query = result.query
     return SearchResponse(
         items=[
             SearchHit(
@@ -113,28 +105,25 @@ def search(
             for f in result.items
         ],
         total=result.total,
-        next=encode_cursor([page + 1]) if more else None,
-        page=page,
-        facets={k: [FacetValue(**v) for v in values] for k, values in result.facets.items()},
-        mode=mode,
-        discussions=_discussions(session, get_engine(request), query) if page == 1 else [],
+        next=encode_cursor([query.page + 1]) if result.has_next else None,
+        page=query.page,
+        facets={
+            f.name: [FacetValue(value=v.value, label=v.label, count=v.count) for v in f.values]
+            for f in result.facets
+        },
+        mode=query.mode,
+        discussions=[
+            DiscussionHit(
+                id=r.thread.id,
+                title=r.thread.title,
+                case_study_id=r.thread.case_study_id,
+                post_count=r.thread.post_count,
+                snippet=r.snippet,
+                url=f"/discussions/{r.thread.id}",
+            )
+            for r in result.discussions
+        ],
     )
-
-
-def _discussions(session: DbSession, engine: SearchEngine, query: str) -> list[DiscussionHit]:
-    if engine.thread_indexer is None:
-        return []
-    return [
-        DiscussionHit(
-            id=r.thread.id,
-            title=r.thread.title,
-            case_study_id=r.thread.case_study_id,
-            post_count=r.thread.post_count,
-            snippet=r.snippet,
-            url=f"/discussions/{r.thread.id}",
-        )
-        for r in search_threads(session, engine.thread_indexer, query)
-    ]
 
 
 @router.get(

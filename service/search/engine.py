@@ -42,7 +42,12 @@ class SearchEngine:
         A damaged embedded index is moved aside and replaced by an empty one, which start-up then
         fills from the database. Raises IndexModelMismatch when the index was built by another model
         (run `retex reindex`) and IndexLockedError when another process holds the embedded index."""
-        embedder = load_embedder(settings.model, settings.data_dir, precision=settings.embedding_precision)
+        embedder = load_embedder(
+            settings.model,
+            settings.data_dir,
+            precision=settings.embedding_precision,
+            backend=settings.embedding_backend,
+        )
 
         def open_collection(spec: CollectionSpec) -> VectorIndex:
             return open_index(

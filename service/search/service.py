@@ -1,9 +1,8 @@
-"""Search, similar cases and duplicate detection, on top of the index and the database."""
+"""Search filters and labels, similar cases and duplicate detection (search itself: pipeline.py)."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,17 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexing.case_index import passage_point_id
-from indexing.index_types import FieldFilter, SearchMode
+from indexing.index_types import FieldFilter
 from indexing.retrieval import CaseHit, group_by_case
-from indexing.sparse import highlight
 from service.api.errors import InvalidFieldError
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.search.documents import case_document
 from service.search.engine import SearchEngine
-from service.territories.bands import BAND_LABELS
-from service.territories.codes import departement_key, region_key
-from service.territories.models import Territory, TerritoryKind
-from service.themes.models import Theme
+from service.territories.models import TerritoryKind
 
 PUBLISHED = PublicationState.published.value
 STATUS_LABELS = {
@@ -51,7 +46,6 @@ FILTER_FIELDS = {
     "status": "status",
     "year": "year",
 }
-FACET_FIELDS = ("theme", "territory_kind", "departement", "region", "population_band", "status", "year")
 NEAR_COPY = 0.97  # cosine above which a case is the same text, not a "similar experience"
 DUPLICATE_PROBABLE = 0.93
 DUPLICATE_POSSIBLE = 0.88
@@ -93,12 +87,6 @@ def check_query(q: str, max_chars: int) -> str:
     return q
 
 
-def _snippet(hit: CaseHit, q: str) -> str:
-    text = str(hit.best.payload.get("text", ""))
-    _, _, body = text.partition("\n")  # every passage starts with the case title
-    return highlight(body or text, q)
-
-
 def load_cases(session: Session, ids: Sequence[int]) -> dict[int, CaseStudy]:
     """Cases by id, re-checking visibility in the database (the index may lag behind it)."""
     if not ids:
@@ -109,75 +97,6 @@ def load_cases(session: Session, ids: Sequence[int]) -> dict[int, CaseStudy]:
         )
     )
     return {c.id: c for c in rows}
-
-
-def search(
-    session: Session,
-    engine: SearchEngine,
-    *,
-    q: str,
-    filters: SearchFilters,
-    mode: SearchMode,
-    page: int,
-    page_size: int,
-    rerank: Callable[[list[CaseHit]], list[CaseHit]] | None = None,
-) -> SearchResult:
-    hits = engine.retriever.search(q, flt=filters.to_index_filter(), mode=mode)
-    if rerank is not None:  # e.g. for_territory= (service/territories/boost.py), before paging
-        hits = rerank(hits)
-    start = (page - 1) * page_size
-    window = hits[start : start + page_size]
-    cases = load_cases(session, [h.case_id for h in window])
-    items = [
-        FoundCase(
-            case=cases[h.case_id],
-            score=h.score,
-            snippet=_snippet(h, q),
-            section=str(h.best.payload["section"]),
-        )
-        for h in window
-        if h.case_id in cases
-    ]
-    return SearchResult(items=items, total=len(hits), facets=facet_counts(session, hits))
-
-
-def facet_counts(session: Session, hits: Sequence[CaseHit]) -> dict[str, list[dict[str, Any]]]:
-    """Counts of cases per filter value among the results (one count per case, not per passage)."""
-    counters: dict[str, Counter[str]] = {name: Counter() for name in FACET_FIELDS}
-    for hit in hits:
-        for name in FACET_FIELDS:
-            value = hit.payload.get(FILTER_FIELDS[name])
-            values = value if isinstance(value, list) else ([value] if value is not None else [])
-            counters[name].update(str(v) for v in values)
-    labels = facet_labels(session, counters)
-    return {
-        name: [
-            {"value": value, "label": labels[name].get(value, value), "count": count}
-            for value, count in counter.most_common(30 if name != "year" else None)
-        ]
-        for name, counter in counters.items()
-    }
-
-
-def facet_labels(session: Session, counters: dict[str, Counter[str]]) -> dict[str, dict[str, str]]:
-    theme_labels = dict(
-        session.execute(select(Theme.slug, Theme.label).where(Theme.slug.in_(list(counters["theme"])))).all()
-    )
-    codes = [departement_key(c) for c in counters["departement"]] + [
-        region_key(c) for c in counters["region"]
-    ]
-    names = dict(
-        session.execute(select(Territory.code, Territory.name).where(Territory.code.in_(codes))).all()
-    )
-    return {
-        "theme": theme_labels,
-        "territory_kind": {k.value: v for k, v in KIND_LABELS.items()},
-        "departement": {c: f"{names.get(departement_key(c), c)} ({c})" for c in counters["departement"]},
-        "region": {c: names.get(region_key(c), c) for c in counters["region"]},
-        "population_band": dict(BAND_LABELS),
-        "status": {k.value: v for k, v in STATUS_LABELS.items()},
-        "year": {},
-    }
 
 
 def _summary_vector(engine: SearchEngine, case: CaseStudy) -> Any:

@@ -24,14 +24,15 @@ from typing import Literal
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from indexing.index_types import FieldFilter
 from indexing.territory_index import TerritoryFacts
 from service.api.errors import InvalidFieldError
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState, case_territories
 from service.organisations.models import Organisation
 from service.pooling.service import PoolingMatch, offers_for
+from service.search import pipeline
 from service.search.engine import SearchEngine
-from service.search.service import STATUS_LABELS
+from service.search.pipeline import SearchQuery
+from service.search.service import STATUS_LABELS, SearchFilters
 from service.territories.codes import departement_key
 from service.territories.features import facts_of
 from service.territories.models import Territory, TerritoryKind
@@ -203,13 +204,13 @@ def find_partners(
     if q:
         if engine is None:
             raise InvalidFieldError("la recherche démarre : réessayez dans quelques secondes", field="q")
-        where: dict[str, list[str | int]] = {"publication_state": [PublicationState.published.value]}
+        where: dict[str, list[str | int]] = {}
         if perimeter.departement_code:
-            where["departements"] = [perimeter.departement_code]
+            where["departement"] = [perimeter.departement_code]
         elif perimeter.epci is not None:
-            where["territory_codes"] = [perimeter.epci.code]
-        hits = engine.retriever.search(q, flt=FieldFilter(any_of=where), mode="hybrid")
-        ranks = {h.case_id: i for i, h in enumerate(hits)}
+            where["territory"] = [perimeter.epci.code]
+        query = SearchQuery(text=q, filters=SearchFilters(values=where), discussions=False)
+        ranks = {case_id: i for i, case_id in enumerate(pipeline.case_ids(session, engine, query))}
         case_ids = list(ranks)
     partners: dict[int, Partner] = {}
     for t, case in _links(session, perimeter, case_ids, theme):

@@ -193,6 +193,20 @@ def test_limit_payload_fields_and_empty_sparse_query(index: VectorIndex) -> None
         index.query(dense=unit(1.0)[:4], sparse=None, flt=None, limit=5, mode="dense")
 
 
+def test_retrieve_payloads_fetches_only_the_fields_asked(index: VectorIndex) -> None:
+    hits = index.query(dense=unit(1.0), sparse=None, flt=None, limit=3, mode="dense", payload_fields=[])
+    assert all(h.payload == {} for h in hits)
+    found = index.retrieve_payloads(
+        [h.point_id for h in hits] + [stable_point_id("missing")], ["key", "year"]
+    )
+    assert found == {
+        h.point_id: {"key": k, "year": y} for h, k, y in zip(hits, "ABC", (2019, 2021, 2022), strict=True)
+    }
+    assert index.retrieve_payloads([hits[0].point_id], ["nope"]) == {hits[0].point_id: {}}
+    assert index.retrieve_payloads([hits[0].point_id], []) == {}
+    assert index.retrieve_payloads([], ["key"]) == {}
+
+
 def test_facet_counts(index: VectorIndex) -> None:
     assert index.facet("themes") == {"ecole": 2, "mobilite": 2, "alimentation": 2}
     assert list(index.facet("publication_state")) == ["published", "archived", "draft"]  # count desc

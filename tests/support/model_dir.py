@@ -11,4 +11,10 @@ def data_dir_with_model(tmp: Path, model_dir: Path) -> Path:
     link = tmp / "models" / model_dir.name
     if not link.exists():
         link.symlink_to(model_dir, target_is_directory=True)
+    # The OpenVINO export of `make install`, when present, as the product would load it.
+    from indexing.openvino_export import default_target
+
+    fast, fast_link = default_target(model_dir), default_target(link)
+    if fast.exists() and not fast_link.exists():
+        fast_link.symlink_to(fast, target_is_directory=True)
     return tmp

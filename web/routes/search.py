@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,10 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from service.casestudies.models import ProjectStatus
-from service.discussions.indexing import ThreadResult, search_threads
 from service.ratelimit.budgets import SearchBudget
-from service.search import service as search_service
-from service.search.engine import SearchEngine
+from service.search import pipeline
+from service.search.service import SearchFilters
 from service.settings import Settings
 from service.territories.bands import BAND_LABELS
 from service.territories.models import TerritoryKind
@@ -25,19 +23,7 @@ from web.templating import is_htmx, render
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-# (query parameter, legend), in display order
-FACETS: tuple[tuple[str, str], ...] = (
-    ("theme", "Thème"),
-    ("status", "État du projet"),
-    ("territory_kind", "Type de territoire"),
-    ("population_band", "Taille du territoire"),
-    ("region", "Région"),
-    ("departement", "Département"),
-    ("year", "Année"),
-)
 VISIBLE_OPTIONS = 6  # per facet; the others behind "Afficher plus"
-MAX_PAGE = 50
-DEFAULT_PER_PAGE = 10
 
 
 @dataclass
@@ -68,33 +54,20 @@ def _valid(name: str, values: list[str]) -> list[str | int]:
     return list(values)
 
 
-def _facets(raw: dict[str, list[dict[str, Any]]], selected: dict[str, list[str | int]]) -> list[Facet]:
+def _facets(found: list[pipeline.Facet], selected: dict[str, list[str | int]]) -> list[Facet]:
     facets = []
-    for name, legend in FACETS:
-        chosen = {str(v) for v in selected.get(name, [])}
-        options = [
-            FacetOption(str(o["value"]), str(o["label"]), int(o["count"]), str(o["value"]) in chosen)
-            for o in raw.get(name, [])
-        ]
-        if name == "year":
+    for facet in found:
+        chosen = {str(v) for v in selected.get(facet.name, [])}
+        options = [FacetOption(v.value, v.label, v.count, v.value in chosen) for v in facet.values]
+        if facet.name == "year":
             options.sort(key=lambda o: o.value, reverse=True)
         listed = {o.value for o in options}
         # A chosen value without any result stays listed, so that it can be unticked.
         options[:0] = [FacetOption(v, v, 0, True) for v in sorted(chosen - listed)]
         options.sort(key=lambda o: not o.checked)  # ticked values first, the rest keep their order
         if options:
-            facets.append(Facet(name, legend, options))
+            facets.append(Facet(facet.name, facet.legend, options))
     return facets
-
-
-def _discussions(session: PageSession, engine: SearchEngine | None, q: str) -> list[ThreadResult]:
-    if engine is None or engine.thread_indexer is None:
-        return []
-    try:
-        return search_threads(session, engine.thread_indexer, q)
-    except Exception:  # derived data: the page shows the cases without them
-        log.exception("discussion search failed for %r", q)
-        return []
 
 
 @router.get("/recherche", response_class=HTMLResponse, dependencies=[SearchBudget])
@@ -103,9 +76,11 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
     params = request.query_params
     raw_q = " ".join(params.get("q", "").split())
     q = raw_q[: settings.max_query_chars]
-    selected = {name: _valid(name, list_param(request, name)) for name, _ in FACETS}
-    page = int_param(params.get("page"), default=1, lo=1, hi=MAX_PAGE)
-    per_page = int_param(params.get("par_page"), default=DEFAULT_PER_PAGE, lo=1, hi=50)
+    selected = {name: _valid(name, list_param(request, name)) for name in pipeline.FACET_NAMES}
+    page = int_param(params.get("page"), default=1, lo=1, hi=pipeline.MAX_PAGE)
+    per_page = int_param(
+        params.get("par_page"), default=pipeline.DEFAULT_PAGE_SIZE, lo=1, hi=pipeline.MAX_PAGE_SIZE
+    )
     context: dict[str, Any] = {
         "q": q,
         "too_long": len(raw_q) > settings.max_query_chars,
@@ -126,24 +101,19 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
     if q and engine is None:
         context["unavailable"] = True
     elif q:
+        query = pipeline.SearchQuery(
+            text=q, filters=SearchFilters(values=selected), page=page, page_size=per_page
+        )
         try:
-            result = search_service.search(
-                session,
-                engine,  # type: ignore[arg-type]  # checked just above
-                q=q,
-                filters=search_service.SearchFilters(values=selected),
-                mode="hybrid",
-                page=page,
-                page_size=per_page,
-            )
+            result = pipeline.run(session, engine, query)  # type: ignore[arg-type]  # checked above
         except Exception:  # the index is derived data: a failure there must not break the page
             log.exception("search failed for %r", q)
             context["unavailable"] = True
         else:
             context["result"] = result
             context["facets"] = _facets(result.facets, selected)
-            context["discussions"] = _discussions(session, engine, q) if page == 1 else []
-            context["pages"] = min(MAX_PAGE, math.ceil(result.total / per_page))
+            context["discussions"] = result.discussions
+            context["pages"] = result.pages
     if not q or context["result"] is None or context["result"].total == 0:
         context["themes"] = queries.themes(session)
     if params.get("par_page"):

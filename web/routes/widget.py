@@ -10,7 +10,7 @@ from service.api.transport import public_base
 from service.casestudies.models import CaseStudy
 from service.opendata import feeds
 from service.ratelimit.budgets import SearchBudget
-from service.search.service import SearchFilters, check_query
+from service.search.pipeline import parse_query
 from service.territories import service as territories
 from web.params import PageSession, int_param, text_param
 from web.templating import render
@@ -35,10 +35,8 @@ def _cases(request: Request, session: PageSession) -> tuple[str, list[CaseStudy]
     if q:
         engine = getattr(request.app.state, "search", None)
         if engine is not None:
-            query = check_query(q, request.app.state.settings.max_query_chars)
-            return f"Expériences : « {query} »", feeds.of_search(
-                session, engine, q=query, filters=SearchFilters()
-            )
+            query = parse_query(q, max_chars=request.app.state.settings.max_query_chars, discussions=False)
+            return f"Expériences : « {query.text} »", feeds.of_search(session, engine, query)
     return "Dernières expériences", feeds.latest(session)
 
 

@@ -1,0 +1,348 @@
+"""One search pipeline for the API, the page and its HTMX partial, the widget, the feeds and mutualisation.
+
+A `SearchQuery` is parsed and validated once (`parse_query`); `run` returns typed results and facets:
+  retriever (ids, scores and filter fields of the candidates, no text)
+  -> optional territory boost, then the page window
+  -> the page's cases in ONE query (the columns a result card shows, themes from the label cache)
+  -> the passage text of the page's hits only, for the snippets
+  -> facets counted in one pass over the candidates, labels from the in-memory cache
+  -> the discussions, on the first page.
+Everything happens in the caller's session (one per request).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import String, cast, func, select
+from sqlalchemy.orm import Session
+
+from indexing.index_types import SearchMode
+from indexing.retrieval import CaseHit
+from indexing.sparse import highlight
+from service.api.errors import InvalidFieldError
+from service.casestudies.models import (
+    CaseStudy,
+    ProjectStatus,
+    PublicationState,
+    case_territories,
+    case_themes,
+)
+from service.discussions.indexing import ThreadResult, search_threads
+from service.organisations.models import Organisation, OrganisationKind
+from service.search import labels
+from service.search.engine import SearchEngine
+from service.search.service import FILTER_FIELDS, KIND_LABELS, STATUS_LABELS, SearchFilters, check_query
+from service.territories.bands import BAND_LABELS
+from service.territories.codes import departement_key, region_key
+from service.territories.models import Territory, TerritoryKind
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE = 50
+MAX_PAGE_SIZE = 50
+DEFAULT_PAGE_SIZE = 10
+FEED_SIZE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class FacetSpec:
+    name: str  # the query parameter
+    legend: str  # shown on the page
+    limit: int | None = 30  # values listed, most frequent first (None: all)
+
+
+# Every facet, in display order: the API, the page and the exports read this list.
+FACETS: tuple[FacetSpec, ...] = (
+    FacetSpec("theme", "Thème"),
+    FacetSpec("status", "État du projet"),
+    FacetSpec("territory_kind", "Type de territoire"),
+    FacetSpec("population_band", "Taille du territoire"),
+    FacetSpec("region", "Région"),
+    FacetSpec("departement", "Département"),
+    FacetSpec("year", "Année", limit=None),
+)
+FACET_NAMES = tuple(f.name for f in FACETS)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    text: str
+    filters: SearchFilters = field(default_factory=SearchFilters)
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    mode: SearchMode = "hybrid"
+    for_territory: str | None = None  # code of the reader's territory: comparable territories go up
+    discussions: bool = True  # the discussions matching the text, on the first page
+
+
+def parse_query(
+    text: str,
+    *,
+    max_chars: int,
+    filters: SearchFilters | None = None,
+    page: int = 1,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    mode: SearchMode = "hybrid",
+    for_territory: str | None = None,
+    discussions: bool = True,
+) -> SearchQuery:
+    """The one place that checks a search: text (normalised, not empty, not too long), page limits."""
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidFieldError(f"la page va de 1 à {MAX_PAGE}", field="page")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidFieldError(f"la taille de page va de 1 à {MAX_PAGE_SIZE}", field="page_size")
+    return SearchQuery(
+        text=check_query(text, max_chars),
+        filters=filters or SearchFilters(),
+        page=page,
+        page_size=page_size,
+        mode=mode,
+        for_territory=for_territory or None,
+        discussions=discussions,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeCard:
+    slug: str
+    label: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class TerritoryCard:
+    code: str
+    name: str
+    kind: TerritoryKind
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationCard:
+    id: int
+    slug: str
+    name: str
+    kind: OrganisationKind
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCard:
+    """What a result shows of a case (CaseStudySummary's fields), loaded without the ORM."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    status: ProjectStatus
+    publication_state: PublicationState
+    themes: list[ThemeCard]
+    territories: list[TerritoryCard]
+    organisation: OrganisationCard | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FoundCase:
+    case: CaseCard
+    score: float
+    snippet: str
+    section: str
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCount:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Facet:
+    name: str
+    legend: str
+    values: list[FacetCount]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: SearchQuery
+    items: list[FoundCase]
+    total: int
+    facets: list[Facet]
+    discussions: list[ThreadResult]
+
+    @property
+    def has_next(self) -> bool:
+        return self.query.page * self.query.page_size < self.total and self.query.page < MAX_PAGE
+
+    @property
+    def pages(self) -> int:
+        return min(MAX_PAGE, -(-self.total // self.query.page_size))
+
+
+def ranked_hits(session: Session, engine: SearchEngine, query: SearchQuery) -> list[CaseHit]:
+    """Every matching case, best first (with the territory boost when asked): ids, scores, filter fields."""
+    hits = engine.retriever.search(query.text, flt=query.filters.to_index_filter(), mode=query.mode)
+    if query.for_territory:
+        from service.territories.boost import territory_rerank
+        from service.territories.service import find_by_code
+
+        reader = find_by_code(session, code=query.for_territory)
+        if reader is None:
+            raise InvalidFieldError(
+                f"aucun territoire avec le code « {query.for_territory} »", field="for_territory"
+            )
+        hits = territory_rerank(session, reader)(hits)
+    return hits
+
+
+def run(session: Session, engine: SearchEngine, query: SearchQuery) -> SearchResult:
+    hits = ranked_hits(session, engine, query)
+    start = (query.page - 1) * query.page_size
+    window = hits[start : start + query.page_size]
+    cards = load_cards(session, [h.case_id for h in window])
+    shown = [h for h in window if h.case_id in cards]
+    texts = engine.index.retrieve_payloads([h.best.point_id for h in shown], ["text"]) if shown else {}
+    items = [
+        FoundCase(
+            case=cards[h.case_id],
+            score=h.score,
+            snippet=_snippet(str(texts.get(h.best.point_id, {}).get("text", "")), query.text),
+            section=str(h.best.payload.get("section", "")),
+        )
+        for h in shown
+    ]
+    discussions = _discussions(session, engine, query.text) if query.discussions and query.page == 1 else []
+    return SearchResult(
+        query=query, items=items, total=len(hits), facets=facet_counts(session, hits), discussions=discussions
+    )
+
+
+def _snippet(text: str, q: str) -> str:
+    _, _, body = text.partition("\n")  # every passage starts with the case title
+    return highlight(body or text, q)
+
+
+def _discussions(session: Session, engine: SearchEngine, text: str) -> list[ThreadResult]:
+    if engine.thread_indexer is None:
+        return []
+    try:
+        return search_threads(session, engine.thread_indexer, text)
+    except Exception:  # derived data next to the cases: the results stand without them
+        log.exception("discussion search failed for %r", text)
+        return []
+
+
+_SEP, _ROW = "\x1f", "\x1e"
+
+
+def load_cards(session: Session, ids: Sequence[int]) -> dict[int, CaseCard]:
+    """The published cases among ``ids`` (the index may lag behind the database), in one query."""
+    if not ids:
+        return {}
+    theme_ids = (
+        select(func.aggregate_strings(cast(case_themes.c.theme_id, String), ","))
+        .where(case_themes.c.case_study_id == CaseStudy.id)
+        .scalar_subquery()
+    )
+    places = (
+        select(
+            func.aggregate_strings(
+                Territory.code + _SEP + Territory.name + _SEP + cast(Territory.kind, String), _ROW
+            )
+        )
+        .select_from(case_territories.join(Territory, Territory.id == case_territories.c.territory_id))
+        .where(case_territories.c.case_study_id == CaseStudy.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            CaseStudy.id,
+            CaseStudy.slug,
+            CaseStudy.title,
+            CaseStudy.summary,
+            CaseStudy.status,
+            CaseStudy.publication_state,
+            CaseStudy.updated_at,
+            Organisation.id.label("org_id"),
+            Organisation.slug.label("org_slug"),
+            Organisation.name.label("org_name"),
+            Organisation.kind.label("org_kind"),
+            theme_ids.label("theme_ids"),
+            places.label("places"),
+        )
+        .outerjoin(Organisation, Organisation.id == CaseStudy.organisation_id)
+        .where(CaseStudy.id.in_(ids), CaseStudy.publication_state == PublicationState.published)
+    )
+    themes = labels.themes_by_id(session)
+    cards: dict[int, CaseCard] = {}
+    for r in rows:
+        of_case = sorted(
+            (themes[int(i)] for i in (r.theme_ids or "").split(",") if i and int(i) in themes),
+            key=lambda t: t.slug,
+        )
+        territories = []
+        for place in (r.places or "").split(_ROW) if r.places else []:
+            code, name, kind = place.split(_SEP)
+            territories.append(TerritoryCard(code, name, TerritoryKind[kind]))
+        cards[r.id] = CaseCard(
+            id=r.id,
+            slug=r.slug,
+            title=r.title,
+            summary=r.summary,
+            status=r.status,
+            publication_state=r.publication_state,
+            themes=[ThemeCard(t.slug, t.label, t.description) for t in of_case],
+            territories=sorted(territories, key=lambda t: t.code),
+            organisation=OrganisationCard(r.org_id, r.org_slug, r.org_name, r.org_kind)
+            if r.org_id is not None
+            else None,
+            updated_at=r.updated_at,
+        )
+    return cards
+
+
+def facet_counts(session: Session, hits: Sequence[CaseHit]) -> list[Facet]:
+    """Cases per filter value among all the results (one count per case), in one pass."""
+    counters: dict[str, Counter[str]] = {name: Counter() for name in FACET_NAMES}
+    for hit in hits:
+        payload = hit.payload
+        for name in FACET_NAMES:
+            value = payload.get(FILTER_FIELDS[name])
+            if isinstance(value, list):
+                counters[name].update(str(v) for v in value)
+            elif value is not None:
+                counters[name][str(value)] += 1
+    names = labels.territory_names(
+        session,
+        [departement_key(c) for c in counters["departement"]] + [region_key(c) for c in counters["region"]],
+    )
+    label_of = {
+        "theme": labels.theme_labels(session),
+        "territory_kind": {k.value: v for k, v in KIND_LABELS.items()},
+        "departement": {c: f"{names.get(departement_key(c), c)} ({c})" for c in counters["departement"]},
+        "region": {c: names.get(region_key(c), c) for c in counters["region"]},
+        "population_band": dict(BAND_LABELS),
+        "status": {k.value: v for k, v in STATUS_LABELS.items()},
+        "year": {},
+    }
+    return [
+        Facet(
+            spec.name,
+            spec.legend,
+            [
+                FacetCount(value, label_of[spec.name].get(value, value), count)
+                for value, count in counters[spec.name].most_common(spec.limit)
+            ],
+        )
+        for spec in FACETS
+    ]
+
+
+def case_ids(session: Session, engine: SearchEngine, query: SearchQuery) -> list[int]:
+    """The ids of every matching case, best first (mutualisation, feeds): no page, no facets."""
+    return [h.case_id for h in ranked_hits(session, engine, query)]
