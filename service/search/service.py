@@ -1,4 +1,4 @@
-"""Search, similar cases and duplicate detection, on top of the index and the database."""
+"""Search on top of the index and the database (similar cases and duplicates: similar.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from indexing.case_index import passage_point_id
 from indexing.index_types import FieldFilter, SearchMode
-from indexing.retrieval import CaseHit, group_by_case
-from indexing.sparse import highlight
+from indexing.query_language import detect_language
+from indexing.retrieval import CaseHit
+from indexing.snippets import make_snippet
 from service.api.errors import InvalidFieldError
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
-from service.search.documents import case_document
 from service.search.engine import SearchEngine
 from service.territories.bands import BAND_LABELS
 from service.territories.codes import departement_key, region_key
@@ -52,9 +51,6 @@ FILTER_FIELDS = {
     "year": "year",
 }
 FACET_FIELDS = ("theme", "territory_kind", "departement", "region", "population_band", "status", "year")
-NEAR_COPY = 0.97  # cosine above which a case is the same text, not a "similar experience"
-DUPLICATE_PROBABLE = 0.93
-DUPLICATE_POSSIBLE = 0.88
 
 
 @dataclass
@@ -93,10 +89,22 @@ def check_query(q: str, max_chars: int) -> str:
     return q
 
 
-def _snippet(hit: CaseHit, q: str) -> str:
-    text = str(hit.best.payload.get("text", ""))
+def passage_texts(engine: SearchEngine, hits: Sequence[CaseHit]) -> dict[str, str]:
+    """Texts of the hits' best passages (a page's worth), read from the index by case."""
+    if not hits:
+        return {}
+    wanted = {h.best.point_id for h in hits}
+    flt = FieldFilter(any_of={"case_id": [h.case_id for h in hits]})
+    return {
+        pid: str(payload.get("text", ""))
+        for pid, payload in engine.index.scroll_payloads(["text"], flt)
+        if pid in wanted
+    }
+
+
+def _snippet(text: str, q: str) -> str:
     _, _, body = text.partition("\n")  # every passage starts with the case title
-    return highlight(body or text, q)
+    return make_snippet(body or text, q, detect_language(q).lang)
 
 
 def load_cases(session: Session, ids: Sequence[int]) -> dict[int, CaseStudy]:
@@ -128,11 +136,12 @@ def search(
     start = (page - 1) * page_size
     window = hits[start : start + page_size]
     cases = load_cases(session, [h.case_id for h in window])
+    texts = passage_texts(engine, window)
     items = [
         FoundCase(
             case=cases[h.case_id],
             score=h.score,
-            snippet=_snippet(h, q),
+            snippet=_snippet(texts.get(h.best.point_id, ""), q),
             section=str(h.best.payload["section"]),
         )
         for h in window
@@ -178,53 +187,3 @@ def facet_labels(session: Session, counters: dict[str, Counter[str]]) -> dict[st
         "status": {k.value: v for k, v in STATUS_LABELS.items()},
         "year": {},
     }
-
-
-def _summary_vector(engine: SearchEngine, case: CaseStudy) -> Any:
-    stored = engine.index.retrieve_vectors([passage_point_id(case.id, 0)])
-    if stored:
-        return next(iter(stored.values()))
-    doc = case_document(case)  # not indexed yet: embed the same text the index would hold
-    return engine.embedder.embed_passages([f"{doc.title}\n{doc.summary}"])[0]
-
-
-def _nearest_summaries(
-    engine: SearchEngine, vector: Any, *, exclude: Sequence[int], limit: int
-) -> list[CaseHit]:
-    flt = FieldFilter(
-        any_of={"publication_state": [PUBLISHED], "section": ["summary"]},
-        none_of={"case_id": list(exclude)} if exclude else {},
-    )
-    hits = engine.index.query(dense=vector, sparse=None, flt=flt, limit=limit, mode="dense")
-    return group_by_case(hits)
-
-
-def similar_cases(
-    session: Session, engine: SearchEngine, *, case: CaseStudy, limit: int
-) -> list[tuple[CaseStudy, float]]:
-    vector = _summary_vector(engine, case)
-    hits = [
-        h
-        for h in _nearest_summaries(engine, vector, exclude=[case.id], limit=limit * 3)
-        if h.score < NEAR_COPY
-    ]
-    cases = load_cases(session, [h.case_id for h in hits])
-    return [(cases[h.case_id], h.score) for h in hits if h.case_id in cases][:limit]
-
-
-def likely_duplicates(
-    session: Session, engine: SearchEngine, *, title: str, summary: str, exclude_id: int | None
-) -> list[tuple[CaseStudy, float, str]]:
-    vector = engine.embedder.embed_passages([f"{title}\n{summary}".strip()])[0]
-    exclude = [exclude_id] if exclude_id is not None else []
-    hits = [
-        h
-        for h in _nearest_summaries(engine, vector, exclude=exclude, limit=10)
-        if h.score >= DUPLICATE_POSSIBLE
-    ]
-    cases = load_cases(session, [h.case_id for h in hits])
-    return [
-        (cases[h.case_id], h.score, "probable" if h.score >= DUPLICATE_PROBABLE else "possible")
-        for h in hits
-        if h.case_id in cases
-    ]

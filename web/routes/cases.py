@@ -17,7 +17,7 @@ from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, Publi
 from service.discussions import following, reading
 from service.discussions.models import FollowTarget
 from service.moderation import workflow
-from service.search import service as search_service
+from service.search import similar as search_similar
 from service.themes.models import Theme
 from web import queries
 from web.auth import current_principal
@@ -71,7 +71,7 @@ def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tu
     if engine is None:
         return []
     try:
-        return search_service.similar_cases(session, engine, case=case, limit=5)
+        return search_similar.similar_cases(session, engine, case=case, limit=5)
     except Exception:  # derived data: the case page still shows without it
         log.exception("similar cases failed for case %s", case.id)
         return []

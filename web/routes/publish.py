@@ -21,7 +21,7 @@ from service.api.errors import DomainError
 from service.casestudies import authoring
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.casestudies.schemas import LICENCE_LABELS, CaseStudyCreate, CaseStudyUpdate
-from service.search import service as search_service
+from service.search import similar as search_similar
 from service.search.service import STATUS_LABELS
 from service.settings import Settings
 from web import queries
@@ -160,7 +160,7 @@ def duplicates(request: Request, session: PageSession, form: FormBody) -> HTMLRe
     if engine is not None and len(title) >= 8:
         edited = _case_being_edited(session, form)
         try:
-            found = search_service.likely_duplicates(
+            found = search_similar.likely_duplicates(
                 session, engine, title=title, summary=summary, exclude_id=edited.id if edited else None
             )
         except Exception:  # a hint, not a gate: never fail the form for it
