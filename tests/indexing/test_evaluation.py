@@ -238,3 +238,24 @@ def test_load_qrels_errors(tmp_path: Path, content: str, pattern: str) -> None:
     p = _write(tmp_path / "qrels.tsv", content)
     with pytest.raises(ValueError, match=pattern):
         load_qrels(p)
+
+
+def test_text_report_and_side_by_side_comparison() -> None:
+    from indexing.evaluation import format_comparison, format_report
+
+    queries = [
+        Query("f1", "un", "fr"),
+        Query("e1", "one", "en"),
+        Query("n1", "rien", "fr", no_answer=True),
+    ]
+    qrels = {"f1": {"a": 2}, "e1": {"b": 1}}
+    before = evaluate({"f1": ["x", "a"], "e1": ["b"], "n1": ["z"]}, qrels, queries)
+    after = evaluate({"f1": ["a"], "e1": ["x", "y"], "n1": []}, qrels, queries)
+    table = format_report(after).splitlines()
+    assert table[0].split()[:4] == ["lang", "needs", "nDCG@10", "P@5"]
+    assert table[1].split()[:3] == ["all", "2", "0.500"]
+    assert table[3].split()[0] == "fr" and table[3].split()[-1] == "1.00/1"  # its no-answer need got nothing
+    compared = format_comparison(before, after, ("before", "after"))
+    assert "no-answer needs answered with nothing: 0.00 -> 1.00" in compared
+    assert "needs better 1, worse 1, unchanged 0" in compared
+    assert "  e1       1.000 -> 0.000" in compared.splitlines()
