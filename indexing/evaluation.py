@@ -18,11 +18,15 @@ Metrics (all at cut-off ``k``, 10 by default):
   the qrels (not only from the retrieved documents);
 * recall@k: relevant documents (score > 0) retrieved in the top k, divided by
   the number of relevant documents of the query;
-* MRR@k: reciprocal rank of the first relevant document in the top k, 0 if none.
+* MRR@k: reciprocal rank of the first relevant document in the top k, 0 if none;
+* P@5: relevant documents among the first 5 results, divided by 5;
+* no-answer share: among the needs flagged ``"no_answer": true`` in queries.jsonl (Retex
+  extension: nothing in the corpus answers them), the share answered with an empty result list;
+  its mirror ``answerable_empty`` is the share of answerable needs that got nothing.
 
-Queries without any relevant document in the qrels are skipped (they cannot be
-scored) and counted in ``EvalReport.skipped``. Queries that have judgements but
-no entry in the run count as a complete miss (all metrics 0).
+Queries without any relevant document in the qrels are skipped from the ranking metrics (they
+cannot be scored) and counted in ``EvalReport.skipped`` (no-answer needs are not counted there).
+Queries that have judgements but no entry in the run count as a complete miss (all metrics 0).
 """
 
 from __future__ import annotations
@@ -42,11 +46,14 @@ __all__ = [
     "Query",
     "dcg",
     "evaluate",
+    "format_comparison",
+    "format_report",
     "load_corpus",
     "load_qrels",
     "load_queries",
     "mrr_at_k",
     "ndcg_at_k",
+    "precision_at_k",
     "recall_at_k",
 ]
 
@@ -66,6 +73,7 @@ class Query:
     id: str
     text: str
     lang: str | None = None
+    no_answer: bool = False  # judged: nothing in the corpus answers this need
 
 
 # --------------------------------------------------------------------------- loaders
@@ -134,7 +142,10 @@ def load_queries(path: str | Path) -> list[Query]:
         if not text.strip():
             raise ValueError(f"{p}:{lineno}: empty query text for {qid!r}")
         lang = _str_field(obj, "lang", p, lineno, required=False) or None
-        queries.append(Query(id=qid, text=text, lang=lang))
+        no_answer = obj.get("no_answer", False)
+        if not isinstance(no_answer, bool):
+            raise ValueError(f"{p}:{lineno}: field 'no_answer' must be true or false")
+        queries.append(Query(id=qid, text=text, lang=lang, no_answer=no_answer))
     return queries
 
 
@@ -220,6 +231,11 @@ def recall_at_k(ranked: Sequence[str], judgements: Mapping[str, int], k: int = 1
     return sum(1 for d in top if d in relevant) / len(relevant)
 
 
+def precision_at_k(ranked: Sequence[str], judgements: Mapping[str, int], k: int = 5) -> float:
+    top = _dedupe(ranked)[:k]
+    return sum(1 for d in top if judgements.get(d, 0) > 0) / k
+
+
 def mrr_at_k(ranked: Sequence[str], judgements: Mapping[str, int], k: int = 10) -> float:
     for rank, doc_id in enumerate(_dedupe(ranked)[:k], start=1):
         if judgements.get(doc_id, 0) > 0:
@@ -232,14 +248,22 @@ class MetricSet:
     ndcg: float = 0.0
     recall: float = 0.0
     mrr: float = 0.0
+    p5: float = 0.0
     queries: int = 0
+    answerable_empty: float = 0.0  # share of answerable needs answered with nothing
+    no_answer_empty: float | None = None  # share of no-answer needs answered with nothing
+    no_answer_queries: int = 0
 
-    def to_dict(self, k: int = 10) -> dict[str, float | int]:
+    def to_dict(self, k: int = 10) -> dict[str, float | int | None]:
         return {
             f"ndcg@{k}": round(self.ndcg, 4),
             f"recall@{k}": round(self.recall, 4),
             f"mrr@{k}": round(self.mrr, 4),
+            "p@5": round(self.p5, 4),
             "queries": self.queries,
+            "answerable_empty": round(self.answerable_empty, 4),
+            "no_answer_empty": None if self.no_answer_empty is None else round(self.no_answer_empty, 4),
+            "no_answer_queries": self.no_answer_queries,
         }
 
 
@@ -264,6 +288,10 @@ class EvalReport:
         return self.overall.mrr
 
     @property
+    def p5(self) -> float:
+        return self.overall.p5
+
+    @property
     def queries(self) -> int:
         return self.overall.queries
 
@@ -278,12 +306,16 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def _aggregate(rows: Sequence[dict[str, float]]) -> MetricSet:
+def _aggregate(rows: Sequence[dict[str, float]], no_answer_rows: Sequence[dict[str, float]]) -> MetricSet:
     return MetricSet(
         ndcg=_mean([r["ndcg"] for r in rows]),
         recall=_mean([r["recall"] for r in rows]),
         mrr=_mean([r["mrr"] for r in rows]),
+        p5=_mean([r["p@5"] for r in rows]),
         queries=len(rows),
+        answerable_empty=_mean([r["empty"] for r in rows]),
+        no_answer_empty=_mean([r["empty"] for r in no_answer_rows]) if no_answer_rows else None,
+        no_answer_queries=len(no_answer_rows),
     )
 
 
@@ -303,32 +335,97 @@ def evaluate(
     if k <= 0:
         raise ValueError(f"k must be positive, got {k}")
     if queries is None:
-        targets: list[tuple[str, str | None]] = [(qid, None) for qid in qrels]
+        targets: list[tuple[str, str | None, bool]] = [(qid, None, False) for qid in qrels]
     else:
-        targets = [(q.id, q.lang) for q in queries]
+        targets = [(q.id, q.lang, q.no_answer) for q in queries]
 
     per_query: dict[str, dict[str, float]] = {}
-    by_lang_rows: dict[str, list[dict[str, float]]] = {}
+    rows_by_lang: dict[str, list[dict[str, float]]] = {}
+    no_answer_by_lang: dict[str, list[dict[str, float]]] = {}
     skipped = 0
-    for qid, lang in targets:
+    for qid, lang, no_answer in targets:
+        ranked = run.get(qid, [])
+        empty = 0.0 if ranked else 1.0
+        if no_answer:
+            row = {"empty": empty, "results": float(len(ranked)), "no_answer": 1.0}
+            per_query[qid] = row
+            no_answer_by_lang.setdefault(lang or "und", []).append(row)
+            continue
         judgements = qrels.get(qid, {})
         if not any(s > 0 for s in judgements.values()):
             skipped += 1
             continue
-        ranked = run.get(qid, [])
         row = {
             "ndcg": ndcg_at_k(ranked, judgements, k),
             "recall": recall_at_k(ranked, judgements, k),
             "mrr": mrr_at_k(ranked, judgements, k),
+            "p@5": precision_at_k(ranked, judgements, 5),
+            "empty": empty,
         }
         per_query[qid] = row
-        if queries is not None:
-            by_lang_rows.setdefault(lang or "und", []).append(row)
+        rows_by_lang.setdefault(lang or "und", []).append(row)
 
+    answerable = [r for r in per_query.values() if "ndcg" in r]
+    unanswerable = [r for r in per_query.values() if "no_answer" in r]
+    langs = sorted(set(rows_by_lang) | set(no_answer_by_lang)) if queries is not None else []
     return EvalReport(
         k=k,
-        overall=_aggregate(list(per_query.values())),
-        by_lang={lang: _aggregate(rows) for lang, rows in by_lang_rows.items()},
+        overall=_aggregate(answerable, unanswerable),
+        by_lang={
+            lang: _aggregate(rows_by_lang.get(lang, []), no_answer_by_lang.get(lang, [])) for lang in langs
+        },
         skipped=skipped,
         per_query=per_query,
     )
+
+
+# --------------------------------------------------------------------------- text reports
+
+
+def format_report(report: EvalReport) -> str:
+    """Per-language table of a report (the `retex eval` text output)."""
+    rows = [("all", report.overall), *sorted(report.by_lang.items())]
+    out = [
+        f"{'lang':<6}{'needs':>6}{'nDCG@10':>9}{'P@5':>7}{'MRR@10':>8}{'R@10':>7}{'empty':>7}{'no-ans':>9}"
+    ]
+    for lang, m in rows:
+        na = "-" if m.no_answer_empty is None else f"{m.no_answer_empty:.2f}/{m.no_answer_queries}"
+        out.append(
+            f"{lang:<6}{m.queries:>6}{m.ndcg:>9.3f}{m.p5:>7.3f}{m.mrr:>8.3f}{m.recall:>7.3f}"
+            f"{m.answerable_empty:>7.2f}{na:>9}"
+        )
+    out.append("empty: answerable needs answered with nothing; no-ans: no-answer needs answered with nothing")
+    return "\n".join(out)
+
+
+def format_comparison(a: EvalReport, b: EvalReport, names: tuple[str, str]) -> str:
+    """Two reports side by side, per language, then the needs whose nDCG@10 moved."""
+    out = [
+        f"{names[0]} -> {names[1]}",
+        f"{'lang':<6}{'nDCG A':>8}{'nDCG B':>8}{'delta':>8}{'P@5 A':>7}{'P@5 B':>7}",
+    ]
+    for lang in ["all", *sorted(set(a.by_lang) | set(b.by_lang))]:
+        ma = a.overall if lang == "all" else a.by_lang.get(lang)
+        mb = b.overall if lang == "all" else b.by_lang.get(lang)
+        if ma is None or mb is None or not ma.queries:
+            continue
+        out.append(
+            f"{lang:<6}{ma.ndcg:>8.3f}{mb.ndcg:>8.3f}{mb.ndcg - ma.ndcg:>+8.3f}{ma.p5:>7.3f}{mb.p5:>7.3f}"
+        )
+    na, nb = a.overall.no_answer_empty, b.overall.no_answer_empty
+    if na is not None and nb is not None:
+        out.append(f"no-answer needs answered with nothing: {na:.2f} -> {nb:.2f}")
+    moved = [
+        (qid, row["ndcg"], b.per_query[qid]["ndcg"])
+        for qid, row in a.per_query.items()
+        if "ndcg" in row and "ndcg" in b.per_query.get(qid, {})
+    ]
+    better = sum(1 for _, x, y in moved if y > x + 1e-9)
+    worse = sum(1 for _, x, y in moved if y < x - 1e-9)
+    out.append(f"needs better {better}, worse {worse}, unchanged {len(moved) - better - worse}")
+    out.extend(
+        f"  {qid:<8} {x:.3f} -> {y:.3f}"
+        for qid, x, y in sorted(moved, key=lambda r: (r[2] - r[1], r[0]))
+        if abs(y - x) > 1e-9
+    )
+    return "\n".join(out)

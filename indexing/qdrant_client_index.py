@@ -304,6 +304,7 @@ class QdrantClientIndex:
         fusion: Fusion = "rrf",
         prefetch_limit: int = 100,
         payload_fields: Sequence[str] | None = None,
+        exact: bool = False,
     ) -> list[Hit]:
         plan = plan_query(
             self._spec,
@@ -318,13 +319,20 @@ class QdrantClientIndex:
         if plan.kind == "empty":
             return []
         with_payload: bool | list[str] = True if payload_fields is None else list(payload_fields) or False
-        response = self._run(client, plan, _client_filter(flt), with_payload)
+        response = self._run(client, plan, _client_filter(flt), with_payload, exact=exact)
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
 
     def _run(
-        self, client: QdrantClient, plan: QueryPlan, flt: qm.Filter | None, with_payload: bool | list[str]
+        self,
+        client: QdrantClient,
+        plan: QueryPlan,
+        flt: qm.Filter | None,
+        with_payload: bool | list[str],
+        *,
+        exact: bool = False,
     ) -> qm.QueryResponse:
         name = self._spec.name
+        params = qm.SearchParams(exact=True) if exact else None
         sparse_q = None if plan.sparse is None else _client_sparse(plan.sparse)
         if plan.kind == "hybrid":
             fusion: qm.Query = (
@@ -333,7 +341,9 @@ class QdrantClientIndex:
                 else qm.FusionQuery(fusion=qm.Fusion.DBSF)
             )
             prefetch = [
-                qm.Prefetch(query=plan.dense, using=DENSE, filter=flt, limit=plan.prefetch_limit),
+                qm.Prefetch(
+                    query=plan.dense, using=DENSE, filter=flt, limit=plan.prefetch_limit, params=params
+                ),
                 qm.Prefetch(query=sparse_q, using=SPARSE, filter=flt, limit=plan.prefetch_limit),
             ]
             return client.query_points(
@@ -345,6 +355,7 @@ class QdrantClientIndex:
                 query=plan.dense,
                 using=DENSE,
                 query_filter=flt,
+                search_params=params,
                 limit=plan.limit,
                 with_payload=with_payload,
             )

@@ -55,6 +55,7 @@ class VectorIndex(Protocol):
         fusion: Fusion = "rrf",
         prefetch_limit: int = 100,
         payload_fields: Sequence[str] | None = None,
+        exact: bool = False,
     ) -> list[Hit]:
         """Best `limit` points, filter applied inside the search.
 
@@ -62,6 +63,8 @@ class VectorIndex(Protocol):
         fused by RRF (k=60) or DBSF; an empty sparse query degrades to dense.
         dense: cosine only. lexical: sparse with IDF only; empty sparse query -> [].
         payload_fields: None = whole payload, else only these keys.
+        exact: dense search by brute force instead of the HNSW graph (same candidates on every
+        call; cheap while the filtered collection holds some thousands of passages).
         """
         ...
 

@@ -292,7 +292,7 @@ def worker(
 @app.command()
 def reindex() -> None:
     """Rebuild the search index from the database (e.g. after changing the model)."""
-    from indexing.case_index import PASSAGES_COLLECTION
+    from indexing.case_index import PASSAGES_COLLECTION, SECOND_COLLECTION
     from indexing.thread_index import THREADS_COLLECTION
     from indexing.vector_index import drop_index
     from service.db.engine import make_engine, make_session_factory
@@ -305,7 +305,7 @@ def reindex() -> None:
     settings = Settings()
     settings.ensure_data_dir()
     upgrade(settings.resolved_database_url)
-    for collection in (PASSAGES_COLLECTION, THREADS_COLLECTION):
+    for collection in (PASSAGES_COLLECTION, SECOND_COLLECTION, THREADS_COLLECTION):
         drop_index(
             collection,
             path=settings.resolved_index_path,
@@ -363,32 +363,64 @@ def evaluate(
         Path, typer.Option(exists=True, dir_okay=False, help="corpus.jsonl (_id, title, text)")
     ],
     queries: Annotated[
-        Path, typer.Option(exists=True, dir_okay=False, help="queries.jsonl (_id, text[, lang])")
+        Path, typer.Option(exists=True, dir_okay=False, help="queries.jsonl (_id, text[, lang, no_answer])")
     ],
     qrels: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="qrels.tsv with a header")],
-    mode: Annotated[list[str], typer.Option(help="hybrid, dense or lexical (repeatable).")] = ["hybrid"],  # noqa: B006
-    fusion: Annotated[str, typer.Option(help="rrf or dbsf")] = "dbsf",
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per mode.")] = False,
+    mode: Annotated[
+        list[str], typer.Option(help="hybrid (= calibrated), dense or lexical (repeatable).")
+    ] = [],  # noqa: B006
+    config: Annotated[
+        list[str],
+        typer.Option(help="Configuration (repeatable): calibrated, calibrated-unfloored, fused, …"),
+    ] = [],  # noqa: B006
+    compare: Annotated[
+        tuple[str, str] | None, typer.Option(help="Two configurations side by side, e.g. fused calibrated.")
+    ] = None,
+    per_query: Annotated[bool, typer.Option("--per-query", help="One line per need.")] = False,
+    cache: Annotated[
+        Path | None, typer.Option(file_okay=False, help="Keep the embeddings here between runs.")
+    ] = None,
+    second: Annotated[str, typer.Option(help="Second encoder: auto (as the product), use or none.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per configuration.")] = False,
 ) -> None:
     """Score retrieval on a BEIR-layout set with the production indexing and search code."""
     import json
 
-    from indexing.embedder import load_embedder
-    from indexing.eval_runner import run_eval
-    from indexing.retrieval import RetrievalSettings
+    from indexing.embedder import PACKAGED_E5, Embedder, load_embedder
+    from indexing.embedding_cache import DiskCachedEmbedder
+    from indexing.eval_runner import CONFIGS, MODE_CONFIGS, run_eval
+    from indexing.evaluation import format_comparison, format_report
 
-    modes = tuple(mode)
-    for m in modes:
-        if m not in ("hybrid", "dense", "lexical"):
+    names: list[tuple[str, str]] = []  # (label, configuration)
+    for m in mode:
+        if m not in MODE_CONFIGS:
             raise typer.BadParameter(f"unknown mode {m!r}", param_hint="--mode")
-    if fusion not in ("rrf", "dbsf"):
-        raise typer.BadParameter(f"unknown fusion {fusion!r}", param_hint="--fusion")
+        names.append((m, MODE_CONFIGS[m]))
+    names += [(c, c) for c in config]
+    if compare is not None:
+        names += [(c, c) for c in compare]
+    if not names:
+        names = [("hybrid", "calibrated")]
+    for _, c in names:
+        if c not in CONFIGS:
+            raise typer.BadParameter(f"unknown configuration {c!r}; known: {', '.join(CONFIGS)}")
     settings = Settings()
-    embedder = load_embedder(
+    embedder: Embedder = load_embedder(
         settings.model,
         settings.data_dir,
         precision=settings.embedding_precision,
         backend=settings.embedding_backend,
+    )
+    if second not in ("auto", "use", "none"):
+        raise typer.BadParameter(f"unknown second encoder {second!r}", param_hint="--second")
+    second_embedder: Embedder | None = None
+    if second == "use" or (second == "auto" and settings.model == PACKAGED_E5):
+        from indexing.second_encoder import UseEmbedder
+
+        second_embedder = UseEmbedder(threads=2)
+    cached = DiskCachedEmbedder(embedder, cache) if cache is not None else None
+    cached_second = (
+        DiskCachedEmbedder(second_embedder, cache) if cache is not None and second_embedder else None
     )
     with _progress() as progress:
         task = progress.add_task("Indexation du corpus", total=None)
@@ -396,20 +428,27 @@ def evaluate(
             corpus=corpus,
             queries=queries,
             qrels=qrels,
-            embedder=embedder,
-            modes=modes,  # type: ignore[arg-type]
-            settings=RetrievalSettings(fusion=fusion),  # type: ignore[arg-type]
+            embedder=cached or embedder,
+            configs=list(dict.fromkeys(c for _, c in names)),
+            second=cached_second or second_embedder,
             on_progress=lambda n, total: progress.update(task, completed=n, total=total),
         )
-    for m, report in reports.items():
+    for disk in (cached, cached_second):
+        if disk is not None:
+            disk.save()
+    shown = list(dict.fromkeys(names))
+    for label, c in shown:
+        report = reports[c]
         if as_json:
-            print(json.dumps({"mode": m, "fusion": fusion, **report.to_dict()}, ensure_ascii=False))
-        else:
-            print(f"mode: {m} (fusion {fusion})")
-            print(f"ndcg@10: {report.ndcg:.4f}")
-            print(f"recall@10: {report.recall:.4f}")
-            print(f"mrr@10: {report.mrr:.4f}")
-            print(f"queries: {report.queries}")
+            print(json.dumps({"mode": label, "config": c, **report.to_dict()}, ensure_ascii=False))
+            continue
+        print(f"configuration: {c}")
+        print(format_report(report))
+        if per_query:
+            for qid, row in report.per_query.items():
+                print(f"  {qid:<8} " + " ".join(f"{k} {v:.3f}" for k, v in row.items()))
+    if compare is not None and not as_json:
+        print(format_comparison(reports[compare[0]], reports[compare[1]], compare))
 
 
 if __name__ == "__main__":

@@ -53,7 +53,19 @@ class Settings(BaseSettings):
     worker_max_attempts: int = Field(
         default=5, ge=1, description="Failures before a job is dead-lettered (kept with its error)."
     )
-    search_fusion: Literal["rrf", "dbsf"] = Field(default="dbsf", description="Hybrid fusion (see README).")
+    search_fusion: Literal["rrf", "dbsf"] = Field(
+        default="dbsf", description="Hybrid fusion of the 'fused' ranking (see README)."
+    )
+    search_ranking: Literal["calibrated", "fused"] = Field(
+        default="calibrated",
+        description="calibrated: relevance probability with a floor (indexing/relevance.py); fused: "
+        "the former dense + lexical fusion, every candidate case.",
+    )
+    second_encoder: Literal["auto", "use", "none"] = Field(
+        default="auto",
+        description="Second opinion encoder (USE multilingual, indexing/second_encoder.py); auto: on "
+        "with the packaged e5 model, off with the test embedder.",
+    )
     max_query_chars: int = Field(default=300, description="Longest accepted search query.")
 
     db_pool_size: int = Field(

@@ -16,6 +16,7 @@ from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
 from service.ratelimit.budgets import SearchBudget
 from service.search import pipeline, service
+from service.search import similar as similar_service
 from service.search.engine import SearchEngine
 from service.search.params import search_filters
 from service.search.pipeline import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE
@@ -137,7 +138,7 @@ def similar(
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> SimilarResponse:
     case = readable_case(session, principal, case_id=case_id)
-    found = service.similar_cases(session, get_engine(request), case=case, limit=limit)
+    found = similar_service.similar_cases(session, get_engine(request), case=case, limit=limit)
     items = [SimilarCase(case=CaseStudySummary.model_validate(c), similarity=s) for c, s in found]
     return SimilarResponse(items=items, total=len(items))
 
@@ -149,7 +150,7 @@ def similar(
     summary="Doublons probables d'un brouillon",
 )
 def check_duplicates(request: Request, session: DbSession, data: DuplicateCheckIn) -> DuplicateCheckOut:
-    found = service.likely_duplicates(
+    found = similar_service.likely_duplicates(
         session, get_engine(request), title=data.title, summary=data.summary, exclude_id=data.exclude_id
     )
     items = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from indexing.case_index import CaseIndexer, passages_spec
-from indexing.embedder import Embedder, load_embedder
+from indexing.case_index import CaseIndexer, SecondOpinion, passages_spec, second_spec
+from indexing.embedder import PACKAGED_E5, Embedder, load_embedder
 from indexing.index_types import CollectionSpec, IndexCorruptError
 from indexing.retrieval import RetrievalSettings, Retriever
 from indexing.thread_index import ThreadIndexer, threads_spec
@@ -24,11 +24,13 @@ class SearchEngine:
         index: VectorIndex,
         retrieval: RetrievalSettings,
         thread_index: VectorIndex | None = None,
+        second: SecondOpinion | None = None,
     ) -> None:
         self.embedder: Embedder = BoundedEmbedder(embedder)  # request time: bounded (429 when busy)
         self.index = index
-        self.indexer = CaseIndexer(embedder, index)
-        self.retriever = Retriever(self.embedder, index, retrieval)
+        self.second = second
+        self.indexer = CaseIndexer(embedder, index, second)
+        self.retriever = Retriever(self.embedder, index, retrieval, second=second)
         # Discussions live in a collection of their own (indexing/thread_index.py).
         self.thread_index = thread_index
         self.thread_indexer = ThreadIndexer(embedder, thread_index) if thread_index is not None else None
@@ -76,11 +78,37 @@ class SearchEngine:
         except BaseException:
             index.close()
             raise
-        engine = cls(embedder, index, RetrievalSettings(fusion=settings.search_fusion), threads)
+        second: SecondOpinion | None = None
+        use_second = settings.second_encoder == "use" or (
+            settings.second_encoder == "auto" and settings.model == PACKAGED_E5
+        )
+        if use_second:
+            from indexing.second_encoder import UseEmbedder
+
+            second_embedder = UseEmbedder()
+            try:
+                second_index = open_or_rebuild(second_spec(second_embedder))
+            except BaseException:
+                index.close()
+                threads.close()
+                raise
+            if second_index.count() == 0 and index.count() > 0:
+                # Built before the second encoder existed: ranking without it beats ranking with an
+                # empty collection. `retex reindex` fills it.
+                log.warning(
+                    "collection %s is empty: run `retex reindex` to use it", second_spec(second_embedder).name
+                )
+                second_index.close()
+            else:
+                second = SecondOpinion(second_embedder, second_index)
+        retrieval = RetrievalSettings(ranking=settings.search_ranking, fusion=settings.search_fusion)
+        engine = cls(embedder, index, retrieval, threads, second)
         engine.damaged_index_moved_to = moved
         return engine
 
     def close(self) -> None:
         self.index.close()
+        if self.second is not None:
+            self.second.index.close()
         if self.thread_index is not None:
             self.thread_index.close()

@@ -22,8 +22,9 @@ from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from indexing.index_types import SearchMode
+from indexing.query_language import detect_language
 from indexing.retrieval import CaseHit
-from indexing.sparse import highlight
+from indexing.snippets import make_snippet
 from service.api.errors import InvalidFieldError
 from service.casestudies.models import (
     CaseStudy,
@@ -224,7 +225,7 @@ def run(session: Session, engine: SearchEngine, query: SearchQuery) -> SearchRes
 
 def _snippet(text: str, q: str) -> str:
     _, _, body = text.partition("\n")  # every passage starts with the case title
-    return highlight(body or text, q)
+    return make_snippet(body or text, q, detect_language(q).lang)
 
 
 def _discussions(session: Session, engine: SearchEngine, text: str) -> list[ThreadResult]:

@@ -18,7 +18,12 @@ class FacetValue(BaseModel):
 
 class SearchHit(BaseModel):
     case: CaseStudySummary
-    score: float = Field(description="Score de pertinence (rang fusionné en mode hybride).")
+    score: float = Field(
+        description="Mode hybride : probabilité, entre 0 et 1, qu'un lecteur juge l'expérience pertinente "
+        "pour la recherche (modèle calibré sur un jeu de besoins jugés) ; comparable d'une recherche à "
+        "l'autre. Seules les expériences au-dessus du seuil de pertinence sont renvoyées. Modes dense "
+        "et lexical (diagnostic) : similarité brute du signal, non calibrée."
+    )
     snippet: str = Field(description="Extrait HTML échappé ; les mots trouvés sont entourés de <mark>.")
     section: str = Field(description="Section d'où vient l'extrait (summary, context, solution…).")
 
@@ -37,7 +42,10 @@ class DiscussionHit(BaseModel):
 
 class SearchResponse(BaseModel):
     items: list[SearchHit]
-    total: int
+    total: int = Field(
+        description="Nombre d'expériences qui répondent à la recherche (au-dessus du seuil de pertinence) ; "
+        "le même pour la même recherche sur les mêmes données. 0 : rien ne correspond."
+    )
     next: str | None = None
     page: int
     facets: dict[str, list[FacetValue]]

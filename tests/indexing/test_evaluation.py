@@ -112,8 +112,46 @@ def test_evaluate_aggregates_and_by_lang() -> None:
     assert d["by_lang"]["fr"]["queries"] == 2
     assert d["by_lang"]["fr"]["mrr@10"] == pytest.approx(round((1 / 3 + 1) / 2, 4))
     assert d["by_lang"]["fr"]["ndcg@10"] == pytest.approx(0.75)
-    assert d["by_lang"]["en"] == {"ndcg@10": 0.0, "recall@10": 0.0, "mrr@10": 0.0, "queries": 1}
+    assert d["by_lang"]["en"] == {
+        "ndcg@10": 0.0,
+        "recall@10": 0.0,
+        "mrr@10": 0.0,
+        "p@5": 0.0,
+        "queries": 1,
+        "answerable_empty": 1.0,  # q3 got no result at all
+        "no_answer_empty": None,
+        "no_answer_queries": 0,
+    }
     assert report.per_query["q1"]["mrr"] == pytest.approx(1 / 3)
+    assert d["p@5"] == pytest.approx(round((1 / 5 + 2 / 5 + 0) / 3, 4))
+
+
+def test_no_answer_needs_score_the_empty_answers_apart() -> None:
+    queries = [
+        Query("q1", "un", "fr"),
+        Query("n1", "rien", "fr", no_answer=True),
+        Query("n2", "nothing", "en", no_answer=True),
+        Query("n3", "rien non plus", "fr", no_answer=True),
+    ]
+    run = {"q1": ["c"], "n1": [], "n2": ["a", "b"]}  # n3 absent from the run: answered with nothing
+    report = evaluate(run, {"q1": {"c": 2}}, queries)
+    assert report.queries == 1
+    assert report.skipped == 0
+    assert report.overall.no_answer_empty == pytest.approx(2 / 3)
+    assert report.overall.no_answer_queries == 3
+    assert report.by_lang["en"].no_answer_empty == 0.0
+    assert report.by_lang["en"].queries == 0
+    assert report.by_lang["fr"].no_answer_empty == 1.0
+    assert report.per_query["n2"]["results"] == 2
+
+
+def test_load_queries_reads_the_no_answer_flag(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"_id": "a", "text": "x", "no_answer": true}\n{"_id": "b", "text": "y"}\n')
+    assert [q.no_answer for q in load_queries(path)] == [True, False]
+    path.write_text('{"_id": "a", "text": "x", "no_answer": "yes"}\n')
+    with pytest.raises(ValueError, match="no_answer"):
+        load_queries(path)
 
 
 def test_evaluate_without_queries_uses_qrels() -> None:
@@ -200,3 +238,24 @@ def test_load_qrels_errors(tmp_path: Path, content: str, pattern: str) -> None:
     p = _write(tmp_path / "qrels.tsv", content)
     with pytest.raises(ValueError, match=pattern):
         load_qrels(p)
+
+
+def test_text_report_and_side_by_side_comparison() -> None:
+    from indexing.evaluation import format_comparison, format_report
+
+    queries = [
+        Query("f1", "un", "fr"),
+        Query("e1", "one", "en"),
+        Query("n1", "rien", "fr", no_answer=True),
+    ]
+    qrels = {"f1": {"a": 2}, "e1": {"b": 1}}
+    before = evaluate({"f1": ["x", "a"], "e1": ["b"], "n1": ["z"]}, qrels, queries)
+    after = evaluate({"f1": ["a"], "e1": ["x", "y"], "n1": []}, qrels, queries)
+    table = format_report(after).splitlines()
+    assert table[0].split()[:4] == ["lang", "needs", "nDCG@10", "P@5"]
+    assert table[1].split()[:3] == ["all", "2", "0.500"]
+    assert table[3].split()[0] == "fr" and table[3].split()[-1] == "1.00/1"  # its no-answer need got nothing
+    compared = format_comparison(before, after, ("before", "after"))
+    assert "no-answer needs answered with nothing: 0.00 -> 1.00" in compared
+    assert "needs better 1, worse 1, unchanged 0" in compared
+    assert "  e1       1.000 -> 0.000" in compared.splitlines()

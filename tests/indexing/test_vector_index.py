@@ -166,6 +166,20 @@ def test_dense_lexical_hybrid_rankings(index: VectorIndex) -> None:
     assert hybrid[0].score == pytest.approx(1 / 60 + 1 / 61, rel=1e-4)
 
 
+def test_exact_search_gives_the_same_ranking_with_and_without_a_filter(index: VectorIndex) -> None:
+    flt = FieldFilter(none_of={"case_id": ["c1"]})
+    for f in (None, flt):
+        approx = index.query(dense=unit(1.0), sparse=None, flt=f, limit=10, mode="dense")
+        exact = index.query(dense=unit(1.0), sparse=None, flt=f, limit=10, mode="dense", exact=True)
+        assert [(h.point_id, round(h.score, 5)) for h in exact] == [
+            (h.point_id, round(h.score, 5)) for h in approx
+        ]
+    fused = index.query(
+        dense=unit(1.0), sparse=sp(cantine=1.0), flt=None, limit=10, fusion="dbsf", exact=True
+    )
+    assert keys(fused)[0] == "B"
+
+
 def test_dbsf_fusion(index: VectorIndex) -> None:
     hits = index.query(dense=unit(1.0), sparse=sp(cantine=1.0), flt=None, limit=10, fusion="dbsf")
     assert keys(hits)[0] == "B"  # near the top of both lists

@@ -78,3 +78,62 @@ def test_duplicate_check_recognises_a_rephrased_existing_case(real_client: TestC
     }
     flagged = real_client.post("/api/v1/case-studies/check-duplicates", json=unrelated).json()["items"]
     assert all(i["level"] != "probable" for i in flagged)
+
+
+def _search(client: TestClient, q: str, **params: str | int) -> dict:  # type: ignore[type-arg]
+    response = client.get("/api/v1/search", params={"q": q, **params})
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("need", "answers"),
+    [
+        ("small towns buying software together", ("Val d'Oise", "Val-d'Oise")),  # English, not in the dev set
+        ("cooling streets during heatwaves", ("Plus fraîche ma ville",)),  # English
+        ("reducir el desperdicio de comida en los comedores escolares", ("Anti-Gaspi-Cantine", "Rest'0")),
+        ("compostaje colectivo al pie de los edificios", ("Au Compost Mitoyen",)),  # Spanish
+        ("avisar a las personas alérgicas cuando hay mucho polen en el aire", ("Lify-Air",)),  # Spanish
+        ("Hitze in der Stadt: Straßen begrünen und beschatten", ("Plus fraîche ma ville",)),  # German
+    ],
+)
+def test_foreign_needs_find_their_french_case_in_top_3(
+    real_client: TestClient, need: str, answers: tuple[str, ...]
+) -> None:
+    titles = _titles(real_client, need)
+    assert any(a in t for t in titles[:3] for a in answers), titles[:5]
+
+
+def test_same_query_same_ranking_and_total(real_client: TestClient) -> None:
+    runs = [_search(real_client, "réduire le gaspillage à la cantine", page_size=50) for _ in range(3)]
+    assert len({r["total"] for r in runs}) == 1
+    assert len({tuple(i["case"]["id"] for i in r["items"]) for r in runs}) == 1
+    # A floored total: the cases that answer, not a fixed share of the collection.
+    assert 0 < runs[0]["total"] < 60, runs[0]["total"]
+    scores = [i["score"] for i in runs[0]["items"]]
+    assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
+
+
+def test_walking_every_page_never_repeats_or_skips_a_case(real_client: TestClient) -> None:
+    q = "aider les habitants âgés avec les démarches en ligne"
+    first = _search(real_client, q, page_size=3)
+    seen = [i["case"]["id"] for i in first["items"]]
+    nxt = first["next"]
+    while nxt:
+        page = _search(real_client, q, page_size=3, cursor=nxt)
+        assert page["total"] == first["total"]
+        seen += [i["case"]["id"] for i in page["items"]]
+        nxt = page["next"]
+    assert len(seen) == len(set(seen)) == first["total"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (issue 13): on the seeded product this string still passes the USE gate and finds "
+    "2 cases, while the dev-set corpus finds none; the gate needs calibrating on the product's own passages",
+)
+def test_nonsense_finds_nothing_and_the_page_shows_suggestions(real_client: TestClient) -> None:
+    assert _search(real_client, "xkqzvbtw plorf")["total"] == 0
+    page = real_client.get("/recherche", params={"q": "xkqzvbtw plorf"})
+    assert page.status_code == 200
+    assert "Aucune expérience trouvée" in page.text and "Quelques pistes" in page.text

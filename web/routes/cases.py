@@ -20,7 +20,7 @@ from service.discussions import following, reading
 from service.discussions.models import FollowTarget
 from service.moderation import revisions, workflow
 from service.moderation.models import HistoryEvent
-from service.search import service as search_service
+from service.search import similar as search_similar
 from service.themes.models import Theme
 from web import queries
 from web.auth import current_principal
@@ -82,11 +82,8 @@ def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tu
         return []
     try:
         # A "fiche courte" (near-empty page) is never suggested as similar.
-        return [
-            (c, score)
-            for c, score in search_service.similar_cases(session, engine, case=case, limit=5)
-            if not c.short
-        ]
+        found = search_similar.similar_cases(session, engine, case=case, limit=5)
+        return [(c, score) for c, score in found if not c.short]
     except Exception:  # derived data: the case page still shows without it
         log.exception("similar cases failed for case %s", case.id)
         return []

@@ -24,7 +24,7 @@ from service.casestudies.models import CaseStudy, ProjectStatus, PublicationStat
 from service.casestudies.schemas import LICENCE_LABELS, CaseStudyCreate, CaseStudyUpdate
 from service.funding import service as funding
 from service.moderation import revisions
-from service.search import service as search_service
+from service.search import similar as search_similar
 from service.search.service import STATUS_LABELS
 from service.settings import Settings
 from web import queries
@@ -179,7 +179,7 @@ def duplicates(request: Request, session: PageSession, form: FormBody) -> HTMLRe
     if engine is not None and len(title) >= 8:
         edited = _case_being_edited(request, session, form)
         try:
-            found = search_service.likely_duplicates(
+            found = search_similar.likely_duplicates(
                 session, engine, title=title, summary=summary, exclude_id=edited.id if edited else None
             )
         except Exception:  # a hint, not a gate: never fail the form for it

@@ -1,0 +1,216 @@
+"""Calibrated relevance of a case for a query, from separate dense and lexical evidence.
+
+For every case that one of its passages brings among the dense or the lexical candidates, a few
+features are read from the candidates' scores (never from passage text):
+
+* ``dense``: best cosine of the case's passages (e5 cosines are absolute: comparable across
+  queries);
+* ``dense_gap``: that cosine minus the query's background level (mean cosine of the cases ranked
+  10 to 30): how far the case stands out for this query;
+* ``dense_head``: cosine of the case's title + summary passage (the background level when it is not
+  among the candidates);
+* ``lexical``: best IDF-weighted term match of the case's passages divided by the number of query
+  terms (0 when no passage shares a stem with the query);
+* ``lexical_rel``: that score divided by the query's best one (0 to 1);
+* ``short``: 1 when the best passage is a near-empty page (fewer than SHORT_WORDS words), whose
+  vector sits close to everything;
+* ``second`` and ``second_gap``: the best cosine of the case's passages for the second encoder
+  (indexing/second_encoder.py) and its distance above that query's background level. Its cosines
+  are spread wide (nonsense or unanswered queries stay low), so they carry most of the floor.
+  Without a second encoder these two features take their training mean (they then weigh nothing).
+
+A logistic model per language group (``fr``, ``foreign``; ``mixed`` averages both) turns them into
+the probability that a reader judges the case relevant to the query. Its weights were chosen by
+cross-validation over the needs of ``bench/devset`` (``bench/relevance_fit.py``), never fitted to a
+single query. The same probability ranks the cases and floors them: a case is a result only when
+it reaches ``floor``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from indexing.index_types import Hit
+from indexing.query_language import Group
+
+FEATURES = ("dense", "dense_gap", "dense_head", "lexical", "lexical_rel", "short", "second", "second_gap")
+SHORT_WORDS = 25
+BACKGROUND_RANKS = (10, 30)
+MODEL_PATH = Path(__file__).with_name("relevance_model.json")
+
+Matrix = npt.NDArray[np.float64]
+
+
+@dataclass
+class CaseEvidence:
+    """Features of the candidate cases of one query, in a stable order (case id ascending)."""
+
+    case_ids: list[int]
+    best: list[Hit]  # per case: its best passage (dense first, else lexical)
+    matrix: Matrix  # shape (cases, len(FEATURES))
+
+
+def _best_per_case(hits: Sequence[Hit]) -> dict[int, Hit]:
+    best: dict[int, Hit] = {}
+    for hit in hits:
+        case_id = int(hit.payload["case_id"])
+        current = best.get(case_id)
+        if current is None or hit.score > current.score:
+            best[case_id] = hit
+    return best
+
+
+def _background(best: dict[int, Hit]) -> tuple[float, float]:
+    """(mean score of the cases ranked BACKGROUND_RANKS, lowest score) of one signal."""
+    ranked = sorted((h.score for h in best.values()), reverse=True)
+    lo, hi = BACKGROUND_RANKS
+    window = ranked[lo:hi] or ranked[-1:] or [0.0]
+    return sum(window) / len(window), (ranked[-1] if ranked else 0.0)
+
+
+def case_evidence(
+    dense_hits: Sequence[Hit],
+    lexical_hits: Sequence[Hit],
+    query_terms: int,
+    second_hits: Sequence[Hit] | None = None,
+) -> CaseEvidence:
+    """Features of every case found by a signal; `second_hits` None: no second encoder."""
+    dense_best = _best_per_case(dense_hits)
+    lexical_best = _best_per_case(lexical_hits)
+    second_best = _best_per_case(second_hits) if second_hits is not None else {}
+    heads: dict[int, float] = {}
+    for hit in dense_hits:
+        if int(hit.payload.get("passage", -1)) == 0:
+            heads[int(hit.payload["case_id"])] = hit.score
+    case_ids = sorted(set(dense_best) | set(lexical_best) | set(second_best))
+    background, floor_dense = _background(dense_best)
+    second_background, floor_second = _background(second_best)
+    terms = max(query_terms, 1)
+    top_lexical = max((h.score for h in lexical_best.values()), default=0.0)
+    rows: list[list[float]] = []
+    best: list[Hit] = []
+    for case_id in case_ids:
+        d_hit = dense_best.get(case_id)
+        l_hit = lexical_best.get(case_id)
+        s_hit = second_best.get(case_id)
+        dense = d_hit.score if d_hit is not None else floor_dense
+        lexical = l_hit.score if l_hit is not None else 0.0
+        if second_hits is None:
+            second = second_gap = math.nan
+        else:
+            second = s_hit.score if s_hit is not None else floor_second
+            second_gap = second - second_background
+        chosen = d_hit or l_hit or s_hit
+        assert chosen is not None
+        words = int(chosen.payload.get("words", SHORT_WORDS))
+        rows.append(
+            [
+                dense,
+                dense - background,
+                heads.get(case_id, background),
+                lexical / terms,
+                lexical / top_lexical if top_lexical > 0 else 0.0,
+                1.0 if words < SHORT_WORDS else 0.0,
+                second,
+                second_gap,
+            ]
+        )
+        best.append(chosen)
+    matrix = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+    return CaseEvidence(case_ids=case_ids, best=best, matrix=matrix)
+
+
+@dataclass(frozen=True)
+class GroupWeights:
+    mean: tuple[float, ...]  # feature standardisation learnt with the weights
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+
+
+@dataclass(frozen=True)
+class RelevanceModel:
+    groups: dict[str, GroupWeights]  # "fr" and "foreign"
+    floor: float  # a case is a result when its probability reaches this
+    dense_model: str = "packaged:multilingual-e5-small"  # the probabilities hold for this encoder only
+    # Query-level gate on the second encoder's best cosine (its cosines are absolute): below it
+    # nothing answers the query; a stricter one when no word of the query occurs in any passage.
+    min_second: float = 0.0
+    min_second_unmatched: float = 0.0
+
+    def answerable(self, evidence: CaseEvidence) -> bool:
+        """False when the query is nonsense or off-topic for the whole collection."""
+        column = evidence.matrix[:, FEATURES.index("second")]
+        if not len(column) or np.isnan(column).all():
+            return bool(len(column))  # no second encoder: no gate
+        best = float(np.nanmax(column))
+        lexical = float(np.max(evidence.matrix[:, FEATURES.index("lexical")]))
+        return best >= (self.min_second if lexical > 0 else max(self.min_second, self.min_second_unmatched))
+
+    def probabilities(self, matrix: Matrix, group: Group) -> npt.NDArray[np.float64]:
+        if group == "mixed":
+            fr, foreign = self.groups["fr"], self.groups["foreign"]
+            logits = (self._logits(matrix, fr) + self._logits(matrix, foreign)) / 2
+        else:
+            logits = self._logits(matrix, self.groups[group])
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    @staticmethod
+    def _logits(matrix: Matrix, w: GroupWeights) -> npt.NDArray[np.float64]:
+        z = (matrix - np.asarray(w.mean)) / np.asarray(w.scale)
+        z = np.nan_to_num(z, nan=0.0)  # a missing signal stands at its training mean
+        return z @ np.asarray(w.coef) + w.intercept
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "features": list(FEATURES),
+                "dense_model": self.dense_model,
+                "floor": self.floor,
+                "min_second": self.min_second,
+                "min_second_unmatched": self.min_second_unmatched,
+                "groups": {
+                    name: {"mean": g.mean, "scale": g.scale, "coef": g.coef, "intercept": g.intercept}
+                    for name, g in self.groups.items()
+                },
+            },
+            indent=1,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> RelevanceModel:
+        data = json.loads(text)
+        if list(data["features"]) != list(FEATURES):
+            raise ValueError(f"relevance model built for features {data['features']}, expected {FEATURES}")
+        groups = {
+            name: GroupWeights(
+                mean=tuple(g["mean"]),
+                scale=tuple(g["scale"]),
+                coef=tuple(g["coef"]),
+                intercept=g["intercept"],
+            )
+            for name, g in data["groups"].items()
+        }
+        if set(groups) != {"fr", "foreign"}:
+            raise ValueError("relevance model needs the groups 'fr' and 'foreign'")
+        floor = float(data["floor"])
+        if not 0.0 <= floor < 1.0 or math.isnan(floor):
+            raise ValueError(f"relevance floor must be in [0, 1), got {floor}")
+        return cls(
+            groups=groups,
+            floor=floor,
+            dense_model=str(data["dense_model"]),
+            min_second=float(data.get("min_second", 0.0)),
+            min_second_unmatched=float(data.get("min_second_unmatched", 0.0)),
+        )
+
+
+def load_model(path: Path = MODEL_PATH) -> RelevanceModel:
+    return RelevanceModel.from_json(path.read_text(encoding="utf-8"))

@@ -1,0 +1,196 @@
+"""Search snippets: whole sentences of a passage that best answer the query, with its meaningful
+words highlighted.
+
+Markdown-aware: headings, list markers, emphasis, links and images are read as text structure,
+not flattened into the sentence ("## Problème" followed by "Problème utilisateurs…" never becomes
+"Problème Problème utilisateurs…": headings are dropped). Only words that carry meaning are
+marked: stop words, very common words of case studies ("projet", "commune", "numérique"…) and
+short words are never highlighted. For a query in another language than French, the query's own
+stemmer is used and words sharing their first letters with a query word (cognates: "pollen",
+"compost", "cyber") are matched; when nothing matches, the passage's opening sentences are shown.
+The result is HTML-escaped, with matches in <mark>…</mark>.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+from indexing.sparse import STOP_WORDS, strip_accents
+
+MAX_CHARS = 260
+MIN_WORD = 4
+COGNATE_PREFIX = 5
+_STEMMER_NAMES = {
+    "fr": "french",
+    "en": "english",
+    "es": "spanish",
+    "de": "german",
+    "it": "italian",
+    "pt": "portuguese",
+    "nl": "dutch",
+}
+# Words so frequent in case studies that marking them says nothing (accent-stripped, lower case).
+_GENERIC = """
+    projet projets commune communes collectivite collectivites territoire territoires numerique
+    service services public publics publique publiques outil outils plateforme solution solutions
+    permettre permet faciliter ameliorer agents usagers donnees mise place faire aide aider
+    contexte probleme objectif objectifs besoin besoins france etat ville villes habitants
+"""
+GENERIC_WORDS = frozenset(_GENERIC.split())
+_WORD = re.compile(r"[^\W_]+")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_BOLD_LINE = re.compile(r"^\s*(\*\*|__)(.+?)(\*\*|__)\s*:?\s*$")
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_AUTOLINK = re.compile(r"<https?://[^>]+>|https?://\S+")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(A-ZÀ-ÖØ-Þ0-9])")
+
+
+@lru_cache(maxsize=16)
+def _stemmer(lang: str) -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "french"))
+
+
+def _fold(word: str) -> str:
+    return strip_accents(unicodedata.normalize("NFC", word).lower())
+
+
+def _meaningful(folded: str) -> bool:
+    return len(folded) >= MIN_WORD and folded not in STOP_WORDS and folded not in GENERIC_WORDS
+
+
+def _plain_blocks(markdown: str) -> list[str]:
+    """Text blocks (paragraphs, list items) of a Markdown passage, headings left out."""
+    blocks: list[str] = []
+    current: list[str] = []
+
+    def close() -> None:
+        if current:
+            blocks.append(" ".join(current))
+            current.clear()
+
+    for raw in markdown.splitlines():
+        line = raw.strip()
+        if not line or _HEADING.match(line) or _BOLD_LINE.match(line) or set(line) <= set("-*_=|: "):
+            close()
+            continue
+        if _LIST_MARKER.match(line):
+            close()
+            line = _LIST_MARKER.sub("", line)
+        line = _IMAGE.sub("", line)
+        line = _LINK.sub(r"\1", line)
+        line = _AUTOLINK.sub("", line)
+        line = _TAG.sub("", line)
+        line = _EMPHASIS.sub("", line).replace("\\", "")
+        if line.strip():
+            current.append(line.strip())
+    close()
+    return [" ".join(b.split()) for b in blocks if b.strip()]
+
+
+def _sentences(markdown: str) -> list[str]:
+    out: list[str] = []
+    for block in _plain_blocks(markdown):
+        parts = [s.strip() for s in _SENTENCE_END.split(block) if s.strip()]
+        if parts and not parts[-1].endswith((".", "!", "?", "…", ":", ";")):
+            parts[-1] += " —"  # a list item or a line without a full stop: keep it apart
+        out.extend(parts)
+    return out
+
+
+def _query_keys(query: str, lang: str) -> tuple[set[str], set[str]]:
+    """(stems, cognate prefixes) of the meaningful query words."""
+    stemmer = _stemmer(lang)
+    stems: set[str] = set()
+    prefixes: set[str] = set()
+    for m in _WORD.finditer(query):
+        folded = _fold(m.group())
+        if not _meaningful(folded):
+            continue
+        stems.add(stemmer.stemWord(folded))
+        if lang != "fr" and len(folded) >= COGNATE_PREFIX:
+            prefixes.add(folded[:COGNATE_PREFIX])
+    return stems, prefixes
+
+
+def _matches(sentence: str, stems: set[str], prefixes: set[str], lang: str) -> list[tuple[int, int, str]]:
+    fr = _stemmer("fr")
+    other = _stemmer(lang)
+    found: list[tuple[int, int, str]] = []
+    for m in _WORD.finditer(sentence):
+        folded = _fold(m.group())
+        if not _meaningful(folded):
+            continue
+        stem = fr.stemWord(folded)
+        key = None
+        if stem in stems:
+            key = stem
+        elif lang != "fr" and other.stemWord(folded) in stems:
+            key = other.stemWord(folded)
+        elif len(folded) >= COGNATE_PREFIX and folded[:COGNATE_PREFIX] in prefixes:
+            key = folded[:COGNATE_PREFIX]
+        if key is not None:
+            found.append((m.start(), m.end(), key))
+    return found
+
+
+def make_snippet(text: str, query: str, lang: str | None = None, *, max_chars: int = MAX_CHARS) -> str:
+    """HTML-safe snippet: the run of whole sentences (about max_chars at most) that holds the most
+    distinct meaningful query words, those words in <mark>; the opening sentences when none match.
+    A single sentence longer than max_chars is cut at a word boundary and ends with "…"."""
+    lang = lang if lang in _STEMMER_NAMES else "fr"
+    sentences = _sentences(text)
+    if not sentences:
+        return ""
+    stems, prefixes = _query_keys(query, lang)
+    matches = [_matches(s, stems, prefixes, lang) for s in sentences]
+    best_start, best_key = 0, (0, 0, 0)
+    for i in range(len(sentences)):
+        keys: set[str] = set()
+        hits = 0
+        size = 0
+        for j in range(i, len(sentences)):
+            size += len(sentences[j]) + 1
+            if j > i and size > max_chars:
+                break
+            keys |= {k for _, _, k in matches[j]}
+            hits += len(matches[j])
+        key = (len(keys), hits, -i)
+        if key > best_key:
+            best_start, best_key = i, key
+    parts: list[str] = []
+    size = 0
+    for j in range(best_start, len(sentences)):
+        if parts and size + len(sentences[j]) + 1 > max_chars:
+            break
+        parts.append(_render(sentences[j], matches[j], max_chars))
+        size += len(sentences[j]) + 1
+    prefix = "… " if best_start > 0 else ""
+    return (prefix + " ".join(parts)).removesuffix(" —")
+
+
+def _render(sentence: str, found: list[tuple[int, int, str]], max_chars: int) -> str:
+    cut = len(sentence)
+    if cut > max_chars:
+        space = sentence.rfind(" ", 0, max_chars)
+        cut = space if space > 0 else max_chars
+    out: list[str] = []
+    cursor = 0
+    for start, end, _ in found:
+        if end > cut:
+            break
+        out.append(html.escape(sentence[cursor:start]))
+        out.append(f"<mark>{html.escape(sentence[start:end])}</mark>")
+        cursor = end
+    out.append(html.escape(sentence[cursor:cut]))
+    if cut < len(sentence):
+        out.append(" …")
+    return "".join(out)
