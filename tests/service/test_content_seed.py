@@ -92,7 +92,8 @@ def test_open_data_export_carries_provenance_links_and_coverage(client: TestClie
     assert len(tied) >= 150 and len(distinct) >= 110
     detected = [t for r in rows for t in r["territories"] if t["origin"] == "detected"]
     assert detected and all(0.7 <= t["confidence"] <= 1 for t in detected)
-    assert sum(1 for r in rows if r["themes"]) / len(rows) >= 0.95
+    imported = [r for r in rows if r["source"] != "Retex"]  # not the cases other tests write
+    assert sum(1 for r in imported if r["themes"]) / len(imported) >= 0.95
     assert any(r["themes_suggested"] for r in rows)
     assert any(r["short"] for r in rows) and any(not r["short"] for r in rows)
 
