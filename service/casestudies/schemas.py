@@ -20,6 +20,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from service.api.datetimes import UtcDateTime
 from service.api.ids import DbId
+from service.api.text import visible_pattern
 from service.casestudies.models import ProjectStatus, PublicationState
 from service.organisations.schemas import OrganisationRef
 from service.software.schemas import SoftwareRef
@@ -53,7 +54,12 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5
 class LinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    # The pattern says in the schema what the stripping checks: at least one visible character.
+    label: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        Field(pattern=visible_pattern(1)),
+    ]
     url: Annotated[AnyHttpUrl, UrlConstraints(max_length=1000)]
 
 
