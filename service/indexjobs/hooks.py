@@ -47,13 +47,29 @@ WATCHERS: dict[IndexKind, Callable[[list[Any]], set[int]]] = {
 }
 
 
+# What this transaction already queued: one job per entity is enough, since the worker reads the
+# entity's state after the commit (a write that flushes twice, e.g. a case then its detected links,
+# must not queue twice).
+_QUEUED = "queued_index_jobs"
+
+
 def record_index_changes(session: Session, _context: Any) -> None:
     objects = _touched(session)
+    queued: set[tuple[IndexKind, int]] = session.info.setdefault(_QUEUED, set())
     for kind, changed in WATCHERS.items():
-        enqueue(session, kind, changed(objects))
+        ids = {entity_id for entity_id in changed(objects) if (kind, entity_id) not in queued}
+        enqueue(session, kind, ids)
+        queued.update((kind, entity_id) for entity_id in ids)
+
+
+def _forget_queued(session: Session, *_: Any) -> None:
+    """After a commit, or any rollback (a savepoint's too: its jobs are gone), queue afresh."""
+    session.info.pop(_QUEUED, None)
 
 
 def install_index_hooks(factory: sessionmaker[Session]) -> None:
     """Queue index jobs for every session this factory makes (idempotent)."""
     if not event.contains(factory, "after_flush", record_index_changes):
         event.listen(factory, "after_flush", record_index_changes)
+        event.listen(factory, "after_commit", _forget_queued)
+        event.listen(factory, "after_soft_rollback", _forget_queued)

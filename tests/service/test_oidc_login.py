@@ -88,17 +88,25 @@ def test_new_agent_gets_a_passwordless_account_in_the_organisation_of_its_commun
 
 
 def test_a_collectivite_without_organisation_gets_one_shared_by_its_agents(session: Session) -> None:
-    siret = siret_of(session, "83050")  # Draguignan: a commune no seeded organisation represents
-    first = user_for_identity(session, agent("a", email="a@draguignan.fr", siret=siret))
-    second = user_for_identity(session, agent("b", email="b@draguignan.fr", siret=siret[:9] + "00025"))
+    # A commune of the Var that no seeded organisation represents (the seeds give some communes one).
+    represented = select(Organisation.territory_id).where(Organisation.territory_id.is_not(None))
+    commune = session.scalar(
+        select(Territory)
+        .where(Territory.code.like("83%"), Territory.siren.is_not(None), Territory.id.not_in(represented))
+        .order_by(Territory.code)
+    )
+    assert commune is not None
+    siret = siret_of(session, commune.code)
+    first = user_for_identity(session, agent("a", email="a@mairie.fr", siret=siret))
+    second = user_for_identity(session, agent("b", email="b@mairie.fr", siret=siret[:9] + "00025"))
 
     created = session.scalars(select(Organisation).where(Organisation.siren == siret[:9])).all()
     assert len(created) == 1
     organisation = created[0]
-    assert (organisation.name, organisation.kind) == ("Draguignan", OrganisationKind.collectivite)
-    assert organisation.territory is not None and organisation.territory.code == "83050"
+    assert (organisation.name, organisation.kind) == (commune.name, OrganisationKind.collectivite)
+    assert organisation.territory is not None and organisation.territory.code == commune.code
     assert organisations_of(session, first) == organisations_of(session, second)
-    assert organisations_of(session, first) == [("Draguignan", MembershipStatus.approved)]
+    assert organisations_of(session, first) == [(commune.name, MembershipStatus.approved)]
 
 
 def test_an_epci_agent_joins_the_organisation_of_its_intercommunality(session: Session) -> None:
