@@ -87,7 +87,18 @@ def test_profile_of_a_commune_lists_its_epci_partners(indexed: TestClient, sessi
         )
     )
     assert len(concerned) >= 3  # three seeded cases; other tests may add some
-    assert {c["id"] for c in body["cases_concerned"]} == concerned and body["cases_owned"] == []
+    assert {c["id"] for c in body["cases_concerned"]} == concerned
+    owned = set(  # published by one of its organisations (the ANCT investigations of the commune)
+        session.scalars(
+            select(CaseStudy.id)
+            .join(Organisation, CaseStudy.organisation_id == Organisation.id)
+            .where(
+                CaseStudy.publication_state == PublicationState.published,
+                Organisation.territory_id == draguignan.id,
+            )
+        )
+    )
+    assert {c["id"] for c in body["cases_owned"]} == owned
     assert body["thematic"]["vector"] is None  # only with include_vector=true
     assert body["rural_class"] == "urbain" and body["population_band"]["slug"] == "10k-50k"
 
