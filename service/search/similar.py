@@ -34,6 +34,7 @@ DUPLICATE_E5_ALONE_PROBABLE = 0.95
 # A summary passage this short is a title and a line ("Programme national d'investigation (12)"):
 # not a neighbour worth showing.
 NEAR_EMPTY_WORDS = 12
+MAX_NEIGHBOURS = 400  # summary passages read at most to find the neighbours
 
 
 def _summary_vector(engine: SearchEngine, case: CaseStudy) -> Any:
@@ -61,12 +62,18 @@ def similar_cases(
     session: Session, engine: SearchEngine, *, case: CaseStudy, limit: int
 ) -> list[tuple[CaseStudy, float]]:
     vector = _summary_vector(engine, case)
-    hits = [
-        h
-        for h in _nearest_summaries(engine, vector, exclude=[case.id], limit=limit * 3)
-        if int(h.best.payload.get("words", NEAR_EMPTY_WORDS)) >= NEAR_EMPTY_WORDS
-        if h.score < NEAR_COPY
-    ]
+    wanted = limit * 3
+    while True:  # near-empty pages and near-copies are skipped: widen until `limit` neighbours remain
+        nearest = _nearest_summaries(engine, vector, exclude=[case.id], limit=wanted)
+        hits = [
+            h
+            for h in nearest
+            if int(h.best.payload.get("words", NEAR_EMPTY_WORDS)) >= NEAR_EMPTY_WORDS
+            if h.score < NEAR_COPY
+        ]
+        if len(hits) >= limit or len(nearest) < wanted or wanted >= MAX_NEIGHBOURS:
+            break
+        wanted = min(wanted * 4, MAX_NEIGHBOURS)
     cases = load_cases(session, [h.case_id for h in hits])
     return [(cases[h.case_id], h.score) for h in hits if h.case_id in cases][:limit]
 
