@@ -483,18 +483,23 @@ def ensure_converted_model(
             marker = {**expected, "files": _file_sizes(tmp), "created": time.time()}
             _write_json(tmp / MARKER_NAME, marker)
             _finalise_tree(tmp)
-            if target_dir.exists():
-                old = parent / f".{target_dir.name}.tmp-old-{os.getpid()}"
-                os.replace(target_dir, old)
-                os.replace(tmp, target_dir)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, target_dir)
+            swap_into_place(tmp, target_dir)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         log.info("converted %s into %s in %.1fs", MODEL_ID, target_dir, time.monotonic() - started)
     return target_dir
+
+
+def swap_into_place(tmp: Path, target: Path) -> None:
+    """Put a finished folder at `target` by renames only, so a reader never sees a half-written model."""
+    if target.exists():
+        old = target.parent / f".{target.name}.tmp-old-{os.getpid()}"
+        os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, target)
 
 
 def _finalise_tree(folder: Path) -> None:

@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from indexing.model_convert import _exclusive_lock
+from indexing.model_convert import _exclusive_lock, swap_into_place
 
 log = logging.getLogger(__name__)
 
@@ -200,13 +199,7 @@ def _export_into(source_dir: Path, target: Path, calibration_texts: Sequence[str
         marker = {**_source_marker(source_dir), "probe_min_cosine": cosine, "created": time.time()}
         (tmp / MARKER_NAME).write_text(json.dumps(marker, indent=2), encoding="utf-8")
         tmp.chmod(0o755)
-        if target.exists():
-            old = parent / f".{target.name}.tmp-old-{os.getpid()}"
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
+        swap_into_place(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
