@@ -6,6 +6,7 @@ every write is queued the same way."""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -67,9 +68,17 @@ def _forget_queued(session: Session, *_: Any) -> None:
     session.info.pop(_QUEUED, None)
 
 
+# Factories already equipped. Not `event.contains`: SQLAlchemy keys its registry by id() of the target,
+# and a new factory may get the id of a garbage-collected one whose entry lingers, so `contains` said
+# yes for a factory that had no hook (seen in the full suite: writes queued nothing).
+_EQUIPPED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
+
+
 def install_index_hooks(factory: sessionmaker[Session]) -> None:
     """Queue index jobs for every session this factory makes (idempotent)."""
-    if not event.contains(factory, "after_flush", record_index_changes):
-        event.listen(factory, "after_flush", record_index_changes)
-        event.listen(factory, "after_commit", _forget_queued)
-        event.listen(factory, "after_soft_rollback", _forget_queued)
+    if factory in _EQUIPPED:
+        return
+    event.listen(factory, "after_flush", record_index_changes)
+    event.listen(factory, "after_commit", _forget_queued)
+    event.listen(factory, "after_soft_rollback", _forget_queued)
+    _EQUIPPED.add(factory)

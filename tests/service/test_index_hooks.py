@@ -3,6 +3,8 @@ hook that importing some module arms on every Session."""
 
 from __future__ import annotations
 
+import gc
+
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -47,4 +49,20 @@ def test_the_session_factory_queues_every_kind_in_the_same_transaction(scratch_u
         db.commit()
         queued = {(j.kind, j.entity_id) for j in db.scalars(select(IndexJob))}
     assert queued == {(IndexKind.case, case_id), (IndexKind.thread, thread_id)}
+    engine.dispose()
+
+
+def test_every_new_factory_is_equipped_even_when_an_old_one_was_collected() -> None:
+    """SQLAlchemy's listener registry is keyed by id(): a new factory at the address of a collected one
+    looked equipped and queued nothing (the full suite's failure). Each factory must get its hook."""
+    engine = make_engine("sqlite://")
+    unequipped = 0
+    for _ in range(3):
+        factories = [make_session_factory(engine) for _ in range(50)]
+        for factory in factories:
+            with factory() as db:
+                unequipped += record_index_changes not in list(db.dispatch.after_flush)
+        del factories, factory
+        gc.collect()  # the factories' classes are freed; their addresses get reused
+    assert unequipped == 0
     engine.dispose()
