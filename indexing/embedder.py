@@ -327,6 +327,7 @@ class OpenVINOEmbedder(_CachedQueries):
             "INFERENCE_PRECISION_HINT": "f32",
         }
         self._compiled = ov.Core().compile_model(str(Path(model_dir) / MODEL_XML), "CPU", config)
+        self._streams = streams
         self.dimension = int(self._compiled.outputs[0].get_partial_shape()[-1].get_length())
         self._local = threading.local()
         self._cache = QueryCache(query_cache_size)
@@ -337,20 +338,22 @@ class OpenVINOEmbedder(_CachedQueries):
             request = self._local.request = self._compiled.create_infer_request()
         return request
 
-    def _infer(self, ids: list[list[int]]) -> Vector:
+    def _inputs(self, ids: list[list[int]]) -> dict[str, npt.NDArray[np.int64]]:
         width = max(len(row) for row in ids)
         input_ids = np.full((len(ids), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(ids), width), dtype=np.int64)
         for i, row in enumerate(ids):
             input_ids[i, : len(row)] = row
             mask[i, : len(row)] = 1
-        out = self._request().infer({"input_ids": input_ids, "attention_mask": mask})
-        vectors = np.array(next(iter(out.values())), dtype=np.float32)
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors
+        return {"input_ids": input_ids, "attention_mask": mask}
+
+    def _infer(self, ids: list[list[int]]) -> Vector:
+        out = self._request().infer(self._inputs(ids))
+        return _normalised(np.array(next(iter(out.values())), dtype=np.float32))
 
     def embed_passages(self, texts: Sequence[str]) -> Vector:
-        """Batches of similar lengths (less padding)."""
+        """Batches of similar lengths (less padding), one per CPU stream at a time: a single
+        synchronous request would run on one stream, i.e. one core (measured: half the ingest rate)."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         encoded = [
             e.ids
@@ -359,13 +362,32 @@ class OpenVINOEmbedder(_CachedQueries):
             )
         ]
         order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i]))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            out[chunk] = self._infer([encoded[i] for i in chunk])
+        chunks = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        if len(chunks) <= 1:
+            for chunk in chunks:
+                out[chunk] = self._infer([encoded[i] for i in chunk])
+            return out
+        import openvino as ov
+
+        # A queue per call: its requests are not shared with another thread's call.
+        queue = ov.AsyncInferQueue(self._compiled, self._streams)
+
+        def store(request: Any, chunk: list[int]) -> None:
+            out[chunk] = _normalised(np.array(request.get_output_tensor(0).data, dtype=np.float32))
+
+        queue.set_callback(store)
+        for chunk in chunks:
+            queue.start_async(self._inputs([encoded[i] for i in chunk]), userdata=chunk)
+        queue.wait_all()
         return out
 
     def _embed_query_uncached(self, text: str) -> Vector:
         return self._infer([self._tokenizer.encode(self.query_prefix + text).ids])[0]
+
+
+def _normalised(vectors: Vector) -> Vector:
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return vectors
 
 
 _WORD = re.compile(r"\w+")

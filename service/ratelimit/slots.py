@@ -28,9 +28,15 @@ class Busy(TooManyRequests):
 class WorkSlots:
     """A resizable semaphore that refuses quickly."""
 
-    def __init__(self, size: int, *, wait_seconds: float, busy_message: str) -> None:
+    def __init__(
+        self, size: int, *, wait_seconds: float, busy_message: str, waiting_per_slot: int | None = None
+    ) -> None:
         self.wait_seconds = wait_seconds
         self.busy_message = busy_message
+        # None: admitted only while a slot is free (Argon2: 50-100 ms of CPU each, nothing may wait).
+        # A number: that many callers per slot may wait their turn (query embeddings: ~5 ms each, so a
+        # short bounded queue serves a burst of real users instead of refusing most of them).
+        self.waiting_per_slot = waiting_per_slot
         self._cond = threading.Condition()
         self._size = max(1, size)
         self._used = 0
@@ -42,11 +48,11 @@ class WorkSlots:
 
     @asynccontextmanager
     async def admission(self) -> AsyncIterator[None]:
-        """Early refusal on the event loop, before the request takes a thread or a connection: at most
-        twice `size` requests are admitted towards the slots at once (the slot itself is still taken
-        with `hold`); the others get 429 at once instead of queueing for threads."""
+        """Early refusal on the event loop, before the request takes a thread or a connection: a bounded
+        number of requests is admitted towards the slots at once (the slot itself is still taken with
+        `hold`); the others get 429 at once instead of queueing for threads."""
         with self._cond:
-            if self._used >= self._size or self._admitted >= 2 * self._size:
+            if self._refuses_admission():
                 raise Busy(self.busy_message)
             self._admitted += 1
         try:
@@ -54,6 +60,11 @@ class WorkSlots:
         finally:
             with self._cond:
                 self._admitted -= 1
+
+    def _refuses_admission(self) -> bool:
+        if self.waiting_per_slot is None:
+            return self._used >= self._size or self._admitted >= 2 * self._size
+        return self._admitted >= self._size * (1 + self.waiting_per_slot)
 
     def resize(self, size: int) -> None:
         with self._cond:
@@ -77,6 +88,7 @@ class WorkSlots:
 # Request-time embeddings (service/search/embedding_slots.py); checked early by the search budget.
 QUERY_SLOTS = WorkSlots(
     default_size(),
-    wait_seconds=0.05,
+    wait_seconds=0.5,
+    waiting_per_slot=8,
     busy_message="La recherche reçoit beaucoup de demandes en ce moment : réessayez dans quelques secondes.",
 )
