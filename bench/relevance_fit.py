@@ -20,11 +20,12 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
+import random
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,15 @@ from indexing.eval_runner import corpus_documents  # noqa: E402
 from indexing.evaluation import EvalReport, Query, evaluate, load_corpus, load_qrels, load_queries  # noqa: E402
 from indexing.index_types import FieldFilter  # noqa: E402
 from indexing.query_language import detect_language  # noqa: E402
-from indexing.relevance import FEATURES, GroupWeights, RelevanceModel, case_evidence  # noqa: E402
+from indexing.relevance import (  # noqa: E402
+    FEATURES,
+    CaseEvidence,
+    GroupWeights,
+    QueryGate,
+    RelevanceModel,
+    case_evidence,
+    gate_row,
+)
 from indexing.retrieval import RetrievalSettings, Retriever  # noqa: E402
 from indexing.second_encoder import UseEmbedder  # noqa: E402
 from indexing.sparse import encode_query  # noqa: E402
@@ -48,6 +57,22 @@ from indexing.vector_index import open_index  # noqa: E402
 DEVSET = REPO / "bench" / "devset"
 FOLDS = 5
 NONSENSE = ("xkqzvbtw plorf", "asdf qwer zxcv", "lorem ipsum dolor sit amet", "zzzz", "blorp")
+
+
+def random_letters(count: int, seed: int = 13) -> list[str]:
+    """Strings of random letters (one to three words), negatives for the query gate: deterministic."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [
+        " ".join(
+            "".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(rng.randint(1, 3))
+        )
+        for _ in range(count)
+    ]
+
+
+GATE_C = 0.1
+NO_ANSWER_GOAL = 0.8
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 FLOOR_GRID = tuple(round(x, 3) for x in np.arange(0.0, 0.8, 0.005))
 FLOOR_COST = 0.02
@@ -113,27 +138,79 @@ def gate(model: RelevanceModel, needs: list[Need]) -> RelevanceModel:
     )
 
 
-def ranked(need: Need, model: RelevanceModel, ids: list[str], floor: float) -> list[str]:
-    if floor > 0 and len(need.case_ids):
-        from indexing.relevance import CaseEvidence
+def gate_rows(needs: list[Need], model: RelevanceModel) -> np.ndarray:
+    return np.array([gate_row(n.matrix, model.probabilities(n.matrix, n.group)) for n in needs])  # type: ignore[arg-type]
 
-        if not model.answerable(CaseEvidence(need.case_ids, [], need.matrix)):
-            return []
+
+def fit_gate(model: RelevanceModel, needs: list[Need], threshold: float) -> RelevanceModel:
+    """The query gate: answerable needs against no-answer needs and random letters (balanced
+    classes: the negatives are few)."""
+    from sklearn.linear_model import LogisticRegression
+
+    chosen = [n for n in needs if len(n.case_ids)]
+    rows = gate_rows(chosen, model)
+    labels = np.array([0 if n.no_answer else 1 for n in chosen])
+    mean = np.nan_to_num(np.nanmean(rows, axis=0), nan=0.0)
+    scale = np.nan_to_num(np.nanstd(rows, axis=0), nan=1.0)
+    scale[scale == 0] = 1.0
+    lr = LogisticRegression(C=GATE_C, class_weight="balanced", max_iter=2000)
+    lr.fit(np.nan_to_num((rows - mean) / scale, nan=0.0), labels)
+    gate_model = QueryGate(
+        mean=tuple(float(x) for x in mean),
+        scale=tuple(float(x) for x in scale),
+        coef=tuple(float(x) for x in lr.coef_[0]),
+        intercept=float(lr.intercept_[0]),
+        threshold=threshold,
+    )
+    return replace(model, gate=gate_model)
+
+
+def with_threshold(model: RelevanceModel, threshold: float) -> RelevanceModel:
+    return model if model.gate is None else replace(model, gate=replace(model.gate, threshold=threshold))
+
+
+def ranked(need: Need, model: RelevanceModel, ids: list[str], floor: float) -> list[str]:
+    if not len(need.case_ids):
+        return []
     p = model.probabilities(need.matrix, need.group)  # type: ignore[arg-type]
+    if floor > 0 and not model.answerable(CaseEvidence(need.case_ids, [], need.matrix), p):
+        return []
     order = sorted((-float(pi), cid) for pi, cid in zip(p, need.case_ids, strict=True) if pi >= floor)
     return [ids[cid] for _, cid in order]
 
 
-def out_of_fold(needs: list[Need], c: float) -> dict[str, tuple[Need, RelevanceModel]]:
+def out_of_fold(
+    needs: list[Need], c: float, nonsense: list[Need] | None = None, threshold: float | None = None
+) -> dict[str, tuple[Need, RelevanceModel]]:
+    """Per need, the model fitted without it (5 folds over needs). With `threshold`, each fold's
+    model also carries a query gate learnt on its training needs and `nonsense` strings."""
+    everyone = needs + (nonsense or [])
     folds = {n.id: i % FOLDS for i, n in enumerate(sorted(needs, key=lambda n: n.id))}
+    folds |= {n.id: i % FOLDS for i, n in enumerate(nonsense or [])}
     out: dict[str, tuple[Need, RelevanceModel]] = {}
     for f in range(FOLDS):
         train = [n for n in needs if folds[n.id] != f]
         model = gate(fit(train, c), train)
-        for n in needs:
+        if threshold is not None:
+            model = fit_gate(model, [n for n in everyone if folds[n.id] != f], threshold)
+        for n in everyone:
             if folds[n.id] == f:
                 out[n.id] = (n, model)
     return out
+
+
+Run = dict[str, list[str]]
+
+
+def recall_kept(run: Run, base: Run, qrels: dict[str, dict[str, int]]) -> float:
+    """Share of the judged-relevant cases of the unfloored ranking (`base`) that `run` still returns
+    (floor and gate only cut: this is what they cost)."""
+    judged = kept = 0
+    for qid, grades in qrels.items():
+        relevant = {d for d, g in grades.items() if g > 0} & set(base.get(qid, []))
+        judged += len(relevant)
+        kept += len(relevant & set(run.get(qid, [])))
+    return kept / max(judged, 1)
 
 
 def combined(report: EvalReport) -> float:
@@ -209,7 +286,10 @@ def main() -> int:
         nonsense_needs: list[Need] = []
         for q in [
             *queries,
-            *(Query(id=f"nonsense-{i}", text=t, lang="und", no_answer=True) for i, t in enumerate(NONSENSE)),
+            *(
+                Query(id=f"nonsense-{i:02d}", text=t, lang="und", no_answer=True)
+                for i, t in enumerate([*NONSENSE, *random_letters(20)])
+            ),
         ]:
             t0 = time.perf_counter()
             sparse = encode_query(q.text)
@@ -261,7 +341,10 @@ def main() -> int:
 
     if os.environ.get("RETEX_FIT_DUMP"):
         with open(os.environ["RETEX_FIT_DUMP"], "wb") as fh:
-            pickle.dump({"needs": needs, "ids": ids, "qrels": qrels, "queries": queries}, fh)
+            pickle.dump(
+                {"needs": needs, "nonsense": nonsense_needs, "ids": ids, "qrels": qrels, "queries": queries},
+                fh,
+            )
     for name, rep in before.items():
         print(line(name, rep))
 
@@ -288,7 +371,30 @@ def main() -> int:
     for f in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
         r = evaluate({nid: ranked(n, m, ids, f) for nid, (n, m) in oof.items()}, qrels, queries)
         print(line(f"  floor {f}", r) + f" | combined {combined(r):.3f}")
-    final = gate(fit(needs, c, floor), needs)
+    # Query gate: learnt in each fold with the ranking model; its threshold is the lowest whose
+    # out-of-fold run answers NO_ANSWER_GOAL of the no-answer needs with nothing (else the best
+    # combined score: nDCG@10 of answerable needs, 1/0 for no-answer ones).
+    oof = out_of_fold(needs, c, nonsense_needs, threshold=0.5)
+    chosen_t, best_combined = None, -1.0
+    base = {nid: ranked(n, m, ids, 0.0) for nid, (n, m) in oof.items()}
+    fallback_t = 0.0
+    for t in [round(x, 2) for x in np.arange(0.0, 1.0, 0.02)]:
+        run = {nid: ranked(n, with_threshold(m, t), ids, floor) for nid, (n, m) in oof.items()}
+        rep_t = evaluate({k: v for k, v in run.items() if not k.startswith("nonsense-")}, qrels, queries)
+        silent = [n.id for n in nonsense_needs if not run[n.id]]
+        kept = recall_kept(run, base, qrels)
+        print(
+            line(f"  gate {t}", rep_t)
+            + f" | combined {combined(rep_t):.3f} | nonsense empty {len(silent)}/{len(nonsense_needs)}"
+            + f" | judged-relevant kept {kept:.3f}"
+        )
+        if combined(rep_t) > best_combined:
+            best_combined, fallback_t = combined(rep_t), t
+        if chosen_t is None and (rep_t.overall.no_answer_empty or 0.0) >= NO_ANSWER_GOAL:
+            chosen_t = t
+    threshold = chosen_t if chosen_t is not None else fallback_t
+    print(f"gate threshold {threshold}")
+    final = fit_gate(gate(fit(needs, c, floor), needs), needs + nonsense_needs, threshold)
     print(f"gate: best second-encoder cosine >= {final.min_second}", end=" ")
     print(f"({final.min_second_unmatched} without a lexical match)")
     totals = {

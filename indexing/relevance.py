@@ -24,6 +24,14 @@ the probability that a reader judges the case relevant to the query. Its weights
 cross-validation over the needs of ``bench/devset`` (``bench/relevance_fit.py``), never fitted to a
 single query. The same probability ranks the cases and floors them: a case is a result only when
 it reaches ``floor``.
+
+Before any case is kept, a query-level gate (``QueryGate``) decides whether anything in the
+collection answers the query at all: a second logistic model over the query's best evidence (best
+probability, best cosines of both encoders and how far they stand above the query's background,
+best lexical match). It was learnt on the same dev set, answerable needs against needs judged to
+have no answer and random-letter strings, out of fold. A per-case floor alone cannot do this: the
+best case of an unanswerable need often scores like a relevant case of an answerable one, but the
+query's whole profile (nothing standing out for either encoder, no word matched) differs.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ BACKGROUND_RANKS = (10, 30)
 MODEL_PATH = Path(__file__).with_name("relevance_model.json")
 
 Matrix = npt.NDArray[np.float64]
+Vector = npt.NDArray[np.float64]
 
 
 @dataclass
@@ -135,6 +144,41 @@ class GroupWeights:
     intercept: float
 
 
+GATE_FEATURES = ("top_logit", "dense", "dense_gap", "lexical", "second", "second_gap")
+
+
+def gate_row(evidence_matrix: Matrix, probabilities: npt.NDArray[np.float64]) -> list[float]:
+    """The query-level evidence the gate reads: best probability (as a logit) and the best value of
+    a few per-case features over every candidate case."""
+    top = float(np.clip(np.max(probabilities), 1e-6, 1 - 1e-6))
+    column = evidence_matrix.T
+    out = [math.log(top / (1 - top))]
+    for name in GATE_FEATURES[1:]:
+        values = column[FEATURES.index(name)]
+        out.append(math.nan if np.isnan(values).all() else float(np.nanmax(values)))
+    return out
+
+
+@dataclass(frozen=True)
+class QueryGate:
+    """Logistic "something in the collection answers this query" over gate_row(); the query gets
+    results when the probability reaches `threshold`."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+
+    def probability(self, row: Sequence[float]) -> float:
+        z = (np.asarray(row, dtype=np.float64) - np.asarray(self.mean)) / np.asarray(self.scale)
+        z = np.nan_to_num(z, nan=0.0)  # no second encoder: its features stand at their mean
+        return float(1.0 / (1.0 + math.exp(-(float(z @ np.asarray(self.coef)) + self.intercept))))
+
+    def passes(self, row: Sequence[float]) -> bool:
+        return self.probability(row) >= self.threshold
+
+
 @dataclass(frozen=True)
 class RelevanceModel:
     groups: dict[str, GroupWeights]  # "fr" and "foreign"
@@ -144,12 +188,23 @@ class RelevanceModel:
     # nothing answers the query; a stricter one when no word of the query occurs in any passage.
     min_second: float = 0.0
     min_second_unmatched: float = 0.0
+    gate: QueryGate | None = None  # None: only the cosine gate above
 
-    def answerable(self, evidence: CaseEvidence) -> bool:
-        """False when the query is nonsense or off-topic for the whole collection."""
+    def answerable(
+        self, evidence: CaseEvidence, probabilities: npt.NDArray[np.float64] | None = None
+    ) -> bool:
+        """False when the query is nonsense or nothing in the collection answers it."""
         column = evidence.matrix[:, FEATURES.index("second")]
-        if not len(column) or np.isnan(column).all():
-            return bool(len(column))  # no second encoder: no gate
+        if not len(column):
+            return False
+        if (
+            self.gate is not None
+            and probabilities is not None
+            and not self.gate.passes(gate_row(evidence.matrix, probabilities))
+        ):
+            return False
+        if np.isnan(column).all():
+            return True  # no second encoder: no cosine gate
         best = float(np.nanmax(column))
         lexical = float(np.max(evidence.matrix[:, FEATURES.index("lexical")]))
         return best >= (self.min_second if lexical > 0 else max(self.min_second, self.min_second_unmatched))
@@ -176,6 +231,16 @@ class RelevanceModel:
                 "floor": self.floor,
                 "min_second": self.min_second,
                 "min_second_unmatched": self.min_second_unmatched,
+                "gate": None
+                if self.gate is None
+                else {
+                    "features": list(GATE_FEATURES),
+                    "mean": self.gate.mean,
+                    "scale": self.gate.scale,
+                    "coef": self.gate.coef,
+                    "intercept": self.gate.intercept,
+                    "threshold": self.gate.threshold,
+                },
                 "groups": {
                     name: {"mean": g.mean, "scale": g.scale, "coef": g.coef, "intercept": g.intercept}
                     for name, g in self.groups.items()
@@ -203,9 +268,22 @@ class RelevanceModel:
         floor = float(data["floor"])
         if not 0.0 <= floor < 1.0 or math.isnan(floor):
             raise ValueError(f"relevance floor must be in [0, 1), got {floor}")
+        gate = None
+        if data.get("gate") is not None:
+            g = data["gate"]
+            if list(g["features"]) != list(GATE_FEATURES):
+                raise ValueError(f"query gate built for features {g['features']}, expected {GATE_FEATURES}")
+            gate = QueryGate(
+                mean=tuple(g["mean"]),
+                scale=tuple(g["scale"]),
+                coef=tuple(g["coef"]),
+                intercept=float(g["intercept"]),
+                threshold=float(g["threshold"]),
+            )
         return cls(
             groups=groups,
             floor=floor,
+            gate=gate,
             dense_model=str(data["dense_model"]),
             min_second=float(data.get("min_second", 0.0)),
             min_second_unmatched=float(data.get("min_second_unmatched", 0.0)),

@@ -132,7 +132,7 @@ class Retriever:
         # probabilities still rank but mean nothing absolute: keep every candidate.
         calibrated = model.dense_model == self.embedder.model_name
         floor = (model.floor if calibrated else 0.0) if s.floor is None else s.floor
-        if floor > 0 and not model.answerable(evidence):
+        if floor > 0 and not model.answerable(evidence, probabilities):
             return []
         ranked = sorted(
             (

@@ -13,7 +13,15 @@ from indexing.documents import CaseDocument
 from indexing.embedder import HashingEmbedder
 from indexing.index_types import FieldFilter, Hit
 from indexing.query_language import detect_language
-from indexing.relevance import FEATURES, GroupWeights, RelevanceModel, case_evidence, load_model
+from indexing.relevance import (
+    FEATURES,
+    GATE_FEATURES,
+    GroupWeights,
+    QueryGate,
+    RelevanceModel,
+    case_evidence,
+    load_model,
+)
 from indexing.retrieval import RetrievalSettings, Retriever
 from indexing.vector_index import open_index
 
@@ -75,6 +83,24 @@ def test_probabilities_and_the_gate() -> None:
     ev = case_evidence([hit(1, 0, 0.9)], [], 1, second_hits=[hit(1, 0, 0.5)])
     assert m.answerable(ev)
     assert m.answerable(case_evidence([hit(1, 0, 0.9)], [], 1))  # no second encoder, no gate
+
+
+def test_the_query_gate_silences_a_query_whose_whole_profile_says_nothing_answers() -> None:
+    n = len(GATE_FEATURES)
+    # Reads only the best second-encoder cosine above its background (standardised as is).
+    coef = tuple(8.0 if f == "second_gap" else 0.0 for f in GATE_FEATURES)
+    m = RelevanceModel(
+        groups=model().groups,
+        floor=0.01,
+        gate=QueryGate(mean=(0.0,) * n, scale=(1.0,) * n, coef=coef, intercept=-1.0, threshold=0.5),
+    )
+    assert RelevanceModel.from_json(m.to_json()) == m
+    stands_out = case_evidence([hit(1, 0, 0.9)], [], 1, second_hits=[hit(1, 0, 0.6), hit(2, 0, 0.2)])
+    flat = case_evidence([hit(1, 0, 0.9)], [], 1, second_hits=[hit(1, 0, 0.22), hit(2, 0, 0.2)])
+    for ev in (stands_out, flat):
+        assert m.answerable(ev)  # without probabilities the gate is not consulted
+    assert m.answerable(stands_out, m.probabilities(stands_out.matrix, "fr"))
+    assert not m.answerable(flat, m.probabilities(flat.matrix, "fr"))
 
 
 @pytest.fixture()
