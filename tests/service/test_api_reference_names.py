@@ -11,6 +11,7 @@ import pytest
 
 from service.app import create_app
 from service.settings import Settings
+from tests.support.paths import REPO
 
 CAMEL = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)+$|^[a-z]+$")
 
@@ -54,3 +55,9 @@ def test_the_main_operations_show_examples(spec: dict[str, Any]) -> None:
     assert examples["q"] == "mutualiser l'achat de logiciels"
     territory = spec["paths"]["/api/v1/territories/{code}"]["get"]
     assert territory["parameters"][0]["example"] == "83050"
+
+
+def test_the_changelog_describes_the_published_version(spec: dict[str, Any]) -> None:
+    changelog = (REPO / "docs" / "api-changelog.md").read_text(encoding="utf-8")
+    assert f"## {spec['info']['version']} — " in changelog
+    assert "Deprecation" in changelog and "Sunset" in changelog
