@@ -21,7 +21,10 @@ from service.api.errors import DATABASE_DOWN_ERRORS, install_error_handlers
 from service.api.etag import ETagMiddleware
 from service.api.no_store import NoStoreWhenAuthenticated
 from service.api.openapi import install_openapi
+from service.api.operation_ids import operation_id
+from service.api.ratelimit_headers import RateLimitHeaders
 from service.api.request_id import RequestId
+from service.api.strict_query import StrictQuery
 from service.api.transport import install_transport
 from service.casestudies.api import router as case_studies_router
 from service.db.engine import make_engine, make_session_factory
@@ -38,6 +41,7 @@ from service.moderation.api import router as moderation_router
 from service.opendata.api import router as opendata_router
 from service.organisations.api import router as organisations_router
 from service.publiccode.api import router as public_code_router
+from service.ratelimit.budgets import ReadBudget
 from service.ratelimit.slots import default_size
 from service.search.api import router as search_router
 from service.search.embedding_slots import QUERY_SLOTS
@@ -141,11 +145,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
         title="Retex API",
-        version="1.0.0",
+        version="1.1.0",  # docs/api-changelog.md
         description=API_DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # served from the vendored Swagger UI (service/api/docs_page.py)
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     engine = make_engine(
@@ -159,7 +164,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     QUERY_SLOTS.resize(settings.embedding_concurrency or default_size())
     app.state.session_factory = make_session_factory(engine)
 
-    api = APIRouter(prefix="/api/v1")
+    # Every /api/v1 operation: unknown query parameters refused, anonymous callers within their budget.
+    api = APIRouter(prefix="/api/v1", dependencies=[ReadBudget, StrictQuery])
     for router in (
         case_studies_router,
         case_fit_router,
@@ -186,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(ETagMiddleware)
     app.add_middleware(NoStoreWhenAuthenticated)
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(ApiCors, allow_origins=settings.cors_allow_origins)
     app.add_middleware(RequestId)  # every response, even a 413, carries its id
     install_transport(app, settings)  # outermost: real client address and scheme behind a proxy

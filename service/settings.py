@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     anonymous_searches_per_minute: int = Field(
         default=60, description="Searches (and duplicate checks) per minute per address without an API key."
     )
+    anonymous_reads_per_minute: int = Field(
+        default=1200, ge=1, description="API requests per minute per address without an API key, then 429."
+    )
     password_resets_per_hour: int = Field(
         default=5, description="Reset mails per hour per address and per IP."
     )

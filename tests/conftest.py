@@ -80,6 +80,7 @@ def settings(database_url: str, data_dir: Path) -> Settings:
         email_sender=False,  # tests read the queued emails from the table
         posts_per_minute=1000,  # the flood test lowers it for itself
         anonymous_searches_per_minute=1_000_000,  # the budget tests lower it for themselves
+        anonymous_reads_per_minute=1_000_000,
     )
 
 

@@ -18,6 +18,7 @@ from web.routes import (
     admin,
     cases,
     discussions,
+    guide,
     home,
     moderation,
     oidc,
@@ -54,6 +55,7 @@ def web_router() -> APIRouter:
         discussions,
         oidc,
         widget,
+        guide,
     ):
         router.include_router(module.router)
     return router

@@ -82,3 +82,21 @@ def revoke_api_key(db: Session, key: ApiKey) -> None:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         db.flush()
+
+
+def why_refused(db: Session, secret: str) -> str:
+    """Why `secret` is not an active key, in French then English (the caller holds the secret, so
+    saying « revoked » or « expired » tells nothing to a stranger)."""
+    key = (
+        db.scalar(select(ApiKey).where(ApiKey.key_hash == secret_hash(secret)))
+        if secret.startswith(KEY_PREFIX) and len(secret) <= 200
+        else None
+    )
+    if key is None:
+        return (
+            "Clé d'API inconnue : vérifiez qu'elle est recopiée en entier (elle commence par « rtx_ »). "
+            "/ Unknown API key: check it is copied whole (it starts with “rtx_”)."
+        )
+    if key.revoked_at is not None:
+        return "Clé d'API révoquée : demandez-en une nouvelle. / Revoked API key: ask for a new one."
+    return "Clé d'API expirée : demandez-en une nouvelle. / Expired API key: ask for a new one."

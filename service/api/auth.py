@@ -1,6 +1,9 @@
 """Who is calling the JSON API: `Authorization: Bearer …` carries an API key (a partner's, or a
 member's personal key) or the operator token (RETEX_ADMIN_TOKEN); no header means the anonymous
-public. The API never reads the browser's session cookie, so it needs no CSRF protection.
+public. The API never reads the browser's session cookie, so it needs no CSRF protection. A header
+that tries to carry a key but cannot be read (no `Bearer`, an `X-API-Key` header) or names no active key
+is refused with 401 and a French and English hint — never served as anonymous, which would hide the
+mistake behind the anonymous quota.
 
 Each key has a per-minute quota (counted in the database, so shared by every app process); past it
 the answer is 429 with Retry-After. What a principal may do is decided in
@@ -15,7 +18,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from service.accounts.api_keys import find_active_key
+from service.accounts.api_keys import find_active_key, why_refused
 from service.accounts.models import Role, User
 from service.accounts.permissions import Action, authorize
 from service.accounts.principal import (
@@ -30,7 +33,9 @@ from service.api.datetimes import as_utc
 from service.api.errors import DomainError, TooManyRequests
 from service.db.base import utcnow
 from service.db.session import DbSession
+from service.ratelimit.budgets import KEY_POLICY
 from service.ratelimit.counters import count, settle
+from service.ratelimit.policy import quota, record
 from service.settings import Settings
 
 _bearer = HTTPBearer(
@@ -48,28 +53,56 @@ def get_settings(request: Request) -> Settings:
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
+HOW_TO_SEND = (
+    "Envoyez la clé dans l'en-tête « Authorization: Bearer rtx_… ». "
+    "/ Send the key in the header “Authorization: Bearer rtx_…”."
+)
+MALFORMED = "En-tête Authorization illisible. / Unreadable Authorization header. " + HOW_TO_SEND
+X_API_KEY = "L'en-tête X-API-Key n'est pas lu. / The X-API-Key header is not read. " + HOW_TO_SEND
+
+
 class InvalidKey(DomainError):
-    def __init__(self) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(
-            "Clé d'API inconnue ou révoquée.", status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            message, field="Authorization", status_code=401, headers={"WWW-Authenticate": "Bearer"}
         )
+
+
+def bearer_secret(request: Request) -> str | None:
+    """The secret of `Authorization: Bearer <secret>`, None without any credential header; 401 for a
+    credential sent in a way the API does not read."""
+    if "x-api-key" in request.headers:
+        raise InvalidKey(X_API_KEY)
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, secret = header.strip().partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret or " " in secret:
+        raise InvalidKey(MALFORMED)
+    return secret
 
 
 def get_principal(
     request: Request,
     db: DbSession,
     settings: AppSettings,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None:
+    # `_bearer` only documents the scheme in OpenAPI: it reads a malformed header as no header at all.
+    secret = bearer_secret(request)
+    if secret is None:
         return ANONYMOUS
-    secret = credentials.credentials
     if settings.admin_token and secrets.compare_digest(secret.encode(), settings.admin_token.encode()):
         return OPERATOR
     key = find_active_key(db, secret)
     if key is None:
-        raise InvalidKey
+        raise InvalidKey(why_refused(db, secret))
     window = count(db, f"api-key:{key.id}", window_seconds=60)  # in the request's transaction
+    record(
+        request.scope.setdefault("state", {}),
+        quota(KEY_POLICY, limit=key.rate_limit_per_minute, window_seconds=60, window=window),
+    )
     if window.count > key.rate_limit_per_minute:
         raise TooManyRequests(
             f"Quota de la clé dépassé ({key.rate_limit_per_minute} requêtes par minute). "
@@ -88,7 +121,7 @@ def get_principal(
         )
     user = db.get(User, key.user_id)
     if user is None or not user.is_active:
-        raise InvalidKey
+        raise InvalidKey("Le compte de cette clé est désactivé. / This key's account is disabled.")
     return user_principal(
         db, user, scopes=scopes, api_key_id=key.id, rate_limit_per_minute=key.rate_limit_per_minute
     )

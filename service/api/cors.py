@@ -16,7 +16,7 @@ class ApiCors:
             allow_origins=allow_origins,
             allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "If-None-Match", "X-Request-ID"],
-            expose_headers=["ETag", "X-Request-ID", "Link"],
+            expose_headers=["ETag", "X-Request-ID", "Link", "RateLimit", "RateLimit-Policy", "Retry-After"],
             allow_credentials=False,
             max_age=600,
         )

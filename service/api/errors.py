@@ -52,6 +52,7 @@ class DomainError(Exception):
         self.message = message
         self.field = field
         self.headers = headers or {}
+        self.errors: list[dict[str, str]] = []  # several fields at once (overrides `field`)
         if status_code is not None:
             self.status_code = status_code
 
@@ -201,7 +202,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
+        errors = exc.errors or ([{"field": exc.field, "message": exc.message}] if exc.field else [])
         response = problem(exc.status_code, exc.message, errors=errors)
         response.headers.update(exc.headers)
         return response

@@ -38,7 +38,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 _EXAMPLES: dict[int, tuple[str, list[dict[str, str]]]] = {
     400: ("une valeur envoyée n'est pas acceptée (caractère invalide ?)", []),
-    401: ("Clé d'API inconnue ou révoquée.", []),
+    401: (
+        "Clé d'API révoquée : demandez-en une nouvelle. / Revoked API key: ask for a new one.",
+        [{"field": "Authorization", "message": "Clé d'API révoquée : demandez-en une nouvelle. / …"}],
+    ),
     403: ("Une clé partenaire ne permet que la lecture et la recherche.", []),
     409: ("Une expérience publiée ne peut pas devenir brouillon.", []),
     429: ("Quota de la clé dépassé (600 requêtes par minute). Réessayez dans 12 s.", []),
@@ -59,6 +62,66 @@ ETAG_HEADER: dict[str, Any] = {
     "description": "Version de la représentation ; renvoyez-la dans `If-None-Match` pour obtenir un 304.",
     "schema": {"type": "string"},
 }
+
+RATELIMIT_HEADERS: dict[str, Any] = {
+    "RateLimit-Policy": {
+        "description": (
+            "Quotas qui s'appliquent à la requête (IETF draft-ietf-httpapi-ratelimit-headers) : "
+            '`"key";q=600;w=60` (clé d\'API), `"anonymous";q=1200;w=60` (par adresse, sans clé), '
+            '`"anonymous-search";q=60;w=60` (recherches sans clé).'
+        ),
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": (
+            'Ce qui reste de chaque quota et dans combien de secondes il se renouvelle : `"key";r=598;t=41`.'
+        ),
+        "schema": {"type": "string"},
+    },
+}
+
+# One line per tag (the groups of a generated client and of /docs), French then English.
+TAGS: list[dict[str, str]] = [
+    {"name": "search", "description": "Recherche par le sens. / Semantic search."},
+    {"name": "case-studies", "description": "Retours d'expérience. / Case studies."},
+    {"name": "territories", "description": "Territoires et territoires comparables. / Territories."},
+    {"name": "organisations", "description": "Collectivités et structures. / Organisations."},
+    {"name": "software", "description": "Logiciels utilisés. / Software in use."},
+    {"name": "themes", "description": "Thèmes. / Themes."},
+    {"name": "discussions", "description": "Discussions entre pairs. / Peer discussions."},
+    {"name": "moderation", "description": "Relecture et signalements. / Moderation."},
+    {"name": "accounts", "description": "Comptes, membres et clés d'API. / Accounts and API keys."},
+    {"name": "open-data", "description": "Exports ouverts et flux Atom. / Open data exports, Atom feeds."},
+    {"name": "funded-projects", "description": "Projets financés. / Funded projects."},
+    {"name": "public-code", "description": "Code public des collectivités. / Public code."},
+    {"name": "health", "description": "État du service. / Service health."},
+]
+# Examples of the main operations' parameters (operation id → parameter → value), shown by /docs and
+# used by generated clients' documentation.
+PARAMETER_EXAMPLES: dict[str, dict[str, object]] = {
+    "searchCases": {"q": "mutualiser l'achat de logiciels", "theme": "achats-mutualisation", "page_size": 10},
+    "listCaseStudies": {"theme": "open-data", "limit": 20},
+    "getCaseStudyBySlug": {"slug": "portail-rse"},
+    "listTerritories": {"limit": 20},
+    "getTerritory": {"code": "83050"},
+    "listSimilarTerritories": {"code": "83050"},
+    "listTerritoryExperiences": {"code": "83050"},
+    "getTerritoryFeed": {"code": "83050"},
+    "exportCaseStudiesCsv": {"departement": "83"},
+}
+
+
+def document_names(schema: dict[str, Any]) -> None:
+    """Tag descriptions and parameter examples (service/api/operation_ids.py names the operations)."""
+    operations = [op for item in schema.get("paths", {}).values() for op in item.values()]
+    used = {t for op in operations for t in op.get("tags", [])}
+    schema["tags"] = [t for t in TAGS if t["name"] in used]
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            examples = PARAMETER_EXAMPLES.get(operation.get("operationId", ""), {})
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] in examples:
+                    parameter["example"] = examples[parameter["name"]]
 
 
 def problem_response(status: int) -> dict[str, Any]:
@@ -116,6 +179,9 @@ def document_problems(schema: dict[str, Any]) -> None:
             for status, response in responses.items():
                 headers = response.setdefault("headers", {})
                 headers.setdefault("X-Request-ID", REQUEST_ID_HEADER)
+                if status != "401":  # a refused credential is counted by no budget
+                    for name, header in RATELIMIT_HEADERS.items():
+                        headers.setdefault(name, header)
                 if method == "get" and status == "200" and "application/json" in response.get("content", {}):
                     headers.setdefault("ETag", ETAG_HEADER)
 
@@ -126,7 +192,9 @@ def install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document_problems(generate())  # generate() stores its result in app.openapi_schema
+            schema = generate()  # stores its result in app.openapi_schema
+            document_problems(schema)
+            document_names(schema)
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

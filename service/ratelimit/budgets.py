@@ -14,8 +14,14 @@ from sqlalchemy.orm import Session
 from service.api.errors import TooManyRequests
 from service.ratelimit.counters import Window, count, settle
 from service.ratelimit.local import LOCAL
+from service.ratelimit.policy import quota, record
 from service.ratelimit.slots import QUERY_SLOTS
 from service.settings import Settings
+
+# Policy names in the RateLimit headers (service/ratelimit/policy.py).
+KEY_POLICY = "key"
+ANONYMOUS_POLICY = "anonymous"
+ANONYMOUS_SEARCH_POLICY = "anonymous-search"
 
 
 def client_ip(request: Request) -> str:
@@ -38,9 +44,16 @@ def spend(db: Session, key: str, *, limit: int, window_seconds: int, what: str) 
     _refuse_past(window, limit, what)
 
 
-def spend_local(key: str, *, limit: int, window_seconds: int, what: str) -> None:
-    """`spend` for a budget of this process's CPU, counted in memory (service/ratelimit/local.py)."""
-    _refuse_past(LOCAL.hit(key, window_seconds=window_seconds), limit, what)
+def spend_local(
+    key: str, *, limit: int, window_seconds: int, what: str, request: Request | None = None, policy: str = ""
+) -> None:
+    """`spend` for a budget of this process's CPU, counted in memory (service/ratelimit/local.py).
+    With `request` and `policy`, the window is told to the caller in the RateLimit headers."""
+    window = LOCAL.hit(key, window_seconds=window_seconds)
+    if request is not None and policy:
+        counted = quota(policy, limit=limit, window_seconds=window_seconds, window=window)
+        record(request.scope.setdefault("state", {}), counted)
+    _refuse_past(window, limit, what)
 
 
 def _refuse_past(window: Window, limit: int, what: str) -> None:
@@ -64,10 +77,31 @@ async def anonymous_search_budget(request: Request) -> AsyncIterator[None]:
         limit=settings.anonymous_searches_per_minute,
         window_seconds=60,
         what="de recherches",
+        request=request,
+        policy=ANONYMOUS_SEARCH_POLICY,
     )
     async with QUERY_SLOTS.admission():  # every embedding slot busy: 429 now, before a thread is taken
         yield
 
 
+async def anonymous_read_budget(request: Request) -> None:
+    """Per-IP budget of every API request without an API key (a key has its own quota, counted in
+    service/api/auth.py): an anonymous mirror cannot take the whole server, and a partner learns from
+    the RateLimit headers what a key would add. Counted in memory, like the search budget."""
+    if request.headers.get("authorization"):
+        return
+    settings: Settings = request.app.state.settings
+    spend_local(
+        f"read:ip:{client_ip(request)}",
+        limit=settings.anonymous_reads_per_minute,
+        window_seconds=60,
+        what="de requêtes sans clé d'API",
+        request=request,
+        policy=ANONYMOUS_POLICY,
+    )
+
+
 # One line on a search route: `dependencies=[SearchBudget]`.
 SearchBudget = Depends(anonymous_search_budget)
+# Once on the /api/v1 router (service/app.py).
+ReadBudget = Depends(anonymous_read_budget)

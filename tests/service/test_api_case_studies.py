@@ -80,7 +80,7 @@ def test_writes_need_an_account_or_a_valid_key(client: TestClient, unchanged_db:
     anonymous = client.post(URL, json=_payload())
     assert anonymous.status_code == 401 and "Connectez-vous" in anonymous.json()["detail"]
     bad = client.post(URL, json=_payload(), headers={"Authorization": "Bearer wrong"})
-    assert bad.status_code == 401 and bad.json()["detail"] == "Clé d'API inconnue ou révoquée."
+    assert bad.status_code == 401 and bad.json()["detail"].startswith("Clé d'API inconnue")
     assert client.delete(f"{URL}/1").status_code == 401
 
 

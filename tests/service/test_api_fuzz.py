@@ -117,6 +117,7 @@ def fuzz_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             index_worker=False,
             email_sender=False,
             posts_per_minute=100_000,  # the fuzz posts fast; the flood limit has its own test
+            anonymous_reads_per_minute=1_000_000,  # the anonymous caller sends thousands of requests
         )
         app = create_app(settings)
         yield app
