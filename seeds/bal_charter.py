@@ -22,7 +22,7 @@ from seeds.cases import SeedCase, upsert_case
 from seeds.organisations import upsert_organisation
 from seeds.paths import BAL_PARTNERS_DIR
 from seeds.report import StepReport
-from seeds.text import clean_text
+from seeds.text import TITLE_MAX, clean_text
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.organisations.models import OrganisationKind
 from service.pooling.models import PoolingOffer
@@ -107,13 +107,16 @@ def offer_values(raw: dict[str, Any]) -> dict[str, Any]:
         context += f" Périmètre : {_one_line(raw['perimeter']).rstrip('.')}."
     if raw.get("signatureDate"):
         context += f" Charte signée le {_fr_date(raw['signatureDate'])}."
+    title = f"{name} : Base Adresse Locale, offre aux communes"
+    if len(title) > TITLE_MAX:  # the longest names (« Réseau Régional des Données Territoriales… »)
+        title = f"{name} : Base Adresse Locale"
     resources = []
     if raw.get("link"):
         resources.append(f"[Présentation de l'offre]({raw['link']})")
     if raw.get("charteURL"):
         resources.append(f"[Charte signée]({raw['charteURL']})")
     return {
-        "title": f"{name} : Base Adresse Locale, offre aux communes",
+        "title": title,
         "summary": _one_line(raw.get("infos") or raw.get("info") or ""),
         "context": context,
         "solution": ("Services proposés : " + " ; ".join(dict.fromkeys(services)) + ".") if services else "",
