@@ -25,7 +25,8 @@ def test_a_pooling_offer_is_an_experience_of_its_body_tied_to_its_perimeter(sess
     assert soluris.organisation is not None and soluris.organisation.name == "Géo17 - Soluris"
     assert {t.code for t in soluris.territories} == {"dep-17"}
     assert soluris.licence == "mit" and soluris.source is not None and soluris.source.key == "bal-charte"
-    assert "Charente-Maritime" in soluris.summary and "accompagnement technique" in soluris.solution
+    assert "adressage" in soluris.summary and "Périmètre : Communes de Charente-Maritime" in soluris.context
+    assert "accompagnement technique" in soluris.solution
     # A regional body covering four départements of Bretagne or more is tied to the région.
     assert {t.code for t in _case(session, "bal-charte:offre:geobretagne").territories} == {"reg-53"}
     assert {t.slug for t in soluris.themes} >= {"achats-mutualisation"}
