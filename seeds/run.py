@@ -10,13 +10,16 @@ from sqlalchemy.orm import Session
 
 from seeds.anct import load_investigations, seed_anct
 from seeds.bal import load_testimonies, seed_bal_testimonies
+from seeds.bal_charter import seed_bal_charter
 from seeds.betagouv import seed_betagouv
 from seeds.demo_cases import seed_demo_cases
+from seeds.forge_cases import seed_forge_cases
 from seeds.funded_projects import count_rows, seed_funded_projects
 from seeds.links import seed_links
 from seeds.pooling import seed_pooling
 from seeds.public_code import seed_public_code
 from seeds.report import StepReport
+from seeds.sill_services import seed_sill_services
 from seeds.software import seed_software, seed_software_usages
 from seeds.territories import count_communes, seed_territories
 from seeds.themes import seed_themes
@@ -43,6 +46,10 @@ def seed_all(session: Session, progress: Progress | None = None) -> list[StepRep
     reports.append(seed_funded_projects(session, advance_fn(count_rows(), "Projets financés (DGCL)")))
     reports.append(seed_pooling(session))
     reports.extend(seed_public_code(session))
+    # Experiences read from the records above: pooling offers, code forges, départements' services.
+    reports.append(seed_bal_charter(session))
+    reports.append(seed_forge_cases(session))
+    reports.append(seed_sill_services(session))
     seeded = session.scalar(select(func.count(CaseStudy.id)).where(CaseStudy.external_key.is_not(None))) or 0
     reports.append(seed_links(session, advance_fn(seeded, "Liens détectés (territoires, thèmes, logiciels)")))
     orgs_after = session.scalar(select(func.count(Organisation.id))) or 0

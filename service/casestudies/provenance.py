@@ -37,6 +37,24 @@ SOURCES: dict[str, Source] = {
             date(2022, 3, 7),
             "https://adresse.data.gouv.fr/",
         ),
+        Source(
+            "bal-charte",
+            "Base Adresse Nationale, partenaires de la charte Base Adresse Locale",
+            date(2023, 8, 11),
+            "https://adresse.data.gouv.fr/",
+        ),
+        Source(
+            "forges",
+            "Etalab, comptes de code source du secteur public (data-codes-sources-fr)",
+            date(2021, 11, 15),
+            "https://github.com/etalab/data-codes-sources-fr",
+        ),
+        Source(
+            "sill",
+            "SILL, services publics fondés sur des logiciels libres",
+            date(2022, 3, 8),
+            "https://github.com/codegouvfr/sill-api",
+        ),
         Source("retex-demo", "Retex (fiches de démonstration)", date(2026, 11, 1), "https://retex.example/"),
     )
 }

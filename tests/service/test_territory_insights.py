@@ -60,7 +60,12 @@ def test_profile_of_paris_joins_official_data_and_retex_activity(
     assert body["departement"]["code"] == "dep-75" and body["region"]["name"] == "Île-de-France"
     assert [o["name"] for o in body["organisations"]] == ["Ville de Paris"]
     owned = {c["slug"] for c in body["cases_owned"]}
-    assert owned == {"paris-monparis-lutece", "paris-datacentre-sobriete-donnees"}
+    # The two demo write-ups, and Paris's code forge (Lutèce) from data-codes-sources-fr.
+    assert owned == {
+        "paris-monparis-lutece",
+        "paris-datacentre-sobriete-donnees",
+        "code-source-lutece-secteur-public",
+    }
     assert {c["slug"] for c in body["cases_concerned"]} == owned
     assert {"services-en-ligne", "logiciels-libres"} <= {t["slug"] for t in body["themes"]}
     lutece = next(s for s in body["software"] if s["software"]["name"] == "Lutèce")
