@@ -27,6 +27,7 @@ from web.routes import (
     software,
     territories,
     widget,
+    workspace,
 )
 from web.session import WebSessionMiddleware
 
@@ -54,6 +55,7 @@ def web_router() -> APIRouter:
         discussions,
         oidc,
         widget,
+        workspace,
     ):
         router.include_router(module.router)
     return router

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from service.accounts.permissions import Action, can
 from service.api.errors import NotFoundError
 from service.casestudies import service as case_service
+from service.casestudies import workspace
 from service.casestudies.authoring import readable_case, review_link_as
 from service.casestudies.links import LinkKind, link_details
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
@@ -106,7 +107,8 @@ def case_page_response(
     """The case page; with `ask_errors` the question form shows what to fix, keeping what was typed."""
     principal = current_principal(request)
     case = readable_case(session, principal, slug=path_key(slug))
-    sees_history = can(principal, Action.review_cases) or can(principal, Action.edit_case, case=case)
+    editor = can(principal, Action.edit_case, case=case)
+    sees_history = can(principal, Action.review_cases) or editor
     pending = revisions.pending_for(session, principal, case)  # its authors and the moderators only
     comparables = None
     if case.territories:
@@ -124,6 +126,11 @@ def case_page_response(
         "pending_revision": pending,
         "pending_diff": revision_diff(session, case, pending) if pending else [],
         "is_reviewer": can(principal, Action.review_cases),
+        "state_notice": workspace.state_notice(case, editor=editor),
+        "moves": workspace.moves_for(case, moderator=can(principal, Action.review_cases))
+        if can(principal, Action.submit_case, case=case)
+        else (),
+        "move_done": workspace.MOVE_DONE.get(request.query_params.get("etat", "")),
         "edit_status": request.query_params.get("modification"),
         "report_status": request.query_params.get("signalement"),
         "threads": reading.recent_threads(session, principal, limit=50, case_study_id=case.id),
