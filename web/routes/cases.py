@@ -22,10 +22,13 @@ from service.discussions.models import FollowTarget
 from service.moderation import revisions, workflow
 from service.moderation.models import HistoryEvent
 from service.search import similar as search_similar
+from service.territories.fit import Fit, case_fit
+from service.territories.service import find_by_code
 from service.themes.models import Theme
 from web import queries
 from web.auth import current_principal
 from web.comparables import comparable_territories
+from web.my_territory import my_territory
 from web.params import FormBody, PageSession, int_param, path_key, search_engine, text_param
 from web.revision_diff import revision_diff
 from web.templating import is_htmx, render
@@ -90,6 +93,24 @@ def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tu
         return []
 
 
+def _fit(request: Request, session: PageSession, case: CaseStudy) -> Fit | None:
+    """How well the case fits the reader's territory (« Mon territoire »), with why; None without one."""
+    mine = my_territory(request)
+    if mine is None:
+        return None
+    reader = find_by_code(session, code=mine.territory.code)
+    engine = search_engine(request)
+    try:
+        return (
+            case_fit(session, engine.index if engine else None, case=case, territory=reader)
+            if reader
+            else None
+        )
+    except Exception:  # derived data: the case page still shows without it
+        log.exception("fit of case %s failed", case.id)
+        return None
+
+
 @router.get("/experiences/{slug}", response_class=HTMLResponse)
 def case_page(request: Request, session: PageSession, slug: str) -> HTMLResponse:
     return case_page_response(request, session, slug)
@@ -114,6 +135,7 @@ def case_page_response(
     if case.territories:
         comparables = comparable_territories(request, session, case.territories[0], limit=4)
     context = {
+        "fit": _fit(request, session, case),
         "case": case,
         "sections": [(name, getattr(case, name)) for name in SECTIONS if (getattr(case, name) or "").strip()],
         "similar": _similar(request, session, case),
