@@ -333,6 +333,8 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
             relogin=True,
         ),
     ),
+    ("POST", "/mon-territoire"): ("anyone", lambda f, c: Req(form={"code": "83102"})),
+    ("POST", "/mon-territoire/oublier"): ("anyone", lambda f, c: Req()),
     ("POST", "/mot-de-passe-oublie"): ("anyone", lambda f, c: Req(form={"email": "personne@matrice.fr"})),
     ("POST", "/mot-de-passe/nouveau"): (
         "anyone",

@@ -12,12 +12,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.api.errors import InvalidFieldError
 from service.territories import service as territory_service
-from service.territories.experiences import experiences_for
 from service.territories.models import Territory
 from service.territories.mutualisation import pooling_near
-from web.comparables import comparable_territories
+from web.comparables import comparable_territories, experiences_like
 from web.my_territory import forget, my_territory, remember
-from web.params import FormBody, PageSession, path_key, search_engine, text_param
+from web.params import FormBody, PageSession, path_key, text_param
 from web.routes.account import safe_next
 from web.templating import is_htmx, render
 
@@ -32,19 +31,6 @@ def _suggestions(session: PageSession, q: str) -> list[Territory]:
         return []
     rows, _ = territory_service.search(session, q=q, kind=None, departement=None, limit=SUGGESTIONS, offset=0)
     return rows
-
-
-def _experiences(request: Request, session: PageSession, territory: Territory) -> list[Any]:
-    engine = search_engine(request)
-    try:
-        passages = engine.index if engine else None
-        _, items, _ = experiences_for(
-            session, passages, territory=territory, scope="france", limit=EXPERIENCES_SHOWN
-        )
-    except Exception:  # derived data: the page shows without it
-        log.exception("experiences of comparable territories failed for %s", territory.code)
-        return []
-    return items
 
 
 @router.get("/mon-territoire", response_class=HTMLResponse)
@@ -65,7 +51,7 @@ def my_territory_page(request: Request, session: PageSession) -> HTMLResponse:
         context |= {
             "mine": mine,
             "territory": territory,
-            "experiences": _experiences(request, session, territory),
+            "experiences": experiences_like(request, session, territory, limit=EXPERIENCES_SHOWN),
             "pooling": pooling_near(session, territory),
             # Empty neighbours are not worth a card: only the comparable territories that have experiences.
             "comparables": [c for c in comparables.items if c.case_count] if comparables else [],
