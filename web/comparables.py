@@ -78,3 +78,23 @@ def comparable_territories(
             for p in peers
         ],
     )
+
+
+def experiences_like(request: Request, session: Session, territory: Territory, *, limit: int) -> list[Any]:
+    """Published experiences of the territories most like `territory`, each with its peer and why
+    (service/territories/experiences.py); [] when it fails: derived data never breaks a page."""
+    from service.territories.experiences import experiences_for
+
+    engine: Any = getattr(request.app.state, "search", None)
+    try:
+        _, items, _ = experiences_for(
+            session,
+            engine.index if engine is not None else None,
+            territory=territory,
+            scope="france",
+            limit=limit,
+        )
+    except Exception:
+        log.exception("experiences of comparable territories failed for %s", territory.code)
+        return []
+    return items

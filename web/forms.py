@@ -4,13 +4,17 @@ the conversion to the API's schemas, and one French message per field in error."
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from service.api.errors import InvalidFieldError
+from service.casestudies import service as case_service
 from service.casestudies.models import CaseStudy
 from service.casestudies.schemas import CaseStudyCreate, CaseStudyUpdate
 from service.moderation.models import CaseRevision
@@ -159,16 +163,29 @@ def _int_or_none(cf: CaseForm, name: str, text: str) -> int | None:
     return int(text)
 
 
+_URL_START = re.compile(r"https?://", re.IGNORECASE)
+
+
+def _split_link(line: str) -> tuple[str, str]:
+    """« libellé | adresse », « libellé : adresse » or a bare address: the address starts at its scheme
+    (a « | » inside the address stays in it); without a scheme, what follows the last « | »."""
+    found = _URL_START.search(line)
+    if found is not None:
+        label, url = line[: found.start()], line[found.start() :]
+    else:
+        label, sep, url = line.rpartition("|")
+        if not sep:
+            label, url = "", line
+    return label.strip().rstrip("|:-–").strip(), url.strip()
+
+
 def _links(cf: CaseForm) -> list[dict[str, str]]:
     links: list[dict[str, str]] = []
     for line in cf.value("links").split("\n"):
         line = line.strip()
         if not line:
             continue
-        label, sep, url = line.rpartition("|")
-        if not sep:
-            label, url = "", line
-        url = url.strip()
+        label, url = _split_link(line)
         if len(url) > MAX_URL_CHARS:
             cf.error("links", f"Lien ligne {len(links) + 1} : l'adresse dépasse {MAX_URL_CHARS} caractères.")
         links.append({"label": label.strip() or url[:200], "url": url})
@@ -202,10 +219,36 @@ def _message(err: Any) -> str:
         where = f"ligne {line} : " if line else ""
         if len(loc) > 2 and loc[2] == "label":
             return f"Lien {where}le libellé fait au plus 200 caractères."
-        return f"Lien {where}l'adresse doit commencer par https:// ou http://."
+        given = err.get("input")
+        url = given if isinstance(given, str) else ""
+        if _URL_START.match(url):  # it has the scheme: something else in it is wrong
+            return f"Lien {where}l'adresse « {url[:80]} » n'est pas valide (espace ou caractère interdit ?)."
+        return (
+            f"Lien {where}l'adresse doit commencer par https:// ou http:// (par exemple https://exemple.fr)."
+        )
     if kind == "value_error" and loc and loc[0] == "ended_on":
         return "La date de fin précède la date de début."
     return _MESSAGES.get(kind, "Valeur invalide.")
+
+
+def check_references(db: Session, cf: CaseForm) -> None:
+    """The territories, themes and software the form names exist: their errors join the others, so the
+    author fixes everything in one round."""
+    codes = [c for c in _CODE_SPLIT.split(cf.value("territory_codes")) if c]
+    software = [int(v) for v in cf.chosen("software_ids") if v.isdigit() and len(v) < 10]
+    checks: list[Callable[[], object]] = []
+    if codes:
+        checks.append(lambda: case_service.resolve_territories(db, codes))
+    if cf.chosen("themes"):
+        checks.append(lambda: case_service.resolve_themes(db, cf.chosen("themes")))
+    if software:
+        checks.append(lambda: case_service.resolve_software(db, software))
+    for check in checks:
+        try:
+            check()
+        except InvalidFieldError as exc:
+            message = exc.message[:1].upper() + exc.message[1:]
+            cf.error(exc.field or "form", message if message.endswith(".") else message + ".")
 
 
 def to_schema(cf: CaseForm, *, publication_state: str, update: bool) -> BaseModel | None:

@@ -21,6 +21,7 @@ from web.routes import (
     guide,
     home,
     moderation,
+    my_territory,
     oidc,
     profile,
     publish,
@@ -28,6 +29,7 @@ from web.routes import (
     software,
     territories,
     widget,
+    workspace,
 )
 from web.session import WebSessionMiddleware
 
@@ -51,11 +53,13 @@ def web_router() -> APIRouter:
         account,
         profile,
         moderation,
+        my_territory,
         admin,
         discussions,
         oidc,
         widget,
         guide,
+        workspace,
     ):
         router.include_router(module.router)
     return router

@@ -23,6 +23,7 @@ from service.search.service import KIND_LABELS, STATUS_LABELS
 from web.auth import current_principal
 from web.csrf import csrf_token
 from web.markdown import render_markdown, render_plain, tidy_snippet
+from web.my_territory import my_territory
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 MONTHS = (
@@ -154,6 +155,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "is_admin": principal.has_role(Role.admin),
         "unread": lambda: unread_notifications(request, principal),
         "csrf_token": lambda: csrf_token(request),
+        "my_territory": lambda: my_territory(request),
     }
 
 

@@ -43,6 +43,7 @@ class Action(StrEnum):
     manage_api_keys = "manage_api_keys"
     read_thread = "read_thread"  # (needs `thread`)
     edit_post = "edit_post"  # one's own post: edit or delete (needs `post`)
+    delete_thread = "delete_thread"  # its author while nobody replied, moderators (needs `thread`)
 
 
 # The API-key scope an action needs (browser sessions and the operator have every scope).
@@ -55,7 +56,14 @@ _SCOPE = {
 _MODERATORS = (Role.moderator, Role.admin)
 # What only a person does (the operator token is nobody: it cannot post, report or have an account).
 _PERSONAL = frozenset(
-    {Action.manage_own_account, Action.discuss, Action.report, Action.request_membership, Action.edit_post}
+    {
+        Action.manage_own_account,
+        Action.discuss,
+        Action.report,
+        Action.request_membership,
+        Action.edit_post,
+        Action.delete_thread,
+    }
 )
 
 
@@ -153,6 +161,17 @@ def decide(
         if post.author_id == principal.user_id:
             return ALLOW
         return Decision(False, "Vous ne pouvez modifier que vos propres messages.")
+    if action is Action.delete_thread:
+        assert thread is not None
+        if principal.has_role(*_MODERATORS):
+            return ALLOW
+        if thread.author_id != principal.user_id:
+            return Decision(False, "Seuls son auteur et les modérateurs suppriment une discussion.")
+        if thread.post_count > 1:  # the first post is the question: more means someone answered
+            return Decision(
+                False, "Quelqu'un a déjà répondu : seuls les modérateurs peuvent supprimer cette discussion."
+            )
+        return ALLOW
     if action in (Action.edit_case, Action.submit_case):
         assert case is not None
         if _editor(principal, case):

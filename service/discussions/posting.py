@@ -1,5 +1,6 @@
 """Writing in discussions: open a thread (on a case, in a theme, or privately to a project's team),
-reply (optionally quoting a post), edit or delete one's own post, hide/restore as a moderator.
+reply (optionally quoting a post), edit or delete one's own post, delete a thread nobody answered
+(or any, as a moderator), hide/restore as a moderator.
 
 Everything is checked before anything is written, so a refused request leaves no trace. Posting is
 rate-limited per member (counted in the database, shared by every app process)."""
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -220,6 +222,19 @@ def delete_post(db: Session, *, principal: Principal, post_id: int) -> Post:
     post.deleted_at = utcnow()
     db.flush()
     return post
+
+
+def delete_thread(db: Session, *, principal: Principal, thread_id: int) -> Thread:
+    """Remove a thread and its posts (the database cascades them). Deleting the row queues its index job
+    through the outbox hook, so it leaves search too; its follows go with it."""
+    thread = readable_thread(db, principal, thread_id)
+    authorize(principal, Action.delete_thread, thread=thread)
+    db.execute(
+        sa_delete(Follow).where(Follow.target_type == FollowTarget.thread, Follow.target_id == thread.id)
+    )
+    db.delete(thread)
+    db.flush()
+    return thread
 
 
 def set_hidden(db: Session, *, principal: Principal, post_id: int, hidden: bool, reason: str) -> Post:

@@ -4,7 +4,9 @@ and each territory of the case (those it names, and its organisation's), the bes
 The thematic term compares the reader's thematic vector with the case's own summary vector. A case
 of the reader's own territory fits by definition (score 1); one led by a territory that contains the
 reader's (its EPCI, département or région) concerns it too, whatever their sizes: at least 0.9, 0.8
-or 0.7."""
+or 0.7. A case carried by a grouping (a département, an EPCI) serves its communes (in the size band its
+text names, e.g. « petites communes »): the reader is also compared with the most similar of those
+beneficiaries (service/territories/served.py), and the explanation says so."""
 
 from __future__ import annotations
 
@@ -16,10 +18,11 @@ from indexing.territory_index import TerritoryFacts
 from indexing.vector_index import VectorIndex
 from service.casestudies.models import CaseStudy
 from service.territories.activity import case_vectors
-from service.territories.explanations import explain, fmt_decimal, place_names
+from service.territories.explanations import explain, fmt_decimal, fmt_int, place_names
 from service.territories.features import facts_of
 from service.territories.models import Territory
 from service.territories.score import Closeness, compare
+from service.territories.served import Served, served_peer
 from service.territories.similarity import Viewer, load_viewer
 
 CONTAINING: dict[str, tuple[float, str]] = {
@@ -56,6 +59,15 @@ class Fit:
     matches: list[FitMatch]
 
 
+def _served_text(served: Served) -> str:
+    band = f"de moins de {fmt_int(served.max_population)} hab. " if served.max_population else ""
+    plural = "s" if served.count > 1 else ""
+    return (
+        f"elle sert les communes {band}de {served.carrier.name} ({fmt_int(served.count)} commune{plural}), "
+        f"dont {served.member.name} ({fmt_int(served.member.population or 0)} hab.)"
+    )
+
+
 def case_territories_of(case: CaseStudy) -> list[Territory]:
     territories = list(case.territories)
     org_territory = case.organisation.territory if case.organisation is not None else None
@@ -77,8 +89,22 @@ def case_fit(session: Session, passages: VectorIndex | None, *, case: CaseStudy,
         )
     case_vector = case_vectors(passages, [case.id]).get(case.id)
     facts = [facts_of(t) for t in territories]
-    places = place_names(session, [viewer.facts, *facts])
+    # The communes a grouping serves, for a reader outside it (inside, the containing rule says it all).
+    served = [
+        found
+        for t, f in zip(territories, facts, strict=True)
+        if t.id != territory.id
+        and containing_level(viewer.facts, f) is None
+        and (found := served_peer(session, case, t, territory)) is not None
+    ]
+    places = place_names(session, [viewer.facts, *facts, *(facts_of(s.member) for s in served)])
     matches = []
+    for beneficiary in served:  # a commune the project serves, compared with the reader
+        f = facts_of(beneficiary.member)
+        closeness = compare(viewer.facts, f, vector_a=viewer.vector, vector_b=case_vector)
+        why = explain(viewer.facts, f, closeness, activity=None, places=places)
+        text = f"{_served_text(beneficiary)} ; {why}"
+        matches.append(FitMatch(f, closeness, closeness.total, text))
     for f in facts:
         closeness = compare(viewer.facts, f, vector_a=viewer.vector, vector_b=case_vector)
         level = containing_level(viewer.facts, f)

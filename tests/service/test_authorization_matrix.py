@@ -147,6 +147,12 @@ class Fixtures:
             Thread(title="Matrice " + uuid.uuid4().hex[:8], author_id=self.people.member.user_id)
         )
 
+    def own_thread(self, author_id: int) -> Thread:
+        """A public thread with its author's question only (nobody answered yet)."""
+        thread = self._add(Thread(title="Matrice " + uuid.uuid4().hex[:8], author_id=author_id, post_count=1))
+        self._add(Post(thread_id=thread.id, author_id=author_id, body="Une question de la matrice."))
+        return thread
+
     def post(self, author_id: int) -> Post:
         thread = self.thread()
         return self._add(Post(thread_id=thread.id, author_id=author_id, body="Un message de la matrice."))
@@ -327,6 +333,8 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
             relogin=True,
         ),
     ),
+    ("POST", "/mon-territoire"): ("anyone", lambda f, c: Req(form={"code": "83102"})),
+    ("POST", "/mon-territoire/oublier"): ("anyone", lambda f, c: Req()),
     ("POST", "/mot-de-passe-oublie"): ("anyone", lambda f, c: Req(form={"email": "personne@matrice.fr"})),
     ("POST", "/mot-de-passe/nouveau"): (
         "anyone",
@@ -365,6 +373,10 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
         lambda f, c: Req(
             {"slug": f.case().slug}, form=_case_form("Matrice modifiée " + uuid.uuid4().hex[:8])
         ),
+    ),
+    ("POST", "/experiences/{slug}/etat"): (
+        "editor",
+        lambda f, c: Req({"slug": f.case().slug}, form={"vers": "submitted"}),
     ),
     ("POST", "/experiences/{slug}/liens/{kind}/{target_id}"): (
         "editor",
@@ -475,6 +487,10 @@ MATRIX.update(
             "verified",
             lambda f, c: Req({"thread_id": f.thread().id}, form={"body": "Une réponse."}),
         ),
+        ("POST", "/discussions/{thread_id}/supprimer"): (  # a thread of their own nobody answered
+            "verified",
+            lambda f, c: Req({"thread_id": f.own_thread(_own_user_id(f.people, c)).id}),
+        ),
         ("POST", "/discussions/messages/{post_id}/modifier"): (
             "verified",
             lambda f, c: Req({"post_id": f.post(_own_user_id(f.people, c)).id}, form={"body": "Corrigé."}),
@@ -521,6 +537,7 @@ SENSITIVE_READS: dict[str, str] = {
     "/compte": "logged_in",
     "/compte/mes-donnees.json": "logged_in",
     "/notifications": "logged_in",
+    "/mes-experiences": "logged_in",
     "/api/v1/me/notifications": "logged_in",
     "/api/v1/me/notifications/unread": "logged_in",
 }

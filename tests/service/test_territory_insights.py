@@ -231,6 +231,23 @@ def test_fit_of_a_case_led_by_my_departement(indexed: TestClient, session: Sessi
     )
 
 
+REGUSSE = "83102"  # INSEE code of Régusse (Var); 83103 is Le Revest-les-Eaux
+
+
+def test_fit_of_a_pooled_purchase_for_small_communes_counts_the_communes_it_serves(
+    indexed: TestClient, session: Session
+) -> None:
+    """Régusse (Var, 2 380 hab.) reading the Val-d'Oise purchasing body for « communes de taille modeste »:
+    compared with a commune that body serves, not with the département that carries it."""
+    body = get(indexed, f"/case-studies/{case_id(session, VAL_DOISE_CASE_SLUG)}/fit", territory=REGUSSE)
+    assert body["territory"]["name"] == "Régusse"
+    assert body["score"] is not None and body["score"] > 0.3
+    best = body["matches"][0]
+    assert best["territory"]["kind"] == "commune" and best["territory"]["code"].startswith("95")
+    assert "elle sert les communes de moins de 3 500 hab. de Val-d'Oise" in body["explanation"]
+    assert best["territory"]["name"] in body["explanation"]
+
+
 def test_fit_of_a_case_from_a_very_different_territory(indexed: TestClient, session: Session) -> None:
     body = get(indexed, f"/case-studies/{case_id(session, 'paris-monparis-lutece')}/fit", territory="01001")
     assert body["score"] is not None and body["score"] < 0.3

@@ -183,7 +183,7 @@ def test_territory_autocomplete_and_page(page: Any) -> None:
     page.wait_for_url("**/territoires/83050")
     assert page.locator("h1").inner_text() == "Draguignan"
     assert "habitants" in page.locator(".facts").inner_text()
-    assert page.get_by_role("heading", name="Territoires comparables").is_visible()
+    assert page.get_by_role("heading", name="Territoires comparables", exact=True).is_visible()
     assert page.locator(".comparables li").count() >= 1
     assert not page.js_errors
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from service.accounts.permissions import Action, can
 from service.api.errors import NotFoundError
 from service.casestudies import service as case_service
+from service.casestudies import workspace
 from service.casestudies.authoring import readable_case, review_link_as
 from service.casestudies.links import LinkKind, link_details
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
@@ -21,10 +22,13 @@ from service.discussions.models import FollowTarget
 from service.moderation import revisions, workflow
 from service.moderation.models import HistoryEvent
 from service.search import similar as search_similar
+from service.territories.fit import Fit, case_fit
+from service.territories.service import find_by_code
 from service.themes.models import Theme
 from web import queries
 from web.auth import current_principal
 from web.comparables import comparable_territories
+from web.my_territory import my_territory
 from web.params import FormBody, PageSession, int_param, path_key, search_engine, text_param
 from web.revision_diff import revision_diff
 from web.templating import is_htmx, render
@@ -89,6 +93,24 @@ def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tu
         return []
 
 
+def _fit(request: Request, session: PageSession, case: CaseStudy) -> Fit | None:
+    """How well the case fits the reader's territory (« Mon territoire »), with why; None without one."""
+    mine = my_territory(request)
+    if mine is None:
+        return None
+    reader = find_by_code(session, code=mine.territory.code)
+    engine = search_engine(request)
+    try:
+        return (
+            case_fit(session, engine.index if engine else None, case=case, territory=reader)
+            if reader
+            else None
+        )
+    except Exception:  # derived data: the case page still shows without it
+        log.exception("fit of case %s failed", case.id)
+        return None
+
+
 @router.get("/experiences/{slug}", response_class=HTMLResponse)
 def case_page(request: Request, session: PageSession, slug: str) -> HTMLResponse:
     return case_page_response(request, session, slug)
@@ -106,12 +128,14 @@ def case_page_response(
     """The case page; with `ask_errors` the question form shows what to fix, keeping what was typed."""
     principal = current_principal(request)
     case = readable_case(session, principal, slug=path_key(slug))
-    sees_history = can(principal, Action.review_cases) or can(principal, Action.edit_case, case=case)
+    editor = can(principal, Action.edit_case, case=case)
+    sees_history = can(principal, Action.review_cases) or editor
     pending = revisions.pending_for(session, principal, case)  # its authors and the moderators only
     comparables = None
     if case.territories:
         comparables = comparable_territories(request, session, case.territories[0], limit=4)
     context = {
+        "fit": _fit(request, session, case),
         "case": case,
         "sections": [(name, getattr(case, name)) for name in SECTIONS if (getattr(case, name) or "").strip()],
         "similar": _similar(request, session, case),
@@ -124,6 +148,11 @@ def case_page_response(
         "pending_revision": pending,
         "pending_diff": revision_diff(session, case, pending) if pending else [],
         "is_reviewer": can(principal, Action.review_cases),
+        "state_notice": workspace.state_notice(case, editor=editor),
+        "moves": workspace.moves_for(case, moderator=can(principal, Action.review_cases))
+        if can(principal, Action.submit_case, case=case)
+        else (),
+        "move_done": workspace.MOVE_DONE.get(request.query_params.get("etat", "")),
         "edit_status": request.query_params.get("modification"),
         "report_status": request.query_params.get("signalement"),
         "threads": reading.recent_threads(session, principal, limit=50, case_study_id=case.id),

@@ -15,6 +15,7 @@ from service.accounts.models import Role, User
 from service.accounts.permissions import Action, authorize, can
 from service.api.errors import DomainError, NotFoundError
 from service.casestudies.authoring import readable_case
+from service.casestudies.models import CaseStudy
 from service.discussions import following, posting, reading
 from service.discussions.models import EmailFrequency, FollowTarget, Post, PostRevision, Thread
 from service.discussions.views import author_name
@@ -203,6 +204,7 @@ def _thread_page(
         "reply_to_id": quoted.id if quoted else None,
         "following": following.is_following(db, principal, FollowTarget.thread, thread.id),
         "can_reply": can(principal, Action.discuss) and not thread.is_locked and not thread.is_hidden,
+        "can_delete": can(principal, Action.delete_thread, thread=thread),
     }
     return render(request, "thread.html", context, status_code=status_code)
 
@@ -320,6 +322,16 @@ def edit_post(request: Request, db: PageSession, form: FormBody, post_id: int) -
             status_code=422,
         )
     return RedirectResponse(f"/discussions/{post.thread_id}#message-{post.id}", status_code=303)
+
+
+@router.post("/discussions/{thread_id}/supprimer")
+def delete_thread(request: Request, db: PageSession, thread_id: int) -> Response:
+    thread = posting.delete_thread(db, principal=current_principal(request), thread_id=thread_id)
+    if thread.case_study_id is not None:
+        case = db.get(CaseStudy, thread.case_study_id)
+        if case is not None:
+            return RedirectResponse(f"/experiences/{case.slug}?discussion=supprimee", status_code=303)
+    return RedirectResponse("/discussions?discussion=supprimee", status_code=303)
 
 
 @router.post("/discussions/messages/{post_id}/supprimer")

@@ -34,6 +34,7 @@ from web.forms import (
     FIELD_LABELS,
     SECTION_FIELDS,
     CaseForm,
+    check_references,
     empty_form,
     form_from_case,
     form_from_draft,
@@ -96,7 +97,8 @@ def _save(
     if case is not None and state == "draft" and case.publication_state is not PublicationState.draft:
         state = case.publication_state.value  # "Enregistrer" keeps a submitted or published case where it is
     data = to_schema(cf, publication_state=state, update=case is not None)
-    if data is not None:
+    check_references(session, cf)  # unknown territories are told with the other errors, in one round
+    if data is not None and not cf.errors:
         try:
             pending = False
             if case is None:

@@ -17,7 +17,7 @@ from service.territories.models import Territory, TerritoryKind
 from service.territories.mutualisation import pooling_near
 from web import queries
 from web.auth import current_principal
-from web.comparables import comparable_territories
+from web.comparables import Comparables, comparable_territories, experiences_like
 from web.params import PageSession, path_key, text_param
 from web.templating import is_htmx, render
 
@@ -50,6 +50,13 @@ def territory_search(request: Request, session: PageSession) -> HTMLResponse:
     return render(request, "territories.html", context, block="results" if is_htmx(request) else None)
 
 
+def _with_experiences(found: Comparables | None, shown: int = 6) -> Comparables | None:
+    """Only the comparable territories that have experiences: an empty neighbour is not worth a card."""
+    if found is None or not found.ready:
+        return found
+    return Comparables(ready=True, items=[c for c in found.items if c.case_count][:shown])
+
+
 @router.get("/territoires/{code}", response_class=HTMLResponse)
 def territory_page(request: Request, session: PageSession, code: str) -> HTMLResponse:
     territory = territory_service.get_by_code(session, code=path_key(code, max_chars=20))
@@ -67,7 +74,8 @@ def territory_page(request: Request, session: PageSession, code: str) -> HTMLRes
         "total_funded": total_funded,
         "pooling": pooling_near(session, territory),
         "forges": public_code.forges_of(session, territory),
-        "comparables": comparable_territories(request, session, territory, limit=6),
+        "comparables": _with_experiences(comparable_territories(request, session, territory, limit=12)),
+        "experiences_like": experiences_like(request, session, territory, limit=6),
         "following": following.is_following(
             session, current_principal(request), FollowTarget.territory, territory.id
         ),
