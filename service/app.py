@@ -24,10 +24,12 @@ from service.api.openapi import install_openapi
 from service.api.request_id import RequestId
 from service.api.transport import install_transport
 from service.casestudies.api import router as case_studies_router
+from service.contests.api import router as contests_router
 from service.db.engine import make_engine, make_session_factory
 from service.discussions.api import router as discussions_router
 from service.discussions.digests import send_due_digests
 from service.emails.sender import EmailSender
+from service.events.api import router as events_router
 from service.funding.api import router as funding_router
 from service.funding.export import router as funding_export_router
 from service.health.api import router as health_router
@@ -174,6 +176,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         funding_router,
         funding_export_router,
         public_code_router,
+        events_router,
+        contests_router,
     ):
         api.include_router(router, dependencies=[ReadAccess])
     api.include_router(search_router, dependencies=[SearchAccess])

@@ -43,6 +43,8 @@ class Action(StrEnum):
     manage_api_keys = "manage_api_keys"
     read_thread = "read_thread"  # (needs `thread`)
     edit_post = "edit_post"  # one's own post: edit or delete (needs `post`)
+    attend_event = "attend_event"  # say "je participe" (or withdraw)
+    manage_event = "manage_event"  # publish or edit an event of an organisation (needs `organisation_id`)
 
 
 # The API-key scope an action needs (browser sessions and the operator have every scope).
@@ -55,7 +57,14 @@ _SCOPE = {
 _MODERATORS = (Role.moderator, Role.admin)
 # What only a person does (the operator token is nobody: it cannot post, report or have an account).
 _PERSONAL = frozenset(
-    {Action.manage_own_account, Action.discuss, Action.report, Action.request_membership, Action.edit_post}
+    {
+        Action.manage_own_account,
+        Action.discuss,
+        Action.report,
+        Action.request_membership,
+        Action.edit_post,
+        Action.attend_event,
+    }
 )
 
 
@@ -146,7 +155,13 @@ def decide(
         return ALLOW
     if not principal.email_verified and not principal.has_role(*_MODERATORS):
         return Decision(False, "Confirmez d'abord votre adresse e-mail (lien reçu à l'inscription).")
-    if action in (Action.create_case, Action.report, Action.discuss, Action.request_membership):
+    if action in (
+        Action.create_case,
+        Action.report,
+        Action.discuss,
+        Action.request_membership,
+        Action.attend_event,
+    ):
         return ALLOW
     if action is Action.edit_post:
         assert post is not None
@@ -162,6 +177,13 @@ def decide(
         if principal.has_role(*_MODERATORS):
             return ALLOW
         return Decision(False, "Réservé aux modérateurs.")
+    if action is Action.manage_event:
+        # The organiser's admins and the moderators publish and edit the network's events.
+        if principal.has_role(*_MODERATORS) or organisation_id in principal.admin_organisation_ids:
+            return ALLOW
+        return Decision(
+            False, "Réservé aux administrateurs de l'organisation organisatrice et aux modérateurs."
+        )
     if action is Action.decide_membership:
         if principal.has_role(Role.admin) or organisation_id in principal.admin_organisation_ids:
             return ALLOW
