@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi.testclient import TestClient
+import httpx
 from icalendar import Calendar
 
 from tests.support.browser import axe_violations, browser_log_in, new_page, screenshot
@@ -16,7 +16,7 @@ from tests.support.events import PARIS, event_payload
 from tests.support.people import People
 
 
-def _soonest_event(client: TestClient, people: People) -> dict[str, Any]:
+def _soonest_event(client: httpx.Client, people: People) -> dict[str, Any]:
     """An event starting within the hour: the first of the home page's upcoming events."""
     start = (datetime.now(UTC) + timedelta(minutes=50)).astimezone(PARIS).replace(second=0, microsecond=0)
     payload = event_payload(
@@ -28,8 +28,9 @@ def _soonest_event(client: TestClient, people: People) -> dict[str, Any]:
 
 
 def test_a_member_finds_an_event_attends_and_adds_it_to_their_calendar(
-    browser: Any, live_server: str, client: TestClient, people: People
+    browser: Any, live_server: str, people: People
 ) -> None:
+    client = httpx.Client(base_url=live_server)  # the live server holds the index: no second app
     event = _soonest_event(client, people)
     page = new_page(browser, live_server, accept_downloads=True)
     try:
@@ -58,8 +59,9 @@ def test_a_member_finds_an_event_attends_and_adds_it_to_their_calendar(
 
 
 def test_event_and_contest_pages_are_accessible_at_desktop_and_mobile_widths(
-    browser: Any, live_server: str, client: TestClient, people: People
+    browser: Any, live_server: str, people: People
 ) -> None:
+    client = httpx.Client(base_url=live_server)  # the live server holds the index: no second app
     event = _soonest_event(client, people)
     past = client.get("/evenements?quand=passes&region=11").text
     match = re.search(r'href="/evenements/(\d+)">IntercoTOUR 2019', past)
