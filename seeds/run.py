@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from seeds.anct import load_investigations, seed_anct
 from seeds.bal import load_testimonies, seed_bal_testimonies
 from seeds.betagouv import seed_betagouv
+from seeds.collections import seed_collections
 from seeds.contests import seed_contests
 from seeds.demo_cases import seed_demo_cases
 from seeds.events import seed_events
@@ -44,6 +45,7 @@ def seed_all(session: Session, progress: Progress | None = None) -> list[StepRep
     reports.append(seed_demo_cases(session))
     reports.append(seed_events(session))
     reports.append(seed_contests(session))
+    reports.append(seed_collections(session))
     reports.append(seed_funded_projects(session, advance_fn(count_rows(), "Projets financés (DGCL)")))
     reports.append(seed_pooling(session))
     reports.extend(seed_public_code(session))

@@ -24,6 +24,7 @@ from service.api.openapi import install_openapi
 from service.api.request_id import RequestId
 from service.api.transport import install_transport
 from service.casestudies.api import router as case_studies_router
+from service.collections.api import router as collections_router
 from service.contests.api import router as contests_router
 from service.db.engine import make_engine, make_session_factory
 from service.discussions.api import router as discussions_router
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         public_code_router,
         events_router,
         contests_router,
+        collections_router,
     ):
         api.include_router(router, dependencies=[ReadAccess])
     api.include_router(search_router, dependencies=[SearchAccess])

@@ -45,6 +45,9 @@ class Action(StrEnum):
     edit_post = "edit_post"  # one's own post: edit or delete (needs `post`)
     attend_event = "attend_event"  # say "je participe" (or withdraw)
     manage_event = "manage_event"  # publish or edit an event of an organisation (needs `organisation_id`)
+    manage_collection = (
+        "manage_collection"  # curate a selection (`organisation_id`: its organisation, or None)
+    )
 
 
 # The API-key scope an action needs (browser sessions and the operator have every scope).
@@ -177,13 +180,13 @@ def decide(
         if principal.has_role(*_MODERATORS):
             return ALLOW
         return Decision(False, "Réservé aux modérateurs.")
-    if action is Action.manage_event:
-        # The organiser's admins and the moderators publish and edit the network's events.
-        if principal.has_role(*_MODERATORS) or organisation_id in principal.admin_organisation_ids:
+    if action in (Action.manage_event, Action.manage_collection):
+        # The organiser's (curator's) admins and the moderators publish and edit events and collections.
+        if principal.has_role(*_MODERATORS) or (
+            organisation_id is not None and organisation_id in principal.admin_organisation_ids
+        ):
             return ALLOW
-        return Decision(
-            False, "Réservé aux administrateurs de l'organisation organisatrice et aux modérateurs."
-        )
+        return Decision(False, "Réservé aux administrateurs de l'organisation et aux modérateurs.")
     if action is Action.decide_membership:
         if principal.has_role(Role.admin) or organisation_id in principal.admin_organisation_ids:
             return ALLOW

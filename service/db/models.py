@@ -2,6 +2,7 @@
 
 from service.accounts.models import ApiKey, Membership, OneTimeToken, User, UserSession
 from service.casestudies.models import CaseLink, CaseStudy
+from service.collections.models import Collection, CollectionItem
 from service.contests.models import Contest, ContestCategory, ContestEntry, ContestStage
 from service.discussions.models import Follow, Notification, Post, PostRevision, Thread
 from service.emails.models import Email
@@ -25,6 +26,8 @@ __all__ = [
     "CaseStudy",
     "CodeForge",
     "CodeRepository",
+    "Collection",
+    "CollectionItem",
     "Contest",
     "ContestCategory",
     "ContestEntry",

@@ -27,6 +27,7 @@ from service.accounts.api_keys import create_api_key
 from service.accounts.models import Membership, MembershipStatus, Role, User
 from service.accounts.principal import ALL_SCOPES, Scope
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState, case_themes
+from service.collections.models import Collection, Visibility
 from service.db.engine import make_session_factory
 from service.discussions.models import Post, Thread
 from service.events.models import Event, EventKind
@@ -179,6 +180,17 @@ class Fixtures:
                 ends_at=start + timedelta(hours=1),
                 organisation_id=self.people.org_id,
                 online_url="https://visio.example.org/matrice",
+            )
+        )
+
+    def collection(self) -> Collection:
+        tag = uuid.uuid4().hex[:10]
+        return self._add(
+            Collection(
+                slug=f"matrice-{tag}",
+                title=f"Matrice {tag}",
+                visibility=Visibility.public,
+                organisation_id=self.people.org_id,
             )
         )
 
@@ -434,6 +446,25 @@ MATRIX.update(
         ("POST", "/evenements/{event_id}/participation"): (
             "verified",
             lambda f, c: Req({"event_id": f.event().id}, form={}),
+        ),
+    }
+)
+
+# Collections
+MATRIX.update(
+    {
+        ("POST", "/api/v1/collections"): (
+            "organiser",
+            lambda f, c: Req(
+                json={"title": "Matrice " + uuid.uuid4().hex[:8], "organisation_id": f.people.org_id}
+            ),
+        ),
+        ("PUT", "/api/v1/collections/{slug}"): (
+            "organiser",
+            lambda f, c: Req(
+                {"slug": f.collection().slug},
+                json={"title": "Matrice modifiée", "organisation_id": f.people.org_id},
+            ),
         ),
     }
 )

@@ -1,8 +1,8 @@
-"""events and contests
+"""events contests collections
 
 Revision ID: 0015
 Revises: 0008
-Create Date: 2026-12-03 14:08:13.700893
+Create Date: 2026-12-03 14:22:55.856056
 """
 
 from collections.abc import Sequence
@@ -17,6 +17,52 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+
+    op.create_table(
+        "collections",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("slug", sa.String(length=140), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("introduction", sa.Text(), nullable=False),
+        sa.Column(
+            "visibility",
+            sa.Enum("public", "unlisted", name="visibility", native_enum=False, length=20),
+            nullable=False,
+        ),
+        sa.Column("organisation_id", sa.Integer(), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("external_key", sa.String(length=120), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("(CURRENT_TIMESTAMP)"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["users.id"],
+            name=op.f("fk_collections_created_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_collections_organisation_id_organisations"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_collections")),
+        sa.UniqueConstraint("external_key", name=op.f("uq_collections_external_key")),
+        sa.UniqueConstraint("slug", name=op.f("uq_collections_slug")),
+    )
+    with op.batch_alter_table("collections", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_collections_organisation_id"), ["organisation_id"], unique=False)
 
     op.create_table(
         "contests",
@@ -116,6 +162,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_events_organisation_id"), ["organisation_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_starts_at"), ["starts_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_territory_id"), ["territory_id"], unique=False)
+
+    op.create_table(
+        "collection_items",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("collection_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("case_study_id", sa.Integer(), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_study_id"],
+            ["case_studies.id"],
+            name=op.f("fk_collection_items_case_study_id_case_studies"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["collection_id"],
+            ["collections.id"],
+            name=op.f("fk_collection_items_collection_id_collections"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_collection_items")),
+        sa.UniqueConstraint("collection_id", "case_study_id", name="uq_collection_items_case"),
+    )
+    with op.batch_alter_table("collection_items", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_collection_items_case_study_id"), ["case_study_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_collection_items_collection_id"), ["collection_id"], unique=False
+        )
 
     op.create_table(
         "contest_categories",
@@ -350,6 +426,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_contest_categories_contest_id"))
 
     op.drop_table("contest_categories")
+    with op.batch_alter_table("collection_items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_collection_items_collection_id"))
+        batch_op.drop_index(batch_op.f("ix_collection_items_case_study_id"))
+
+    op.drop_table("collection_items")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_territory_id"))
         batch_op.drop_index(batch_op.f("ix_events_starts_at"))
@@ -361,3 +442,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_contests_organisation_id"))
 
     op.drop_table("contests")
+    with op.batch_alter_table("collections", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_collections_organisation_id"))
+
+    op.drop_table("collections")
