@@ -39,6 +39,7 @@ from service.indexjobs.consistency import reconcile
 from service.indexjobs.worker import OutboxWorker
 from service.moderation.api import router as moderation_router
 from service.opendata.api import router as opendata_router
+from service.opendata.event_feed import router as event_feed_router
 from service.organisations.api import router as organisations_router
 from service.publiccode.api import router as public_code_router
 from service.ratelimit.slots import default_size
@@ -178,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         funding_export_router,
         public_code_router,
         events_router,
+        event_feed_router,
         contests_router,
         collections_router,
     ):

@@ -1,4 +1,5 @@
-"""/api/v1/events: the network's events (list, read, publish, edit, attend) and their calendars and feed."""
+"""/api/v1/events: the network's events (list, read, publish, edit, attend) and their calendars (the Atom
+feed of new events is in service/opendata/event_feed.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,13 @@ from service.accounts.permissions import Action, authorize
 from service.api.auth import CurrentPrincipal
 from service.api.ids import EventId
 from service.api.pagination import Cursor, Limit, Page
-from service.api.transport import public_base, public_url_of
+from service.api.transport import public_base
 from service.db.session import DbSession
 from service.events import service
 from service.events.calendar import ICS_MEDIA_TYPE, calendar_of
-from service.events.feeds import events_atom
 from service.events.models import EventKind
 from service.events.schemas import AttendanceOut, EventIn, EventOut, EventSummary
 from service.events.views import event_out, event_summary
-from service.opendata.atom import ATOM_MEDIA_TYPE
 
 router = APIRouter(tags=["events"])
 UPCOMING_CALENDAR_SIZE = 200
@@ -26,10 +25,6 @@ UPCOMING_CALENDAR_SIZE = 200
 
 class IcsResponse(Response):
     media_type = ICS_MEDIA_TYPE
-
-
-class EventAtomResponse(Response):
-    media_type = ATOM_MEDIA_TYPE
 
 
 def _doc(media_type: str, example: str) -> dict[int | str, dict[str, Any]]:
@@ -92,19 +87,6 @@ def upcoming_calendar(
     )
     body = calendar_of(page.items, base_url=public_base(request), name="Retex — événements à venir")
     return IcsResponse(body)
-
-
-@router.get(
-    "/feeds/events.atom",
-    response_class=EventAtomResponse,
-    operation_id="getEventsFeed",
-    summary="Flux Atom : nouveaux événements",
-    responses=_doc(ATOM_MEDIA_TYPE, '<?xml version="1.0" encoding="utf-8"?><feed xmlns="…">…</feed>'),
-)
-def events_feed(request: Request, session: DbSession) -> EventAtomResponse:
-    return EventAtomResponse(
-        events_atom(session, base_url=public_base(request), self_url=public_url_of(request))
-    )
 
 
 @router.get(

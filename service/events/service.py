@@ -246,3 +246,8 @@ def regions(session: Session) -> list[Territory]:
     return list(
         session.scalars(select(Territory).where(Territory.kind == "region").order_by(Territory.name_key))
     )
+
+
+def is_past(event: Event, *, now: datetime | None = None) -> bool:
+    """Over: nobody can say they come any more (the form is not shown)."""
+    return as_utc(event.ends_at) < (now or utcnow())

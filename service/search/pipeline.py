@@ -34,10 +34,10 @@ from service.casestudies.models import (
     case_themes,
 )
 from service.discussions.indexing import ThreadResult, search_threads
-from service.events.indexing import EventResult, search_events
 from service.organisations.models import Organisation, OrganisationKind
 from service.search import labels
 from service.search.engine import SearchEngine
+from service.search.event_results import EventResult, search_events
 from service.search.service import FILTER_FIELDS, KIND_LABELS, STATUS_LABELS, SearchFilters, check_query
 from service.territories.bands import BAND_LABELS
 from service.territories.codes import departement_key, region_key

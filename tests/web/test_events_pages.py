@@ -141,6 +141,7 @@ def test_lists_filter_and_the_seeded_2019_paris_step_is_in_the_past(
     ):
         assert f"Table ronde : {table}" in paris
     assert "Reconstitué pour la démonstration" in paris and "Les Interconnectés" in paris
+    assert "Cet événement est terminé." in paris and "Je participe" not in paris
     assert 'href="/experiences/lify-air-capteurs-pollens"' in paris
     assert (
         client.get("/evenements/abc").status_code == 404

@@ -80,6 +80,7 @@ def event_page(request: Request, session: PageSession, event_id: str) -> HTMLRes
         "EVENT_KIND_LABELS": KIND_LABELS,
         "SESSION_KIND_LABELS": SESSION_KIND_LABELS,
         "status": request.query_params.get("participation"),
+        "is_past": service.is_past(event),
     }
     return render(request, "event.html", context)
 

@@ -1,16 +1,23 @@
-"""Atom feed of the newest events (the Atom writer of service/opendata/atom.py)."""
+"""/api/v1/feeds/events.atom: the newest events, with the Atom writer of the open data feature (the events
+domain stays below the features: it does not import them)."""
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.datetimes import as_utc
+from service.api.transport import public_base, public_url_of
+from service.db.session import DbSession
 from service.events.models import Event
 from service.events.schemas import KIND_LABELS
-from service.opendata.atom import FEED_SIZE, AtomEntry, atom_document
+from service.opendata.atom import ATOM_MEDIA_TYPE, FEED_SIZE, AtomEntry, atom_document
+
+router = APIRouter(tags=["events"])
 
 
 def _entry(event: Event, base_url: str) -> AtomEntry:
@@ -40,4 +47,26 @@ def events_atom(session: Session, *, base_url: str, self_url: str) -> bytes:
         page_url=base_url + "/evenements",
         base_url=base_url,
         entries=[_entry(e, base_url) for e in events.unique()],
+    )
+
+
+class EventAtomResponse(Response):
+    media_type = ATOM_MEDIA_TYPE
+
+
+_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {ATOM_MEDIA_TYPE: {"schema": {"type": "string"}, "example": '<feed xmlns="…">…</feed>'}}}
+}
+
+
+@router.get(
+    "/feeds/events.atom",
+    response_class=EventAtomResponse,
+    operation_id="getEventsFeed",
+    summary="Flux Atom : nouveaux événements",
+    responses=_DOC,
+)
+def events_feed(request: Request, session: DbSession) -> EventAtomResponse:
+    return EventAtomResponse(
+        events_atom(session, base_url=public_base(request), self_url=public_url_of(request))
     )
