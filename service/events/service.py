@@ -32,6 +32,7 @@ from service.territories.models import Territory
 from service.themes.models import Theme
 
 When = Literal["upcoming", "past"]
+FIRST_YEAR, LAST_YEAR = 1990, 2200
 
 
 @dataclass(frozen=True)
@@ -167,11 +168,12 @@ def _session(session: Session, position: int, data: SessionIn) -> EventSession:
 
 def apply_event(session: Session, event: Event, data: EventIn) -> Event:
     """Check everything first, then write: a refused event leaves nothing behind."""
+    for name, value in (("starts_at", data.starts_at), ("ends_at", data.ends_at)):
+        if value.tzinfo is None:
+            raise InvalidFieldError("indiquez le décalage horaire des dates (par exemple +02:00)", field=name)
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:  # also keeps time zone arithmetic from overflowing
+            raise InvalidFieldError(f"la date doit être entre {FIRST_YEAR} et {LAST_YEAR}", field=name)
     starts_at, ends_at = as_utc(data.starts_at), as_utc(data.ends_at)
-    if data.starts_at.tzinfo is None or data.ends_at.tzinfo is None:
-        raise InvalidFieldError(
-            "indiquez le décalage horaire des dates (par exemple +02:00)", field="starts_at"
-        )
     if ends_at < starts_at:
         raise InvalidFieldError("la fin (ends_at) précède le début (starts_at)", field="ends_at")
     timezone = _timezone(data.timezone)

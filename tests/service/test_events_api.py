@@ -151,6 +151,7 @@ def test_bad_input_is_refused_in_french_and_nothing_is_written(
             "sessions.speakers.name",
         ),
         ({"starts_at": "2030-01-01T09:00:00"}, "starts_at"),
+        ({"starts_at": "0001-01-01T00:00:00+14:00"}, "starts_at"),  # no overflow, a clear refusal
     ]
     for override, field in cases:
         response = client.post(
