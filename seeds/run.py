@@ -12,7 +12,10 @@ from seeds.anct import load_investigations, seed_anct
 from seeds.bal import load_testimonies, seed_bal_testimonies
 from seeds.bal_charter import seed_bal_charter
 from seeds.betagouv import seed_betagouv
+from seeds.collections import seed_collections
+from seeds.contests import seed_contests
 from seeds.demo_cases import seed_demo_cases
+from seeds.events import seed_events
 from seeds.forge_cases import seed_forge_cases
 from seeds.funded_projects import count_rows, seed_funded_projects
 from seeds.links import seed_links
@@ -43,6 +46,9 @@ def seed_all(session: Session, progress: Progress | None = None) -> list[StepRep
     reports.append(seed_anct(session, advance_fn(len(load_investigations()), "Investigations ANCT")))
     reports.append(seed_bal_testimonies(session, advance_fn(len(load_testimonies()), "Témoignages BAL")))
     reports.append(seed_demo_cases(session))
+    reports.append(seed_events(session))
+    reports.append(seed_contests(session))
+    reports.append(seed_collections(session))
     reports.append(seed_funded_projects(session, advance_fn(count_rows(), "Projets financés (DGCL)")))
     reports.append(seed_pooling(session))
     reports.extend(seed_public_code(session))

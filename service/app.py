@@ -27,10 +27,13 @@ from service.api.request_id import RequestId
 from service.api.strict_query import StrictQuery
 from service.api.transport import install_transport
 from service.casestudies.api import router as case_studies_router
+from service.collections.api import router as collections_router
+from service.contests.api import router as contests_router
 from service.db.engine import make_engine, make_session_factory
 from service.discussions.api import router as discussions_router
 from service.discussions.digests import send_due_digests
 from service.emails.sender import EmailSender
+from service.events.api import router as events_router
 from service.funding.api import router as funding_router
 from service.funding.export import router as funding_export_router
 from service.health.api import router as health_router
@@ -39,6 +42,7 @@ from service.indexjobs.consistency import reconcile
 from service.indexjobs.worker import OutboxWorker
 from service.moderation.api import router as moderation_router
 from service.opendata.api import router as opendata_router
+from service.opendata.event_feed import router as event_feed_router
 from service.organisations.api import router as organisations_router
 from service.publiccode.api import router as public_code_router
 from service.ratelimit.budgets import ReadBudget
@@ -180,6 +184,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         funding_router,
         funding_export_router,
         public_code_router,
+        events_router,
+        event_feed_router,
+        contests_router,
+        collections_router,
     ):
         api.include_router(router, dependencies=[ReadAccess])
     api.include_router(search_router, dependencies=[SearchAccess])

@@ -22,6 +22,7 @@ from service.discussions.following import unread_count
 from service.search.service import KIND_LABELS, STATUS_LABELS
 from web.auth import current_principal
 from web.csrf import csrf_token
+from web.event_dates import event_day, event_when
 from web.markdown import render_markdown, render_plain, tidy_snippet
 from web.my_territory import my_territory
 
@@ -114,6 +115,8 @@ def _environment() -> Environment:
     )
     env.globals.update(
         plural=plural,
+        event_when=event_when,
+        event_day=event_day,
         query_string=query_string,
         STATUS_LABELS={k.value: v for k, v in STATUS_LABELS.items()},
         KIND_LABELS={k.value: v for k, v in KIND_LABELS.items()},

@@ -44,6 +44,11 @@ class Action(StrEnum):
     read_thread = "read_thread"  # (needs `thread`)
     edit_post = "edit_post"  # one's own post: edit or delete (needs `post`)
     delete_thread = "delete_thread"  # its author while nobody replied, moderators (needs `thread`)
+    attend_event = "attend_event"  # say "je participe" (or withdraw)
+    manage_event = "manage_event"  # publish or edit an event of an organisation (needs `organisation_id`)
+    manage_collection = (
+        "manage_collection"  # curate a selection (`organisation_id`: its organisation, or None)
+    )
 
 
 # The API-key scope an action needs (browser sessions and the operator have every scope).
@@ -63,6 +68,7 @@ _PERSONAL = frozenset(
         Action.request_membership,
         Action.edit_post,
         Action.delete_thread,
+        Action.attend_event,
     }
 )
 
@@ -154,7 +160,13 @@ def decide(
         return ALLOW
     if not principal.email_verified and not principal.has_role(*_MODERATORS):
         return Decision(False, "Confirmez d'abord votre adresse e-mail (lien reçu à l'inscription).")
-    if action in (Action.create_case, Action.report, Action.discuss, Action.request_membership):
+    if action in (
+        Action.create_case,
+        Action.report,
+        Action.discuss,
+        Action.request_membership,
+        Action.attend_event,
+    ):
         return ALLOW
     if action is Action.edit_post:
         assert post is not None
@@ -181,6 +193,13 @@ def decide(
         if principal.has_role(*_MODERATORS):
             return ALLOW
         return Decision(False, "Réservé aux modérateurs.")
+    if action in (Action.manage_event, Action.manage_collection):
+        # The organiser's (curator's) admins and the moderators publish and edit events and collections.
+        if principal.has_role(*_MODERATORS) or (
+            organisation_id is not None and organisation_id in principal.admin_organisation_ids
+        ):
+            return ALLOW
+        return Decision(False, "Réservé aux administrateurs de l'organisation et aux modérateurs.")
     if action is Action.decide_membership:
         if principal.has_role(Role.admin) or organisation_id in principal.admin_organisation_ids:
             return ALLOW

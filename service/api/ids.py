@@ -20,4 +20,5 @@ RevisionId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant de la
 ReportId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant du signalement.")]
 ThreadId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant de la discussion.")]
 PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant du message.")]
+EventId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant de l'événement.")]
 DbIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant numérique.")]

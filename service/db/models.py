@@ -2,8 +2,11 @@
 
 from service.accounts.models import ApiKey, Membership, OneTimeToken, User, UserSession
 from service.casestudies.models import CaseLink, CaseStudy
+from service.collections.models import Collection, CollectionItem
+from service.contests.models import Contest, ContestCategory, ContestEntry, ContestStage
 from service.discussions.models import Follow, Notification, Post, PostRevision, Thread
 from service.emails.models import Email
+from service.events.models import Event, EventAttendance, EventSession, EventSpeaker
 from service.funding.models import FundedProject
 from service.indexjobs.models import IndexJob
 from service.moderation.models import CaseRevision, CaseStateChange, Report
@@ -23,7 +26,17 @@ __all__ = [
     "CaseStudy",
     "CodeForge",
     "CodeRepository",
+    "Collection",
+    "CollectionItem",
+    "Contest",
+    "ContestCategory",
+    "ContestEntry",
+    "ContestStage",
     "Email",
+    "Event",
+    "EventAttendance",
+    "EventSession",
+    "EventSpeaker",
     "Follow",
     "FundedProject",
     "IndexJob",

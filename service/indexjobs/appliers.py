@@ -14,12 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from indexing.case_index import CaseIndexer
+from indexing.event_index import EventIndexer
 from indexing.index_types import FieldFilter
 from indexing.thread_index import ThreadIndexer
 from indexing.vector_index import VectorIndex
 from service.casestudies.models import CaseStudy, PublicationState
 from service.discussions.indexing import searchable_threads, thread_document
 from service.discussions.models import Thread
+from service.events.indexing import event_document, searchable_events
+from service.events.models import Event
 from service.indexjobs.models import IndexKind
 from service.search.documents import case_document
 from service.search.engine import SearchEngine
@@ -119,9 +122,43 @@ class ThreadApplier:
         return self.indexer.index.count()
 
 
+@dataclass
+class EventApplier:
+    """Events -> one point each in the `events` collection."""
+
+    engine: SearchEngine
+    kind: IndexKind = IndexKind.event
+    lock_namespace: int = 0x525A  # "RZ"
+
+    @property
+    def indexer(self) -> EventIndexer:
+        assert self.engine.event_indexer is not None  # index_appliers() checked it
+        return self.engine.event_indexer
+
+    def apply(self, session: Session, entity_ids: Sequence[int]) -> int:
+        events = session.scalars(select(Event).where(Event.id.in_(entity_ids))).unique().all()
+        self.indexer.index_events([event_document(e) for e in events])
+        self.indexer.remove_events(sorted(set(entity_ids) - {e.id for e in events}))
+        return len(events)
+
+    def expected_ids(self, session: Session) -> set[int]:
+        return set(session.scalars(searchable_events()))
+
+    def expected_count(self, session: Session) -> int:
+        return session.scalar(select(func.count()).select_from(searchable_events().subquery())) or 0
+
+    def indexed_ids(self) -> set[int]:
+        return {int(p["event_id"]) for _, p in self.indexer.index.scroll_payloads(["event_id"])}
+
+    def indexed_count(self) -> int:
+        return self.indexer.index.count()
+
+
 def index_appliers(engine: SearchEngine) -> dict[IndexKind, Applier]:
     """The appliers of the collections this engine has open (the threads one may be absent)."""
     appliers: dict[IndexKind, Applier] = {IndexKind.case: CaseApplier(engine)}
     if engine.thread_indexer is not None:
         appliers[IndexKind.thread] = ThreadApplier(engine)
+    if engine.event_indexer is not None:
+        appliers[IndexKind.event] = EventApplier(engine)
     return appliers

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.casestudies.models import CaseStudy
 from service.discussions.models import Post, Thread
+from service.events.models import Event, EventSession
 from service.indexjobs.models import IndexKind
 from service.indexjobs.outbox import enqueue
 
@@ -42,9 +43,20 @@ def _changed_threads(objects: list[Any]) -> set[int]:
     return ids
 
 
+def _changed_events(objects: list[Any]) -> set[int]:
+    ids: set[int] = set()
+    for obj in objects:
+        if isinstance(obj, Event) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, EventSession) and obj.event_id is not None:
+            ids.add(obj.event_id)
+    return ids
+
+
 WATCHERS: dict[IndexKind, Callable[[list[Any]], set[int]]] = {
     IndexKind.case: _changed_cases,
     IndexKind.thread: _changed_threads,
+    IndexKind.event: _changed_events,
 }
 
 

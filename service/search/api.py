@@ -25,6 +25,7 @@ from service.search.schemas import (
     DuplicateCandidate,
     DuplicateCheckIn,
     DuplicateCheckOut,
+    EventSearchHit,
     FacetValue,
     SearchHit,
     SearchResponse,
@@ -123,6 +124,17 @@ def search_response(result: pipeline.SearchResult) -> SearchResponse:
                 url=f"/discussions/{r.thread.id}",
             )
             for r in result.discussions
+        ],
+        events=[
+            EventSearchHit(
+                id=r.event.id,
+                title=r.event.title,
+                kind=r.event.kind.value,
+                starts_at=r.event.starts_at,
+                snippet=r.snippet,
+                url=f"/evenements/{r.event.id}",
+            )
+            for r in result.events
         ],
     )
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from indexing.case_index import CaseIndexer, SecondOpinion, passages_spec, second_spec
 from indexing.embedder import PACKAGED_E5, Embedder, load_embedder
+from indexing.event_index import EventIndexer, events_spec
 from indexing.index_types import CollectionSpec, IndexCorruptError
 from indexing.retrieval import RetrievalSettings, Retriever
 from indexing.thread_index import ThreadIndexer, threads_spec
@@ -25,6 +26,7 @@ class SearchEngine:
         retrieval: RetrievalSettings,
         thread_index: VectorIndex | None = None,
         second: SecondOpinion | None = None,
+        event_index: VectorIndex | None = None,
     ) -> None:
         self.embedder: Embedder = BoundedEmbedder(embedder)  # request time: bounded (429 when busy)
         self.index = index
@@ -34,6 +36,9 @@ class SearchEngine:
         # Discussions live in a collection of their own (indexing/thread_index.py).
         self.thread_index = thread_index
         self.thread_indexer = ThreadIndexer(embedder, thread_index) if thread_index is not None else None
+        # Events too (indexing/event_index.py).
+        self.event_index = event_index
+        self.event_indexer = EventIndexer(embedder, event_index) if event_index is not None else None
         # Where a damaged embedded index was moved at start-up (it is then rebuilt from the DB).
         self.damaged_index_moved_to: Path | None = None
 
@@ -78,6 +83,12 @@ class SearchEngine:
         except BaseException:
             index.close()
             raise
+        try:
+            events = open_or_rebuild(events_spec(embedder))
+        except BaseException:
+            index.close()
+            threads.close()
+            raise
         second: SecondOpinion | None = None
         use_second = settings.second_encoder == "use" or (
             settings.second_encoder == "auto" and settings.model == PACKAGED_E5
@@ -91,6 +102,7 @@ class SearchEngine:
             except BaseException:
                 index.close()
                 threads.close()
+                events.close()
                 raise
             if second_index.count() == 0 and index.count() > 0:
                 # Built before the second encoder existed: ranking without it beats ranking with an
@@ -102,7 +114,7 @@ class SearchEngine:
             else:
                 second = SecondOpinion(second_embedder, second_index)
         retrieval = RetrievalSettings(ranking=settings.search_ranking, fusion=settings.search_fusion)
-        engine = cls(embedder, index, retrieval, threads, second)
+        engine = cls(embedder, index, retrieval, threads, second, events)
         engine.damaged_index_moved_to = moved
         return engine
 
@@ -112,3 +124,5 @@ class SearchEngine:
             self.second.index.close()
         if self.thread_index is not None:
             self.thread_index.close()
+        if self.event_index is not None:
+            self.event_index.close()

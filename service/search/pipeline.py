@@ -37,6 +37,7 @@ from service.discussions.indexing import ThreadResult, search_threads
 from service.organisations.models import Organisation, OrganisationKind
 from service.search import labels
 from service.search.engine import SearchEngine
+from service.search.event_results import EventResult, search_events
 from service.search.service import FILTER_FIELDS, KIND_LABELS, STATUS_LABELS, SearchFilters, check_query
 from service.territories.bands import BAND_LABELS
 from service.territories.codes import departement_key, region_key
@@ -175,6 +176,7 @@ class SearchResult:
     total: int
     facets: list[Facet]
     discussions: list[ThreadResult]
+    events: list[EventResult] = field(default_factory=list)
 
     @property
     def has_next(self) -> bool:
@@ -217,9 +219,16 @@ def run(session: Session, engine: SearchEngine, query: SearchQuery) -> SearchRes
         )
         for h in shown
     ]
-    discussions = _discussions(session, engine, query.text) if query.discussions and query.page == 1 else []
+    first = query.discussions and query.page == 1
+    discussions = _discussions(session, engine, query.text) if first else []
+    events = _events(session, engine, query.text) if first else []
     return SearchResult(
-        query=query, items=items, total=len(hits), facets=facet_counts(session, hits), discussions=discussions
+        query=query,
+        items=items,
+        total=len(hits),
+        facets=facet_counts(session, hits),
+        discussions=discussions,
+        events=events,
     )
 
 
@@ -347,3 +356,13 @@ def facet_counts(session: Session, hits: Sequence[CaseHit]) -> list[Facet]:
 def case_ids(session: Session, engine: SearchEngine, query: SearchQuery) -> list[int]:
     """The ids of every matching case, best first (mutualisation, feeds): no page, no facets."""
     return [h.case_id for h in ranked_hits(session, engine, query)]
+
+
+def _events(session: Session, engine: SearchEngine, text: str) -> list[EventResult]:
+    if engine.event_indexer is None:
+        return []
+    try:
+        return search_events(session, engine.event_indexer, text)
+    except Exception:  # derived data next to the cases: the results stand without them
+        log.exception("event search failed for %r", text)
+        return []

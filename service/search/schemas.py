@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from service.api.datetimes import UtcDateTime
 from service.api.ids import DbId
 from service.casestudies.schemas import CaseStudySummary
 
@@ -40,6 +41,18 @@ class DiscussionHit(BaseModel):
     url: str = Field(description="Chemin de la discussion sur le site.")
 
 
+class EventSearchHit(BaseModel):
+    """An event of the network matching the query: a result type of its own, next to the cases."""
+
+    type: Literal["event"] = "event"
+    id: int
+    title: str
+    kind: str
+    starts_at: UtcDateTime
+    snippet: str = Field(description="Extrait, mots de la requête entre <mark>…</mark> (HTML échappé).")
+    url: str = Field(description="Chemin de l'événement sur le site.")
+
+
 class SearchResponse(BaseModel):
     items: list[SearchHit]
     total: int = Field(
@@ -52,6 +65,9 @@ class SearchResponse(BaseModel):
     mode: Literal["hybrid", "dense", "lexical"]
     discussions: list[DiscussionHit] = Field(
         default_factory=list, description="Les discussions publiques les plus proches (première page)."
+    )
+    events: list[EventSearchHit] = Field(
+        default_factory=list, description="Les événements du réseau les plus proches (première page)."
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -26,12 +27,15 @@ from service.accounts.api_keys import create_api_key
 from service.accounts.models import Membership, MembershipStatus, Role, User
 from service.accounts.principal import ALL_SCOPES, Scope
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState, case_themes
+from service.collections.models import Collection, Visibility
 from service.db.engine import make_session_factory
 from service.discussions.models import Post, Thread
+from service.events.models import Event, EventKind
 from service.funding.models import FundedProject
 from service.moderation.models import CaseRevision, Report, ReportTarget, RevisionStatus
 from service.organisations.models import Organisation, OrganisationKind
 from service.themes.models import Theme
+from tests.support.events import event_payload, future_start
 from tests.support.people import PASSWORD, People, Person
 from tests.support.web import csrf_from, log_in
 
@@ -46,6 +50,7 @@ ALLOWED: dict[str, set[str]] = {
     "moderator": {"moderator", "admin"},
     "admin": {"admin"},
     "editor_or_moderator": {"member", "org_admin", "moderator", "admin"},
+    "organiser": {"org_admin", "moderator", "admin"},  # the organiser's admins and the moderators
     "interactive_only": set(),  # an API key never makes keys (only the site's session: /compte/cles)
 }
 CALLERS = sorted(ALLOWED["anyone"])
@@ -167,6 +172,31 @@ class Fixtures:
                 status=RevisionStatus.pending,
                 changes={"summary": "Résumé proposé par la matrice des droits."},
                 previous={"summary": case.summary},
+            )
+        )
+
+    def event(self) -> Event:
+        """A future event organised by the people's organisation."""
+        start = future_start(40)
+        return self._add(
+            Event(
+                title="Matrice " + uuid.uuid4().hex[:8],
+                kind=EventKind.webinar,
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+                organisation_id=self.people.org_id,
+                online_url="https://visio.example.org/matrice",
+            )
+        )
+
+    def collection(self) -> Collection:
+        tag = uuid.uuid4().hex[:10]
+        return self._add(
+            Collection(
+                slug=f"matrice-{tag}",
+                title=f"Matrice {tag}",
+                visibility=Visibility.public,
+                organisation_id=self.people.org_id,
             )
         )
 
@@ -408,6 +438,48 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
     ),
     ("POST", "/admin/cles/{key_id}/revoquer"): ("admin", lambda f, c: Req({"key_id": f.key(None)})),
 }
+
+# Events
+MATRIX.update(
+    {
+        ("POST", "/api/v1/events"): ("organiser", lambda f, c: Req(json=event_payload(f.people.org_id))),
+        ("PUT", "/api/v1/events/{event_id}"): (
+            "organiser",
+            lambda f, c: Req({"event_id": f.event().id}, json=event_payload(f.people.org_id)),
+        ),
+        ("PUT", "/api/v1/events/{event_id}/attendance"): (
+            "verified",
+            lambda f, c: Req({"event_id": f.event().id}),
+        ),
+        ("DELETE", "/api/v1/events/{event_id}/attendance"): (
+            "verified",
+            lambda f, c: Req({"event_id": f.event().id}),
+        ),
+        ("POST", "/evenements/{event_id}/participation"): (
+            "verified",
+            lambda f, c: Req({"event_id": f.event().id}, form={}),
+        ),
+    }
+)
+
+# Collections
+MATRIX.update(
+    {
+        ("POST", "/api/v1/collections"): (
+            "organiser",
+            lambda f, c: Req(
+                json={"title": "Matrice " + uuid.uuid4().hex[:8], "organisation_id": f.people.org_id}
+            ),
+        ),
+        ("PUT", "/api/v1/collections/{slug}"): (
+            "organiser",
+            lambda f, c: Req(
+                {"slug": f.collection().slug},
+                json={"title": "Matrice modifiée", "organisation_id": f.people.org_id},
+            ),
+        ),
+    }
+)
 
 # Discussions
 MATRIX.update(

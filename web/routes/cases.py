@@ -17,8 +17,10 @@ from service.casestudies import workspace
 from service.casestudies.authoring import readable_case, review_link_as
 from service.casestudies.links import LinkKind, link_details
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
+from service.contests.service import distinctions
 from service.discussions import following, reading
 from service.discussions.models import FollowTarget
+from service.events.service import events_presenting
 from service.moderation import revisions, workflow
 from service.moderation.models import HistoryEvent
 from service.search import similar as search_similar
@@ -156,6 +158,8 @@ def case_page_response(
         "edit_status": request.query_params.get("modification"),
         "report_status": request.query_params.get("signalement"),
         "threads": reading.recent_threads(session, principal, limit=50, case_study_id=case.id),
+        "presented_at": events_presenting(session, case.id),
+        "distinctions": distinctions(session, [case.id]).get(case.id, []),
         "following": following.is_following(session, principal, FollowTarget.case_study, case.id),
         "ask_errors": ask_errors or {},
         "ask_values": ask_values or {},

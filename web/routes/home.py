@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from service.events import service as events
+from service.events.schemas import KIND_LABELS as EVENT_KIND_LABELS
 from web import queries
 from web.charts import bar_chart
 from web.params import PageSession
@@ -22,6 +24,8 @@ def home(request: Request, session: PageSession) -> HTMLResponse:
         "home.html",
         {
             "latest": queries.latest_cases(session, limit=6),
+            "upcoming_events": events.events_page(session, events.EventFilters(), limit=3, cursor=None).items,
+            "EVENT_KIND_LABELS": EVENT_KIND_LABELS,
             "published": queries.published_count(session),
             "themes": by_theme,
             "theme_chart": bar_chart(by_theme, limit=10),

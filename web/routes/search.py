@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from service.casestudies.models import ProjectStatus
+from service.contests.service import distinctions
 from service.ratelimit.budgets import SearchBudget
 from service.search import pipeline
 from service.search.service import SearchFilters
@@ -91,6 +92,7 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
         "page": page,
         "per_page": per_page,
         "result": None,
+        "distinctions": {},
         "facets": [],
         "pages": 0,
         "unavailable": False,
@@ -111,6 +113,7 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
             context["unavailable"] = True
         else:
             context["result"] = result
+            context["distinctions"] = distinctions(session, [hit.case.id for hit in result.items])
             context["facets"] = _facets(result.facets, selected)
             context["discussions"] = result.discussions
             context["pages"] = result.pages

@@ -1,0 +1,39 @@
+"""When an event takes place, in French and in the organiser's time zone (« 26 juin 2019, 9 h 30 – 17 h »)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+ZONE_NAMES = {"Europe/Paris": "heure de Paris"}
+
+
+def _local(value: datetime, zone: str) -> datetime:
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return aware.astimezone(ZoneInfo(zone))
+
+
+def _day(d: datetime) -> str:
+    first = "1er" if d.day == 1 else str(d.day)
+    return f"{DAYS[d.weekday()]} {first} {MONTHS[d.month - 1]} {d.year}"
+
+
+def _hour(d: datetime) -> str:
+    return f"{d.hour} h {d.minute:02d}" if d.minute else f"{d.hour} h"
+
+
+def event_when(starts_at: datetime, ends_at: datetime, zone: str) -> str:
+    start, end = _local(starts_at, zone), _local(ends_at, zone)
+    where = ZONE_NAMES.get(zone, zone)
+    if start.date() == end.date():
+        return f"{_day(start)}, {_hour(start)} – {_hour(end)} ({where})"
+    return f"du {_day(start)}, {_hour(start)} au {_day(end)}, {_hour(end)} ({where})"
+
+
+def event_day(starts_at: datetime, zone: str) -> str:
+    return _day(_local(starts_at, zone))
