@@ -1,19 +1,21 @@
 """Budgets for work a stranger can make us do (mails, password hashes, embeddings): one mechanism for
-every limit, counted first, then 429 + Retry-After and a French message past the limit. `spend` counts
-in the request's own transaction and commits the count at once (no lock is held during the work, and a
-refused or failed request still counts); `spend_local` counts in this process's memory, for budgets of
-this process's CPU (searches)."""
+every limit, counted in the database (every app process sees the same counts), counted first, then
+429 + Retry-After and a French message past the limit. `spend` counts in the request's own
+transaction and commits the count at once (no lock is held during the work, and a refused or failed
+request still counts)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from service.api.errors import TooManyRequests
+from service.db.session import request_session
 from service.ratelimit.counters import Window, count, settle
-from service.ratelimit.local import LOCAL
 from service.ratelimit.slots import QUERY_SLOTS
 from service.settings import Settings
 
@@ -38,11 +40,6 @@ def spend(db: Session, key: str, *, limit: int, window_seconds: int, what: str) 
     _refuse_past(window, limit, what)
 
 
-def spend_local(key: str, *, limit: int, window_seconds: int, what: str) -> None:
-    """`spend` for a budget of this process's CPU, counted in memory (service/ratelimit/local.py)."""
-    _refuse_past(LOCAL.hit(key, window_seconds=window_seconds), limit, what)
-
-
 def _refuse_past(window: Window, limit: int, what: str) -> None:
     if window.count > limit:
         raise TooManyRequests(
@@ -51,23 +48,47 @@ def _refuse_past(window: Window, limit: int, what: str) -> None:
         )
 
 
-async def anonymous_search_budget(request: Request) -> AsyncIterator[None]:
+def _spend_search(request: Request) -> None:
+    settings: Settings = request.app.state.settings
+    with request_session(request) as (db, _):  # the request's session, or a short one of its own
+        spend(
+            db,
+            f"search:ip:{client_ip(request)}",
+            limit=settings.anonymous_searches_per_minute,
+            window_seconds=60,
+            what="de recherches",
+        )
+
+
+@asynccontextmanager
+async def _search_budget(request: Request) -> AsyncIterator[None]:
     """Per-IP budget of searches (each computes an embedding) for callers without an API key: a key
-    has its own quota (service/api/auth.py). Counted in memory, on the event loop: a refused search
-    costs neither a database write nor a thread."""
+    has its own quota (service/api/auth.py). Admission first, on the event loop: when every embedding
+    slot is busy the search is refused at once, before it takes a thread or a database connection
+    (so at most twice the slots count at the same time); then the search is counted in the database
+    and checked against the budget."""
     if request.headers.get("authorization"):
         yield
         return
-    settings: Settings = request.app.state.settings
-    spend_local(
-        f"search:ip:{client_ip(request)}",
-        limit=settings.anonymous_searches_per_minute,
-        window_seconds=60,
-        what="de recherches",
-    )
-    async with QUERY_SLOTS.admission():  # every embedding slot busy: 429 now, before a thread is taken
+    async with QUERY_SLOTS.admission():
+        await run_in_threadpool(_spend_search, request)
         yield
 
 
-# One line on a search route: `dependencies=[SearchBudget]`.
+async def anonymous_search_budget(request: Request) -> AsyncIterator[None]:
+    async with _search_budget(request):
+        yield
+
+
+async def search_budget_when_asked(request: Request) -> AsyncIterator[None]:
+    """For routes where the query `q` is optional: only a query costs an embedding."""
+    if not request.query_params.get("q"):
+        yield
+        return
+    async with _search_budget(request):
+        yield
+
+
+# One line on a search route: `dependencies=[SearchBudget]` (`QuerySearchBudget` when `q` is optional).
 SearchBudget = Depends(anonymous_search_budget)
+QuerySearchBudget = Depends(search_budget_when_asked)

@@ -35,6 +35,7 @@ from service.casestudies.models import (
 )
 from service.discussions.indexing import ThreadResult, search_threads
 from service.organisations.models import Organisation, OrganisationKind
+from service.ratelimit.slots import Busy
 from service.search import labels
 from service.search.engine import SearchEngine
 from service.search.service import FILTER_FIELDS, KIND_LABELS, STATUS_LABELS, SearchFilters, check_query
@@ -229,10 +230,12 @@ def _snippet(text: str, q: str) -> str:
 
 
 def _discussions(session: Session, engine: SearchEngine, text: str) -> list[ThreadResult]:
-    if engine.thread_indexer is None:
+    if engine.thread_searcher is None:
         return []
     try:
-        return search_threads(session, engine.thread_indexer, text)
+        return search_threads(session, engine.thread_searcher, text)
+    except Busy:  # every embedding slot taken: the cases stand without their discussions
+        return []
     except Exception:  # derived data next to the cases: the results stand without them
         log.exception("discussion search failed for %r", text)
         return []

@@ -20,6 +20,7 @@ from service.discussions import following, reading
 from service.discussions.models import FollowTarget
 from service.moderation import revisions, workflow
 from service.moderation.models import HistoryEvent
+from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
 from service.themes.models import Theme
 from web import queries
@@ -84,6 +85,8 @@ def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tu
         # A "fiche courte" (near-empty page) is never suggested as similar.
         found = search_similar.similar_cases(session, engine, case=case, limit=5)
         return [(c, score) for c, score in found if not c.short]
+    except Busy:  # every embedding slot taken: the page shows at once, without suggestions
+        return []
     except Exception:  # derived data: the case page still shows without it
         log.exception("similar cases failed for case %s", case.id)
         return []
