@@ -94,6 +94,7 @@ def list_my_keys(
     response_model=ApiKeyCreated,
     status_code=status.HTTP_201_CREATED,
     summary="Créer une clé personnelle (agit en votre nom, dans les droits choisis)",
+    description="Une clé d'API ne crée pas de clé (403) : créez-la sur le site, page « Mon compte ».",
 )
 def create_my_key(
     db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: ApiKeyCreate
@@ -168,6 +169,8 @@ def list_partner_keys(
     response_model=ApiKeyCreated,
     status_code=status.HTTP_201_CREATED,
     summary="Créer une clé partenaire (lecture, recherche ; quota par minute)",
+    description="Avec le jeton d'opérateur (première installation, scripts). Une clé d'API, même celle "
+    "d'un administrateur, ne crée pas de clé (403) : créez-la sur le site, page Administration.",
 )
 def create_partner_key(
     db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: PartnerKeyCreate

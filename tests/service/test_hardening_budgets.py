@@ -25,6 +25,7 @@ from service.search.embedding_slots import BoundedEmbedder
 from service.settings import Settings
 from service.territories.models import Territory, TerritoryKind
 from tests.service.accounts_support import emails_to, fresh_window, new_person, post_form
+from tests.support.web import log_in
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +192,22 @@ def test_finding_7_every_embedding_a_stranger_triggers_takes_a_bounded_slot(
         assert client.get(f"/experiences/{slug}").status_code == 200
     assert not isinstance(engine.thread_indexer.embedder, BoundedEmbedder)
     assert not isinstance(engine.indexer.embedder, BoundedEmbedder)
+
+
+def test_finding_low_account_deletion_is_not_a_password_oracle(
+    strict_app: FastAPI, seeded_engine: Engine
+) -> None:
+    """The account-deletion form checks a password: its attempts are counted first, then refused past
+    the hourly budget (2 here) — even the right password then waits."""
+    person = new_person(seeded_engine)
+    browser = _browser(strict_app)
+    log_in(browser, person)
+    guesses = [
+        post_form(browser, "/compte", "/compte/supprimer", {"password": f"devine {i}", "confirm": "oui"})
+        for i in range(2)
+    ]
+    assert [g.status_code for g in guesses] == [422, 422]
+    _refused(
+        post_form(browser, "/compte", "/compte/supprimer", {"password": person.password, "confirm": "oui"})
+    )
+    assert browser.get("/compte", follow_redirects=False).status_code == 200, "the account is still there"

@@ -1,6 +1,6 @@
 """Issue 15, finding 6 (credential lifecycle): personal API keys survived a password reset and a
-deactivation/reactivation, never expired, a `write` key could create more keys, and login sessions
-slid forever and survived deactivation."""
+deactivation/reactivation, never expired, a `write` key could create more keys; and the Low « sessions
+slide forever and survive deactivation »."""
 
 from __future__ import annotations
 
@@ -76,6 +76,12 @@ def test_finding_6_credential_lifecycle(client: TestClient, people: People, seed
         db.commit()
     assert client.get(ME, headers=bearer(third)).status_code == 401, "an expired key is refused"
 
+
+def test_finding_low_sessions_have_an_absolute_lifetime_and_end_on_deactivation(
+    client: TestClient, people: People, seeded_engine: Engine
+) -> None:
+    """Login sessions slid forever and survived deactivation."""
+    third = new_person(seeded_engine)
     # A session has an absolute lifetime, however active it stays.
     with Session(seeded_engine) as db:
         user = db.get(User, third.user_id)
@@ -90,6 +96,19 @@ def test_finding_6_credential_lifecycle(client: TestClient, people: People, seed
         assert user_for_session(db, token, days=14, max_days=30) is None
         db.commit()
     assert _sessions(seeded_engine, third.user_id) == 0
+
+    # A deactivated account's browser is logged out at once, and reactivation does not log it back in.
+    fourth = new_person(seeded_engine)
+    browser = TestClient(client.app)
+    log_in(browser, fourth)
+    assert browser.get("/compte", follow_redirects=False).status_code == 200
+    admin = people.headers("admin")
+    assert client.patch(
+        f"/api/v1/users/{fourth.user_id}", json={"is_active": False}, headers=admin
+    ).is_success
+    assert browser.get("/compte", follow_redirects=False).status_code == 303
+    assert client.patch(f"/api/v1/users/{fourth.user_id}", json={"is_active": True}, headers=admin).is_success
+    assert browser.get("/compte", follow_redirects=False).status_code == 303
 
 
 def _key_count(engine: Engine) -> int:
