@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
-from functools import lru_cache
 
 import snowballstemmer
 
@@ -54,9 +54,16 @@ _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(A-ZÀ-ÖØ-Þ0-9])")
 
 
-@lru_cache(maxsize=16)
+_LOCAL = threading.local()
+
+
 def _stemmer(lang: str) -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "french"))
+    """One stemmer per thread and language: a snowball stemmer keeps the word being stemmed on itself,
+    so concurrent searches sharing one garbled each other's words (IndexError, a 500 under a burst)."""
+    cache: dict[str, snowballstemmer.stemmer] = _LOCAL.__dict__.setdefault("stemmers", {})
+    if lang not in cache:
+        cache[lang] = snowballstemmer.stemmer(_STEMMER_NAMES.get(lang, "french"))
+    return cache[lang]
 
 
 def _fold(word: str) -> str:

@@ -71,12 +71,13 @@ def export_me(db: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
     return gdpr.export_user_data(db, _me(db, principal))
 
 
-def _interactive_only(principal: Principal) -> None:
-    """A key never makes keys: a stolen key must not outlive its own revocation through copies."""
+def _interactive_only(principal: Principal, *, page: str) -> None:
+    """A key never makes keys, whatever its scopes or its owner's role (an administrator's key
+    included): a stolen key must not outlive its own revocation through copies. Keys are made on the
+    site, by a logged-in person (session cookie + CSRF token); the operator token (a server secret,
+    for the first set-up) stays able to make partners' keys."""
     if principal.api_key_id is not None:
-        raise Forbidden(
-            "Une clé d'API ne peut pas créer d'autre clé : créez-la depuis votre compte, sur le site."
-        )
+        raise Forbidden(f"Une clé d'API ne peut pas créer d'autre clé : créez-la depuis {page}, sur le site.")
 
 
 @router.get("/me/api-keys", response_model=Page[ApiKeyOut], summary="Mes clés d'API personnelles")
@@ -93,13 +94,14 @@ def list_my_keys(
     response_model=ApiKeyCreated,
     status_code=status.HTTP_201_CREATED,
     summary="Créer une clé personnelle (agit en votre nom, dans les droits choisis)",
+    description="Une clé d'API ne crée pas de clé (403) : créez-la sur le site, page « Mon compte ».",
 )
 def create_my_key(
     db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: ApiKeyCreate
 ) -> ApiKeyCreated:
+    _interactive_only(principal, page="votre compte")
     user = _me(db, principal)
     authorize(principal, Action.create_case)  # a verified address, like any other write
-    _interactive_only(principal)
     key, secret = create_api_key(
         db,
         name=data.name,
@@ -167,11 +169,14 @@ def list_partner_keys(
     response_model=ApiKeyCreated,
     status_code=status.HTTP_201_CREATED,
     summary="Créer une clé partenaire (lecture, recherche ; quota par minute)",
+    description="Avec le jeton d'opérateur (première installation, scripts). Une clé d'API, même celle "
+    "d'un administrateur, ne crée pas de clé (403) : créez-la sur le site, page Administration.",
 )
 def create_partner_key(
     db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: PartnerKeyCreate
 ) -> ApiKeyCreated:
     authorize(principal, Action.manage_api_keys)
+    _interactive_only(principal, page="la page Administration")
     key, secret = create_api_key(
         db,
         name=data.name,

@@ -110,7 +110,12 @@ def update_as(
         raise InvalidFieldError("ne peut pas être vide", field="publication_state")
     content = CaseStudyUpdate.model_validate(sent) if target is not None else data
     revision = revisions.record_edit(
-        db, case=case, principal=principal, data=content, max_section_chars=settings.max_section_chars
+        db,
+        case=case,
+        principal=principal,
+        data=content,
+        max_section_chars=settings.max_section_chars,
+        public_url=settings.public_url,
     )
     if target is not None and PublicationState(target) is not case.publication_state:
         change_state(

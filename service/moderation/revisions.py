@@ -31,6 +31,7 @@ from service.casestudies.models import SECTIONS, CaseStudy, PublicationState
 from service.casestudies.schemas import CaseStudyOut, CaseStudyUpdate, LinkOut
 from service.db.base import utcnow
 from service.emails.outbox import queue_email
+from service.moderation import alerts
 from service.moderation.models import CaseRevision, CaseStateChange, HistoryEvent, RevisionStatus
 from service.moderation.workflow import MIN_REASON, recipients
 from service.organisations.schemas import OrganisationRef
@@ -139,10 +140,17 @@ def _normalised(checked: service.CheckedUpdate, data: CaseStudyUpdate) -> dict[s
 
 
 def record_edit(
-    db: Session, *, case: CaseStudy, principal: Principal, data: CaseStudyUpdate, max_section_chars: int
+    db: Session,
+    *,
+    case: CaseStudy,
+    principal: Principal,
+    data: CaseStudyUpdate,
+    max_section_chars: int,
+    public_url: str,
 ) -> CaseRevision | None:
     """Apply an edit, or keep it for review when it changes a published case; None if it changes
-    nothing. Every check runs now, so a revision waiting for review is a valid edit."""
+    nothing. Every check runs now, so a revision waiting for review is a valid edit. The moderators
+    are told of a new proposal (not of each later edit of the same pending version)."""
     checked = service.check_update(db, case=case, data=data, max_section_chars=max_section_chars)
     current = snapshot(case)
     wanted = _normalised(checked, data)
@@ -178,6 +186,8 @@ def record_edit(
         service.update_case(db, case=case, data=data, max_section_chars=max_section_chars)
     db.flush()
     _history(db, case, principal, HistoryEvent.revision_proposed if review else HistoryEvent.edit, revision)
+    if review and pending is None:
+        alerts.revision_proposed(db, case=case, revision=revision, author=principal, public_url=public_url)
     db.flush()
     return revision
 

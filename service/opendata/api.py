@@ -15,6 +15,7 @@ from service.opendata import feeds
 from service.opendata.atom import ATOM_MEDIA_TYPE, atom_feed
 from service.opendata.formats import csv_lines, jsonl
 from service.opendata.rows import published_rows
+from service.ratelimit.budgets import SearchBudget
 from service.search import pipeline
 from service.search.api import get_engine
 from service.search.params import search_filters
@@ -164,6 +165,7 @@ def feed_territory(request: Request, session: DbSession, passages: Passages, cod
 
 @router.get(
     "/feeds/search.atom",
+    dependencies=[SearchBudget],
     response_class=AtomResponse,
     summary="Flux Atom : une recherche enregistrée",
     description="Les 50 meilleurs résultats d'une recherche (mêmes paramètres que /search), les plus "

@@ -140,7 +140,10 @@ def search_response(result: pipeline.SearchResult) -> SearchResponse:
 
 
 @router.get(
-    "/case-studies/{case_id}/similar", response_model=SimilarResponse, summary="Expériences similaires"
+    "/case-studies/{case_id}/similar",
+    response_model=SimilarResponse,
+    summary="Expériences similaires",
+    dependencies=[SearchBudget],
 )
 def similar(
     request: Request,

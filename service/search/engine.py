@@ -28,17 +28,25 @@ class SearchEngine:
         second: SecondOpinion | None = None,
         event_index: VectorIndex | None = None,
     ) -> None:
-        self.embedder: Embedder = BoundedEmbedder(embedder)  # request time: bounded (429 when busy)
+        # Request time (searches, similar cases, duplicate checks, discussions): every embedding, by
+        # either encoder, holds one of the bounded slots (429 when busy). The index worker (`indexer`,
+        # `thread_indexer`) embeds through the unbounded ones: its work must not be refused.
+        self.embedder: Embedder = BoundedEmbedder(embedder)
         self.index = index
-        self.second = second
+        self.second = SecondOpinion(BoundedEmbedder(second.embedder), second.index) if second else None
         self.indexer = CaseIndexer(embedder, index, second)
-        self.retriever = Retriever(self.embedder, index, retrieval, second=second)
+        self.retriever = Retriever(self.embedder, index, retrieval, second=self.second)
         # Discussions live in a collection of their own (indexing/thread_index.py).
         self.thread_index = thread_index
         self.thread_indexer = ThreadIndexer(embedder, thread_index) if thread_index is not None else None
         # Events too (indexing/event_index.py).
         self.event_index = event_index
         self.event_indexer = EventIndexer(embedder, event_index) if event_index is not None else None
+        # Searching them embeds the query at request time: through the bounded embedder.
+        self.thread_searcher = (
+            ThreadIndexer(self.embedder, thread_index) if thread_index is not None else None
+        )
+        self.event_searcher = EventIndexer(self.embedder, event_index) if event_index is not None else None
         # Where a damaged embedded index was moved at start-up (it is then rebuilt from the DB).
         self.damaged_index_moved_to: Path | None = None
 

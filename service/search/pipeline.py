@@ -35,6 +35,7 @@ from service.casestudies.models import (
 )
 from service.discussions.indexing import ThreadResult, search_threads
 from service.organisations.models import Organisation, OrganisationKind
+from service.ratelimit.slots import Busy
 from service.search import labels
 from service.search.engine import SearchEngine
 from service.search.event_results import EventResult, search_events
@@ -238,10 +239,12 @@ def _snippet(text: str, q: str) -> str:
 
 
 def _discussions(session: Session, engine: SearchEngine, text: str) -> list[ThreadResult]:
-    if engine.thread_indexer is None:
+    if engine.thread_searcher is None:
         return []
     try:
-        return search_threads(session, engine.thread_indexer, text)
+        return search_threads(session, engine.thread_searcher, text)
+    except Busy:  # every embedding slot taken: the cases stand without their discussions
+        return []
     except Exception:  # derived data next to the cases: the results stand without them
         log.exception("discussion search failed for %r", text)
         return []
@@ -359,10 +362,10 @@ def case_ids(session: Session, engine: SearchEngine, query: SearchQuery) -> list
 
 
 def _events(session: Session, engine: SearchEngine, text: str) -> list[EventResult]:
-    if engine.event_indexer is None:
+    if engine.event_searcher is None:
         return []
     try:
-        return search_events(session, engine.event_indexer, text)
+        return search_events(session, engine.event_searcher, text)
     except Exception:  # derived data next to the cases: the results stand without them
         log.exception("event search failed for %r", text)
         return []

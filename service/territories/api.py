@@ -19,6 +19,7 @@ from service.db.session import DbSession
 from service.funding import service as funding
 from service.pooling import service as pooling
 from service.pooling.schemas import PoolingOfferOut
+from service.ratelimit.budgets import QuerySearchBudget
 from service.search.service import check_query
 from service.territories import service
 from service.territories.activity_schemas import (
@@ -176,6 +177,7 @@ def read_experiences(
 
 @router.get(
     "/{code}/mutualisation",
+    dependencies=[QuerySearchBudget],
     response_model=MutualisationResponse,
     summary="Mutualiser : qui, près de chez moi, a le même besoin ou l'a déjà résolu",
 )

@@ -3,6 +3,7 @@ who may create them."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -12,9 +13,10 @@ from sqlalchemy.orm import Session
 from service.accounts.api_keys import create_api_key
 from service.accounts.models import ApiKey
 from service.accounts.principal import Scope
-from tests.service.accounts_support import CASES, bearer, case_payload, fresh_window, new_person
+from tests.service.accounts_support import CASES, bearer, case_payload, fresh_window, new_person, post_form
 from tests.support.api import all_items
 from tests.support.people import People
+from tests.support.web import log_in
 
 KEYS = "/api/v1/api-keys"
 
@@ -57,8 +59,10 @@ def test_partner_key_reads_and_searches_but_never_writes(client: TestClient, peo
     assert client.get(f"{CASES}/{case_id}").json()["title"] == listed.json()["items"][0]["title"]
 
 
-def test_a_search_only_key_cannot_list_case_studies(client: TestClient, people: People) -> None:
-    key = _partner_key(client, people.headers("admin"), scopes=["search"])
+def test_a_search_only_key_cannot_list_case_studies(
+    client: TestClient, people: People, admin_headers: dict[str, str]
+) -> None:
+    key = _partner_key(client, admin_headers, scopes=["search"])
     assert key["scopes"] == ["search"]
     headers = _auth(key["secret"])
     refused = client.get(CASES, headers=headers)
@@ -67,8 +71,10 @@ def test_a_search_only_key_cannot_list_case_studies(client: TestClient, people: 
     assert client.get("/api/v1/search", params={"q": "open data"}, headers=headers).status_code == 200
 
 
-def test_revoked_key_is_refused(client: TestClient, people: People, seeded_engine: Engine) -> None:
-    key = _partner_key(client, people.headers("admin"))
+def test_revoked_key_is_refused(
+    client: TestClient, people: People, seeded_engine: Engine, admin_headers: dict[str, str]
+) -> None:
+    key = _partner_key(client, admin_headers)
     headers = _auth(key["secret"])
     assert client.get(CASES, headers=headers).status_code == 200
     assert client.delete(f"{KEYS}/{key['id']}", headers=people.headers("admin")).status_code == 204
@@ -89,8 +95,10 @@ def test_unknown_key_is_refused_even_on_public_reads(client: TestClient) -> None
     assert client.get(CASES, headers=_auth("n'importe quoi")).status_code == 401
 
 
-def test_quota_per_key_then_429_with_retry_after(client: TestClient, people: People) -> None:
-    key = _partner_key(client, people.headers("admin"), rate_limit_per_minute=3)
+def test_quota_per_key_then_429_with_retry_after(
+    client: TestClient, people: People, admin_headers: dict[str, str]
+) -> None:
+    key = _partner_key(client, admin_headers, rate_limit_per_minute=3)
     assert key["rate_limit_per_minute"] == 3
     headers = _auth(key["secret"])
     fresh_window(60)
@@ -105,9 +113,9 @@ def test_quota_per_key_then_429_with_retry_after(client: TestClient, people: Peo
 
 
 def test_secret_is_shown_once_and_stored_hashed(
-    client: TestClient, people: People, seeded_engine: Engine
+    client: TestClient, people: People, seeded_engine: Engine, admin_headers: dict[str, str]
 ) -> None:
-    key = _partner_key(client, people.headers("admin"))
+    key = _partner_key(client, admin_headers)
     secret = key["secret"]
     assert secret.startswith("rtx_") and len(secret) > 40
     listing = all_items(client, KEYS, people.headers("admin"))
@@ -134,7 +142,7 @@ def test_only_admins_create_partner_keys(
     # The operator token may too (first set-up, scripts).
     assert client.post(KEYS, json={"name": "script"}, headers=admin_headers).status_code == 201
     # A partner key never gets the right to write.
-    write = client.post(KEYS, json={"name": "trop", "scopes": ["write"]}, headers=people.headers("admin"))
+    write = client.post(KEYS, json={"name": "trop", "scopes": ["write"]}, headers=admin_headers)
     assert write.status_code == 422
     assert write.json()["errors"][0]["field"].startswith("scopes")
 
@@ -155,9 +163,11 @@ def test_personal_keys_act_within_their_scopes(client: TestClient, seeded_engine
     assert client.post(CASES, json=case_payload(), headers=bearer(person)).status_code == 201
 
     unverified = new_person(seeded_engine, verified=False)
-    no_key = client.post("/api/v1/me/api-keys", json={"name": "pas encore"}, headers=bearer(unverified))
+    browser = TestClient(client.app)
+    log_in(browser, unverified)
+    no_key = post_form(browser, "/compte", "/compte/cles", {"name": "pas encore", "scopes": "read"})
     assert no_key.status_code == 403
-    assert "Confirmez d'abord votre adresse e-mail" in no_key.json()["detail"]
+    assert "Confirmez d'abord votre adresse e-mail" in html.unescape(no_key.text)
 
 
 def test_a_deactivated_account_loses_its_keys(

@@ -297,7 +297,10 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
         "admin",
         lambda f, c: Req({"user_id": f.user().id}, json={"role": "moderator"}),
     ),
-    ("POST", "/api/v1/api-keys"): ("admin", lambda f, c: Req(json={"name": "Partenaire matrice"})),
+    ("POST", "/api/v1/api-keys"): (
+        "interactive_only",  # partners' keys: the admin page (or the operator token), never a key
+        lambda f, c: Req(json={"name": "Partenaire matrice"}),
+    ),
     ("DELETE", "/api/v1/api-keys/{key_id}"): ("admin", lambda f, c: Req({"key_id": f.key(None)})),
     ("POST", "/api/v1/organisations/{organisation_id}/join-requests"): (
         "verified",

@@ -93,6 +93,13 @@ def test_finding_high1_one_connection_per_request(
     assert answer.status_code == 200
     assert gauge.peak <= 1, f"an API-key request used {gauge.peak} connections at once"
 
+    # An anonymous search counts its budget in the database: still one connection at a time.
+    stranger = TestClient(app, client=("10.251.0.1", 50000), raise_server_exceptions=False)
+    for path in ("/api/v1/search?q=logiciel", "/recherche?q=logiciel"):
+        gauge.reset()
+        assert stranger.get(path).status_code != 429
+        assert gauge.peak <= 1, f"{path} used {gauge.peak} connections at once"
+
     _pool_timeout_is_503_with_retry_after(app)
 
 

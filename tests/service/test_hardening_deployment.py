@@ -57,9 +57,14 @@ def test_finding_8_deployment_behind_a_tls_proxy(proxied_app: FastAPI) -> None:
     assert "max-age=" in page.headers.get("Strict-Transport-Security", "")
     assert "Secure" in page.headers.get("set-cookie", "")
 
-    # Absolute links use the public address, never the Host header.
-    feed = proxy.get(
-        "/api/v1/feeds/case-studies.atom", headers={"Host": "evil.example", **_through_proxy("203.0.113.9")}
-    )
-    assert feed.status_code == 200
-    assert "evil.example" not in feed.text and PUBLIC in feed.text
+
+def test_finding_low_absolute_links_ignore_the_host_header(proxied_app: FastAPI) -> None:
+    """Feeds, the widget and exports build their absolute links on RETEX_PUBLIC_URL, whatever Host the
+    client sent."""
+    proxy = TestClient(proxied_app, client=(PROXY, 40000), raise_server_exceptions=False)
+    forged = {"Host": "evil.example", **_through_proxy("203.0.113.10")}
+    for path in ("/api/v1/feeds/case-studies.atom", "/widget", "/api/v1/exports/case-studies.jsonl"):
+        answer = proxy.get(path, headers=forged)
+        assert answer.status_code == 200, (path, answer.text[:200])
+        assert "evil.example" not in answer.text, path
+        assert PUBLIC in answer.text, path

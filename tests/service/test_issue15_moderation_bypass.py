@@ -392,3 +392,53 @@ def test_a_racing_edit_cannot_leave_two_pending_revisions(
     monkeypatch.undo()
     listed = client.get(f"{url}/revisions", headers=people.headers("member")).json()["items"]
     assert [(r["status"], r["changes"]["summary"]) for r in listed] == [("pending", "Première version.")]
+
+
+def _mails_about(engine: Engine, case: CaseStudy) -> list[Email]:
+    with make_session_factory(engine)() as db:
+        return list(
+            db.scalars(
+                select(Email)
+                .where(Email.kind == "case_revision_proposed", Email.subject.contains(case.title))
+                .order_by(Email.id)
+            )
+        )
+
+
+def test_finding5_moderators_are_mailed_when_a_revision_is_proposed(
+    client: TestClient, seeded_engine: Engine, people: People
+) -> None:
+    """A pending revision waits for a moderator: they are told by e-mail (link to /moderation), once
+    per proposal; the author is not; an administrator's own edit, applied at once, mails nobody."""
+    case = _published_case(seeded_engine, people.org_id, "Résumé publié, relu.")
+    edited = client.patch(
+        f"/api/v1/case-studies/{case.id}",
+        json={"summary": "Résumé modifié, avec un lien https://ailleurs.example/ à vérifier."},
+        headers=people.headers("member"),
+    )
+    assert edited.status_code == 200, edited.text
+    revision_id = edited.json()["pending_revision_id"]
+    mails = _mails_about(seeded_engine, case)
+    to = {m.to_address for m in mails}
+    assert {people.moderator.email, people.admin.email} <= to
+    assert people.member.email not in to and people.unverified.email not in to
+    for mail in mails:
+        assert f"/moderation#modification-{revision_id}" in mail.body
+        assert case.title in mail.body and "propose une modification" in mail.body
+
+    # Editing the same pending version again does not mail them again.
+    again = client.patch(
+        f"/api/v1/case-studies/{case.id}",
+        json={"title": f"{case.title} (bis)"},
+        headers=people.headers("member"),
+    )
+    assert again.status_code == 200, again.text
+    assert len(_mails_about(seeded_engine, case)) == len(mails)
+
+    # An administrator edits at once: nothing to review, no mail.
+    other = _published_case(seeded_engine, people.org_id, "Un autre résumé publié.")
+    direct = client.patch(
+        f"/api/v1/case-studies/{other.id}", json={"summary": "Corrigé"}, headers=people.headers("admin")
+    )
+    assert direct.status_code == 200, direct.text
+    assert _mails_about(seeded_engine, other) == []

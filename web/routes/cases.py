@@ -23,6 +23,7 @@ from service.discussions.models import FollowTarget
 from service.events.service import events_presenting
 from service.moderation import revisions, workflow
 from service.moderation.models import HistoryEvent
+from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
 from service.territories.fit import Fit, case_fit
 from service.territories.service import find_by_code
@@ -90,6 +91,8 @@ def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tu
         # A "fiche courte" (near-empty page) is never suggested as similar.
         found = search_similar.similar_cases(session, engine, case=case, limit=5)
         return [(c, score) for c, score in found if not c.short]
+    except Busy:  # every embedding slot taken: the page shows at once, without suggestions
+        return []
     except Exception:  # derived data: the case page still shows without it
         log.exception("similar cases failed for case %s", case.id)
         return []

@@ -24,6 +24,7 @@ from service.casestudies.models import CaseStudy, ProjectStatus, PublicationStat
 from service.casestudies.schemas import LICENCE_LABELS, CaseStudyCreate, CaseStudyUpdate
 from service.funding import service as funding
 from service.moderation import revisions
+from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
 from service.search.service import STATUS_LABELS
 from service.settings import Settings
@@ -184,6 +185,8 @@ def duplicates(request: Request, session: PageSession, form: FormBody) -> HTMLRe
             found = search_similar.likely_duplicates(
                 session, engine, title=title, summary=summary, exclude_id=edited.id if edited else None
             )
+        except Busy:  # every embedding slot taken: no hint this time, at once
+            pass
         except Exception:  # a hint, not a gate: never fail the form for it
             log.exception("duplicate check failed")
     return render(request, "publish.html", {"duplicates": found}, block="duplicates")
