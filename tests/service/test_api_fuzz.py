@@ -107,6 +107,9 @@ def fuzz_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             session.commit()
             CALLERS["partner"] = _bearer(_partner_key(session))
             CALLERS["member"] = _bearer(_member_key(session))
+            ORGANISER["id"] = session.scalars(
+                select(Organisation.id).order_by(Organisation.id).limit(1)
+            ).one()
             session.commit()
         engine.dispose()
         settings = Settings(
@@ -176,7 +179,23 @@ REAL_BODY_VALUES: dict[str, object] = {
 }
 
 
+# An event needs an organiser that exists, times in order, a real time zone, and sessions whose themes,
+# speakers and cases exist; the refusals have their own tests (tests/service/test_events_api.py).
+REAL_EVENT_VALUES: dict[str, object] = {
+    "starts_at": "2030-05-14T09:30:00+02:00",
+    "ends_at": "2030-05-14T17:00:00+02:00",
+    "timezone": "Europe/Paris",
+    "territory_code": "83050",
+    "sessions": [],
+}
+ORGANISER: dict[str, int] = {}  # the id of an existing organisation, set once the database is seeded
+
+
 def _with_real_references(case: schemathesis.Case) -> schemathesis.Case:
+    if isinstance(case.body, dict) and case.operation.path.startswith("/events"):
+        case.body.update({k: v for k, v in REAL_EVENT_VALUES.items() if k in case.body})
+        case.body["organisation_id"] = ORGANISER["id"]
+        return case
     if isinstance(case.body, dict):
         for name, value in REAL_BODY_VALUES.items():
             if name in case.body:
