@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from service.api.datetimes import UtcDateTime
 from service.api.ids import DbId
@@ -12,10 +12,12 @@ from service.api.text import visible_pattern
 from service.collections.models import Visibility
 from service.organisations.schemas import OrganisationRef
 
+# Stripped after the length check, so the server refuses exactly what the published schema refuses.
 Title = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    StringConstraints(min_length=1, max_length=200),
     Field(pattern=visible_pattern(1)),
+    AfterValidator(str.strip),
 ]
 
 

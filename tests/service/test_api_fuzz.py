@@ -188,13 +188,18 @@ REAL_EVENT_VALUES: dict[str, object] = {
     "territory_code": "83050",
     "sessions": [],
 }
-ORGANISER: dict[str, int] = {}  # the id of an existing organisation, set once the database is seeded
+# Ids of an existing organisation and published case, set once the database is seeded.
+ORGANISER: dict[str, int] = {}
 
 
 def _with_real_references(case: schemathesis.Case) -> schemathesis.Case:
-    if isinstance(case.body, dict) and case.operation.path.startswith("/events"):
-        case.body.update({k: v for k, v in REAL_EVENT_VALUES.items() if k in case.body})
+    if isinstance(case.body, dict) and "/events" in case.operation.path:
+        case.body.update(REAL_EVENT_VALUES)  # a place is required: the territory is always given
         case.body["organisation_id"] = ORGANISER["id"]
+        return case
+    if isinstance(case.body, dict) and "/collections" in case.operation.path:
+        # A selection holds published cases that exist.
+        case.body["items"] = [{"case_study_id": ORGANISER["published_case"]}]
         return case
     if isinstance(case.body, dict):
         for name, value in REAL_BODY_VALUES.items():
