@@ -93,6 +93,9 @@ TAGS: list[dict[str, str]] = [
     {"name": "accounts", "description": "Comptes, membres et clés d'API. / Accounts and API keys."},
     {"name": "open-data", "description": "Exports ouverts et flux Atom. / Open data exports, Atom feeds."},
     {"name": "funded-projects", "description": "Projets financés. / Funded projects."},
+    {"name": "events", "description": "Rencontres, agendas iCalendar. / Events and calendars."},
+    {"name": "contests", "description": "Concours et labels. / Contests and labels."},
+    {"name": "collections", "description": "Sélections d'expériences. / Curated collections."},
     {"name": "public-code", "description": "Code public des collectivités. / Public code."},
     {"name": "health", "description": "État du service. / Service health."},
 ]
