@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from indexing.embedder import Embedder
 from indexing.index_types import CollectionSpec, FieldFilter, IndexPoint, SearchMode, stable_point_id
-from indexing.sparse import encode_document, encode_query
+from indexing.sparse import encode_document
+from indexing.thread_index import search_whole_documents
 from indexing.vector_index import VectorIndex
 
 EVENTS_COLLECTION = "events"
@@ -80,17 +81,7 @@ class EventIndexer:
             self.index.delete_where(FieldFilter(any_of={"event_id": list(event_ids)}))
 
     def search(self, query: str, *, limit: int = 5, mode: SearchMode = "hybrid") -> list[EventHit]:
-        dense = self.embedder.embed_query(query) if mode != "lexical" else None
-        sparse = encode_query(query) if mode != "dense" else None
-        hits = self.index.query(
-            dense=dense,
-            sparse=sparse,
-            flt=None,
-            limit=limit,
-            mode=mode,
-            fusion="dbsf",
-            prefetch_limit=max(50, limit * 5),
-        )
+        hits = search_whole_documents(self.embedder, self.index, query, limit=limit, mode=mode)
         return [
             EventHit(event_id=int(h.payload["event_id"]), score=h.score, text=str(h.payload.get("text", "")))
             for h in hits

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexing.embedder import Embedder
-from indexing.index_types import CollectionSpec, FieldFilter, IndexPoint, SearchMode, stable_point_id
+from indexing.index_types import CollectionSpec, FieldFilter, Hit, IndexPoint, SearchMode, stable_point_id
 from indexing.sparse import encode_document, encode_query
 from indexing.vector_index import VectorIndex
 
@@ -84,20 +84,28 @@ class ThreadIndexer:
             self.index.delete_where(FieldFilter(any_of={"thread_id": list(thread_ids)}))
 
     def search(self, query: str, *, limit: int = 5, mode: SearchMode = "hybrid") -> list[ThreadHit]:
-        dense = self.embedder.embed_query(query) if mode != "lexical" else None
-        sparse = encode_query(query) if mode != "dense" else None
-        hits = self.index.query(
-            dense=dense,
-            sparse=sparse,
-            flt=None,
-            limit=limit,
-            mode=mode,
-            fusion="dbsf",
-            prefetch_limit=max(50, limit * 5),
-        )
+        hits = search_whole_documents(self.embedder, self.index, query, limit=limit, mode=mode)
         return [
             ThreadHit(
                 thread_id=int(h.payload["thread_id"]), score=h.score, text=str(h.payload.get("text", ""))
             )
             for h in hits
         ]
+
+
+def search_whole_documents(
+    embedder: Embedder, index: VectorIndex, query: str, *, limit: int, mode: SearchMode
+) -> list[Hit]:
+    """Hybrid search of a collection with one point per document (threads, events): no filter,
+    DBSF fusion of the dense and lexical signals."""
+    dense = embedder.embed_query(query) if mode != "lexical" else None
+    sparse = encode_query(query) if mode != "dense" else None
+    return index.query(
+        dense=dense,
+        sparse=sparse,
+        flt=None,
+        limit=limit,
+        mode=mode,
+        fusion="dbsf",
+        prefetch_limit=max(50, limit * 5),
+    )
