@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, distinct, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from service.casestudies.loading import AS_CARDS
 from service.casestudies.models import (
     CaseStudy,
     PublicationState,
@@ -46,7 +47,9 @@ def page_of(
     session: Session, stmt: Select[CaseStudy], *, page: int, per_page: int
 ) -> tuple[list[CaseStudy], int]:
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(_newest_first(stmt).limit(per_page).offset((page - 1) * per_page))
+    rows = session.scalars(
+        _newest_first(stmt).options(*AS_CARDS).limit(per_page).offset((page - 1) * per_page)
+    )
     return list(rows), total
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 
 from indexing.event_index import EventIndexer
 from indexing.sparse import highlight
@@ -24,9 +24,10 @@ def search_events(db: Session, indexer: EventIndexer, query: str, *, limit: int 
     """The closest events for `query`, rechecked against the database (the index may lag). Next to the
     cases they are a side dish, like the discussions: shown only when they share a word with the query."""
     hits = indexer.search(query, limit=limit * 3)
-    events = {
-        e.id: e for e in db.scalars(select(Event).where(Event.id.in_([h.event_id for h in hits]))).unique()
-    }
+    # A result shows the event's own fields: its programme (sessions, their cases, speakers, themes:
+    # four more statements) is not loaded.
+    wanted = select(Event).where(Event.id.in_([h.event_id for h in hits])).options(raiseload(Event.sessions))
+    events = {e.id: e for e in db.scalars(wanted).unique()}
     results = []
     for hit in hits:
         event = events.get(hit.event_id)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from indexing.case_index import passage_point_id
 from indexing.vector_index import VectorIndex
+from service.casestudies.loading import AS_CARDS
 from service.casestudies.models import CaseStudy, PublicationState, case_territories
 from service.organisations.models import Organisation
 
@@ -65,7 +66,9 @@ def cases_of_territories(
         return {}
     cases = {
         c.id: c
-        for c in session.scalars(select(CaseStudy).where(CaseStudy.id.in_({cid for _, cid, _ in pairs})))
+        for c in session.scalars(
+            select(CaseStudy).where(CaseStudy.id.in_({cid for _, cid, _ in pairs})).options(*AS_CARDS)
+        )
     }
     result: dict[int, TerritoryCases] = {}
     for tid, cid, link in pairs:

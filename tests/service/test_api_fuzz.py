@@ -217,11 +217,45 @@ def _without_cursor(case: schemathesis.Case) -> schemathesis.Case:
     return case
 
 
+def _free_text_lists(operation: APIOperation) -> dict[str, int]:
+    """Query parameters that are lists of free text (theme, territory…), with their most items."""
+    lists = {}
+    for parameter in operation.query:
+        schema = parameter.definition.get("schema", {})
+        for branch in schema.get("anyOf", [schema]):
+            items = branch.get("items", {})
+            free = items.get("type") == "string" and not {"pattern", "enum", "maxLength", "format"} & set(
+                items
+            )
+            if branch.get("type") == "array" and free:
+                lists[parameter.name] = int(branch.get("maxItems", 10**6))
+    return lists
+
+
+def _invalid_on_the_wire(case: schemathesis.Case, free_lists: dict[str, int]) -> bool:
+    """In a query string a lone value is a one-item list and any text is a valid item of a list of free
+    text: such a parameter is invalid on the wire only with too many items. A negative case whose every
+    mutation hit one otherwise sends a valid request, which is rightly served (schemathesis only
+    guards this for booleans and path numbers)."""
+    mutations = case.meta.phase.data.mutations if case.meta is not None else ()
+    for mutation in mutations:
+        name = mutation.parameter
+        if mutation.parameter_location != "query" or name not in free_lists:
+            return True
+        value = (case.query or {}).get(name)
+        if isinstance(value, list) and len(value) > free_lists[name]:
+            return True
+    return not mutations
+
+
 def fuzz_operation(operation: APIOperation, mode: GenerationMode, headers: dict[str, str]) -> int:
     """Send generated cases to one operation; returns how many were sent (raises on the first failure)."""
     sent = 0
 
     strategy = operation.as_strategy(generation_mode=mode, query=_existing_references(operation, mode))
+    if mode is GenerationMode.NEGATIVE:
+        free_lists = _free_text_lists(operation)
+        strategy = strategy.filter(lambda case: _invalid_on_the_wire(case, free_lists))
     if mode is GenerationMode.POSITIVE:
         # A pagination cursor is opaque: no schema can describe the strings the server issued, so a
         # generated one is (rightly) refused with a 422. Positive cases go without it; negative cases and

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from indexing.case_index import passage_point_id
 from service.app import create_app
 from service.casestudies.models import CaseStudy, PublicationState
 from service.ratelimit.counters import hit
@@ -25,6 +26,7 @@ from service.search.embedding_slots import BoundedEmbedder
 from service.settings import Settings
 from service.territories.models import Territory, TerritoryKind
 from tests.service.accounts_support import emails_to, fresh_window, new_person, post_form
+from tests.support.api import ADMIN_TOKEN
 from tests.support.web import log_in
 
 
@@ -163,10 +165,24 @@ def test_finding_7_every_embedding_a_stranger_triggers_takes_a_bounded_slot(
     engine = app.state.search
     case_id, code = _a_published_case_and_commune(seeded_engine)
     slug = client.get(f"/api/v1/case-studies/{case_id}").json()["slug"]
+    # Similar cases of an indexed case read its stored vector (no embedding); a case the worker has not
+    # indexed yet (this app runs none) is embedded on the request: that one must wait for a slot.
+    fresh = client.post(
+        "/api/v1/case-studies",
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        json={
+            "title": "Capteurs de pollen dans les écoles",
+            "summary": "Une commune mesure les pollens.",
+            "status": "pilot",
+            "publication_state": "published",
+        },
+    )
+    assert fresh.status_code == 201, fresh.text
+    assert not engine.index.retrieve_vectors([passage_point_id(fresh.json()["id"], 0)])
     anonymous = [
         ("GET", "/api/v1/search", {"params": {"q": "capteurs de pollen"}}),
         ("POST", "/api/v1/case-studies/check-duplicates", {"json": {"title": "Un portail citoyen libre"}}),
-        ("GET", f"/api/v1/case-studies/{case_id}/similar", {}),
+        ("GET", f"/api/v1/case-studies/{fresh.json()['id']}/similar", {}),
         ("GET", "/api/v1/feeds/search.atom", {"params": {"q": "capteurs de pollen"}}),
         ("GET", f"/api/v1/territories/{code}/mutualisation", {"params": {"q": "logiciel de cantine"}}),
         ("GET", "/recherche", {"params": {"q": "capteurs de pollen"}}),
