@@ -8,7 +8,11 @@ export RETEX_DATA_DIR ?= $(CURDIR)/var
 # The tests reuse the model converted by `make install` instead of converting it again.
 export RETEX_TEST_MODEL_DIR ?= $(RETEX_DATA_DIR)/models/multilingual-e5-small
 
-.PHONY: install run test test-sqlite test-postgres lint bench eval clean
+PYTEST := $(BIN)/python -m pytest
+PG_PASS := not nodb and not once and not browser
+TEST_TMP ?= $(or $(TMPDIR),/tmp)/retex-tests
+
+.PHONY: install run test test-sqlite test-postgres test-sqlite-shared test-postgres-shared lint bench eval clean
 
 install: $(VENV)/.installed node_modules/.package-lock.json
 
@@ -32,15 +36,27 @@ node_modules/.package-lock.json: package-lock.json
 run: install
 	PORT=$(PORT) $(BIN)/retex serve --seed-if-empty --demo-accounts
 
-test: test-sqlite test-postgres
+# The two passes run side by side (each keeps about one of two cores busy: together they take little more
+# than the longer one), each in its own temporary folder; then the tests that measure time (`solo`) run
+# alone, so that the other pass does not take their CPU.
+test: install
+	$(MAKE) --no-print-directory -j2 --output-sync=line test-sqlite-shared test-postgres-shared
+	$(PYTEST) -m "solo" --basetemp=$(TEST_TMP)/solo-sqlite
+	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) -m "solo and $(PG_PASS)" --basetemp=$(TEST_TMP)/solo-postgres
 
 test-sqlite: install
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 # The PostgreSQL pass runs what depends on the database: not the pure indexing tests (nodb), the real-model
 # search quality (once) nor the browser tests, which already ran against the same app in the SQLite pass.
 test-postgres: install
-	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -m "not nodb and not once and not browser"
+	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) -m "$(PG_PASS)"
+
+test-sqlite-shared:
+	$(PYTEST) -m "not solo" --basetemp=$(TEST_TMP)/sqlite
+
+test-postgres-shared:
+	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) -m "not solo and $(PG_PASS)" --basetemp=$(TEST_TMP)/postgres
 
 lint: install
 	$(BIN)/ruff check .

@@ -173,10 +173,13 @@ def people(seeded_engine: Engine) -> People:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests of indexing/ never touch the database: the PostgreSQL pass need not repeat them."""
+    """Tests of indexing/ never touch the database: the PostgreSQL pass need not repeat them. A test that
+    drives Chromium (it asks for the `browser` or `page` fixture) is a browser test, marked or not."""
     for item in items:
         if "tests/indexing/" in item.nodeid:
             item.add_marker(pytest.mark.nodb)
+        if {"browser", "page"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

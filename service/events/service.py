@@ -9,7 +9,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 
 from service.accounts.models import User
 from service.api.datetimes import as_utc
@@ -75,11 +75,24 @@ def _cursor(cursor: str | None) -> tuple[datetime, int] | None:
         raise InvalidFieldError("curseur de pagination invalide", field="cursor") from exc
 
 
+# A card shows an event's own fields: its programme (sessions, with their cases, speakers and themes: four
+# more statements) is not loaded, and reading it from a card is a bug that raises.
+AS_CARDS = (raiseload(Event.sessions),)
+
+
 def events_page(
-    session: Session, filters: EventFilters, *, limit: int, cursor: str | None, now: datetime | None = None
+    session: Session,
+    filters: EventFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+    now: datetime | None = None,
+    as_cards: bool = False,
 ) -> Page[Event]:
     """Upcoming events soonest first, past events latest first; the cursor carries (start, id)."""
     stmt = events_statement(filters, now=now)
+    if as_cards:
+        stmt = stmt.options(*AS_CARDS)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     after = _cursor(cursor)
     ascending = filters.when == "upcoming"

@@ -6,14 +6,17 @@ of CPU (measured: 32 simultaneous logins kept other reads at 3.2–3.5 s on 2 co
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 from service.api.errors import TooManyRequests
 
 RETRY_AFTER_SECONDS = 2
+ADMISSION_POLL_SECONDS = 0.005
 
 
 def default_size() -> int:
@@ -41,6 +44,7 @@ class WorkSlots:
         self._size = max(1, size)
         self._used = 0
         self._admitted = 0
+        self._waiting = 0
 
     @property
     def size(self) -> int:
@@ -48,23 +52,43 @@ class WorkSlots:
 
     @asynccontextmanager
     async def admission(self) -> AsyncIterator[None]:
-        """Early refusal on the event loop, before the request takes a thread or a connection: a bounded
-        number of requests is admitted towards the slots at once (the slot itself is still taken with
-        `hold`); the others get 429 at once instead of queueing for threads."""
+        """Early refusal on the event loop, before the request takes a thread or a connection. At most two
+        requests per slot are admitted towards it (one working, one next: the slot itself is still taken
+        with `hold`). For a kind with a queue, the next ones wait here, on the event loop, where waiting
+        costs no thread: a queue that held threads left none for the other requests (a burst of
+        searches kept a plain read waiting 1.3 s). Past the queue's bound, or its wait, 429."""
         with self._cond:
             if self._refuses_admission():
                 raise Busy(self.busy_message)
-            self._admitted += 1
+            self._waiting += 1
+        try:
+            deadline = time.monotonic() + self.wait_seconds
+            while not self._admit():
+                if self.waiting_per_slot is None or time.monotonic() >= deadline:
+                    raise Busy(self.busy_message)
+                # Polled: the slots outlive any one event loop (an asyncio primitive is bound to one).
+                await asyncio.sleep(ADMISSION_POLL_SECONDS)
+        finally:
+            with self._cond:
+                self._waiting -= 1
         try:
             yield
         finally:
             with self._cond:
                 self._admitted -= 1
 
+    def _admit(self) -> bool:
+        with self._cond:
+            free = self._used < self._size if self.waiting_per_slot is None else True
+            if free and self._admitted < 2 * self._size:
+                self._admitted += 1
+                return True
+            return False
+
     def _refuses_admission(self) -> bool:
         if self.waiting_per_slot is None:
             return self._used >= self._size or self._admitted >= 2 * self._size
-        return self._admitted >= self._size * (1 + self.waiting_per_slot)
+        return self._admitted + self._waiting >= self._size * (1 + self.waiting_per_slot)
 
     def resize(self, size: int) -> None:
         with self._cond:

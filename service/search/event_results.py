@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, raiseload
+from sqlalchemy.orm import Session
 
 from indexing.event_index import EventIndexer
 from indexing.sparse import highlight
 from service.events.models import Event
+from service.events.service import AS_CARDS
 
 
 @dataclass(frozen=True)
@@ -24,9 +25,7 @@ def search_events(db: Session, indexer: EventIndexer, query: str, *, limit: int 
     """The closest events for `query`, rechecked against the database (the index may lag). Next to the
     cases they are a side dish, like the discussions: shown only when they share a word with the query."""
     hits = indexer.search(query, limit=limit * 3)
-    # A result shows the event's own fields: its programme (sessions, their cases, speakers, themes:
-    # four more statements) is not loaded.
-    wanted = select(Event).where(Event.id.in_([h.event_id for h in hits])).options(raiseload(Event.sessions))
+    wanted = select(Event).where(Event.id.in_([h.event_id for h in hits])).options(*AS_CARDS)
     events = {e.id: e for e in db.scalars(wanted).unique()}
     results = []
     for hit in hits:

@@ -289,13 +289,14 @@ def varied_texts(count_tokens: Callable[[str], int]) -> list[str]:
     rng = random.Random(20261126)
     texts = list(SHORT) + FR + EN
     pool = FR + EN
-    for _ in range(120):  # mixed paragraphs of 2-6 sentences
+    for _ in range(50):  # mixed paragraphs of 2-6 sentences
         texts.append(" ".join(rng.sample(FR if rng.random() < 0.7 else pool, rng.randint(2, 6))))
-    for i in range(100):  # phrases cut from sentences
+    for i in range(40):  # phrases cut from sentences
         words = rng.choice(pool).split()
         texts.append(" ".join(words[: rng.randint(2, len(words))]) + ("" if i % 3 else " ?"))
-    for _ in range(16):  # long passages, up to the 512-token window (longer ones are truncated)
-        budget, text = rng.randint(250, 510), rng.choice(FR)
+    # Long passages, up to the 512-token window (longer ones are truncated): few, as they cost the most.
+    for budget in (260, 340, 420, 470, 500, 510):
+        text = rng.choice(FR)
         while True:
             longer = text + " " + rng.choice(pool)
             if count_tokens(longer) > budget:

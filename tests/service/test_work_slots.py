@@ -17,15 +17,46 @@ def _slots(waiting_per_slot: int | None) -> WorkSlots:
 
 
 def test_query_slots_admit_a_bounded_queue_and_refuse_past_it() -> None:
+    """One slot, two waiting per slot: two requests go towards the slot (working, next), the third waits on
+    the event loop and is admitted when one leaves; a fourth, past the bound, is refused at once."""
     slots = _slots(waiting_per_slot=2)
 
     async def scenario() -> None:
-        async with slots.admission(), slots.admission(), slots.admission():
+        leave = asyncio.Event()
+        admitted: list[str] = []
+
+        async def request(name: str) -> None:
+            async with slots.admission():
+                admitted.append(name)
+                await leave.wait()
+
+        first, second = asyncio.create_task(request("1")), asyncio.create_task(request("2"))
+        await asyncio.sleep(0.05)
+        third = asyncio.create_task(request("3"))
+        await asyncio.sleep(0.05)
+        assert admitted == ["1", "2"], "the third waits for its turn, without a thread"
+        began = time.monotonic()
+        with pytest.raises(Busy):
+            async with slots.admission():
+                pass
+        assert time.monotonic() - began < 0.1, "past the bound: refused at once"
+        leave.set()
+        await asyncio.gather(first, second, third)
+        assert admitted == ["1", "2", "3"]
+
+    asyncio.run(scenario())
+
+
+def test_a_queued_request_is_refused_after_the_wait() -> None:
+    slots = WorkSlots(1, wait_seconds=0.2, busy_message="occupé", waiting_per_slot=4)
+
+    async def scenario() -> None:
+        async with slots.admission(), slots.admission():
+            began = time.monotonic()
             with pytest.raises(Busy):
                 async with slots.admission():
                     pass
-        async with slots.admission():  # the queue drained: admitted again
-            pass
+            assert 0.15 < time.monotonic() - began < 1.0
 
     asyncio.run(scenario())
 

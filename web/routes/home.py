@@ -24,7 +24,9 @@ def home(request: Request, session: PageSession) -> HTMLResponse:
         "home.html",
         {
             "latest": queries.latest_cases(session, limit=6),
-            "upcoming_events": events.events_page(session, events.EventFilters(), limit=3, cursor=None).items,
+            "upcoming_events": events.events_page(
+                session, events.EventFilters(), limit=3, cursor=None, as_cards=True
+            ).items,
             "EVENT_KIND_LABELS": EVENT_KIND_LABELS,
             "published": queries.published_count(session),
             "themes": by_theme,

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from service.casestudies.models import ProjectStatus
 from service.contests.service import distinctions
 from service.ratelimit.budgets import SearchBudget
+from service.ratelimit.slots import Busy
 from service.search import pipeline
 from service.search.service import SearchFilters
 from service.settings import Settings
@@ -108,6 +109,8 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
         )
         try:
             result = pipeline.run(session, engine, query)  # type: ignore[arg-type]  # checked above
+        except Busy:
+            raise  # every embedding slot stayed busy: 429 + Retry-After, the page says to retry
         except Exception:  # the index is derived data: a failure there must not break the page
             log.exception("search failed for %r", q)
             context["unavailable"] = True
