@@ -3,9 +3,8 @@
 A real `retex serve` (uvicorn, loopback) on the suite's kind of database; 64 concurrent logins (half
 with the right password, half for unknown addresses) and 64 concurrent searches, while a probe reads
 /api/v1/themes one request after the other, from a process of its own. Every probe answers within 1 s
-and nothing answers 5xx:
-expensive work is refused quickly (429 + Retry-After) instead of queueing. The per-IP login limit is
-raised so that the Argon2 bound, not the throttle, is what protects the site."""
+and nothing answers 5xx: expensive work is refused quickly (429 + Retry-After) instead of queueing. The
+per-IP login limit is raised so that the Argon2 bound, not the throttle, is what protects the site."""
 
 from __future__ import annotations
 
