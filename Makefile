@@ -40,6 +40,7 @@ run: install
 # than the longer one), each in its own temporary folder; then the tests that measure time (`solo`) run
 # alone, so that the other pass does not take their CPU.
 test: install
+	mkdir -p $(TEST_TMP)
 	$(MAKE) --no-print-directory -j2 --output-sync=line test-sqlite-shared test-postgres-shared
 	$(PYTEST) -m "solo" --basetemp=$(TEST_TMP)/solo-sqlite
 	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) -m "solo and $(PG_PASS)" --basetemp=$(TEST_TMP)/solo-postgres
@@ -53,9 +54,11 @@ test-postgres: install
 	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) -m "$(PG_PASS)"
 
 test-sqlite-shared:
+	mkdir -p $(TEST_TMP)
 	$(PYTEST) -m "not solo" --basetemp=$(TEST_TMP)/sqlite
 
 test-postgres-shared:
+	mkdir -p $(TEST_TMP)
 	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) -m "not solo and $(PG_PASS)" --basetemp=$(TEST_TMP)/postgres
 
 lint: install

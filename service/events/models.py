@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, raiseload, relationship
 
 from service.casestudies.models import CaseStudy
 from service.db.base import Base, Timestamped, utcnow
@@ -127,3 +127,8 @@ class EventAttendance(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# How lists load events: a card shows an event's own fields. Its programme (sessions, with their cases,
+# speakers and themes: four more statements) is not loaded, and reading it from a card raises.
+AS_CARDS = (raiseload(Event.sessions),)

@@ -9,7 +9,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session, raiseload
+from sqlalchemy.orm import Session
 
 from service.accounts.models import User
 from service.api.datetimes import as_utc
@@ -19,6 +19,7 @@ from service.casestudies.models import CaseStudy, PublicationState
 from service.casestudies.service import resolve_organisation, resolve_territories, resolve_themes
 from service.db.base import utcnow
 from service.events.models import (
+    AS_CARDS,
     Event,
     EventAttendance,
     EventKind,
@@ -73,11 +74,6 @@ def _cursor(cursor: str | None) -> tuple[datetime, int] | None:
         return as_utc(datetime.fromisoformat(stamp)), event_id
     except (ValueError, TypeError) as exc:
         raise InvalidFieldError("curseur de pagination invalide", field="cursor") from exc
-
-
-# A card shows an event's own fields: its programme (sessions, with their cases, speakers and themes: four
-# more statements) is not loaded, and reading it from a card is a bug that raises.
-AS_CARDS = (raiseload(Event.sessions),)
 
 
 def events_page(

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from indexing.event_index import EventIndexer
 from indexing.sparse import highlight
-from service.events.models import Event
-from service.events.service import AS_CARDS
+from service.events.models import AS_CARDS, Event
 
 
 @dataclass(frozen=True)
