@@ -37,11 +37,16 @@ run: install
 	PORT=$(PORT) $(BIN)/retex serve --seed-if-empty --demo-accounts
 
 # The two passes run side by side (each keeps about one of two cores busy: together they take little more
-# than the longer one), each in its own temporary folder; then the tests that measure time (`solo`) run
-# alone, so that the other pass does not take their CPU.
+# than the longer one), each in its own temporary folder; the SQLite pass prints as it goes, the PostgreSQL
+# pass when both are done. Then the tests that measure time (`solo`) run alone, so that the other pass does
+# not take their CPU.
 test: install
 	mkdir -p $(TEST_TMP)
-	$(MAKE) --no-print-directory -j2 --output-sync=line test-sqlite-shared test-postgres-shared
+	$(MAKE) --no-print-directory test-postgres-shared > $(TEST_TMP)/postgres.log 2>&1 & postgres=$$!; \
+	$(MAKE) --no-print-directory test-sqlite-shared; sqlite=$$?; \
+	wait $$postgres; postgres=$$?; \
+	echo "== PostgreSQL pass ($(TEST_TMP)/postgres.log)"; cat $(TEST_TMP)/postgres.log; \
+	test $$sqlite -eq 0 -a $$postgres -eq 0
 	$(PYTEST) -m "solo" --basetemp=$(TEST_TMP)/solo-sqlite
 	RETEX_TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) -m "solo and $(PG_PASS)" --basetemp=$(TEST_TMP)/solo-postgres
 
