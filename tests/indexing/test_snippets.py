@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
+from indexing import snippets
 from indexing.snippets import make_snippet
 
 pytestmark = pytest.mark.nodb
@@ -55,3 +59,28 @@ def test_links_markup_and_html_are_made_safe() -> None:
     assert "&amp;" in out
     assert "<mark>lien</mark>" in out
     assert make_snippet("", "x") == ""
+
+
+def test_concurrent_snippets_match_the_ones_made_alone() -> None:
+    """Searches make snippets in parallel threads: with the stem cache cold, every thread stems at once
+    (a stemmer shared across threads once garbled words: an IndexError, a 500 under a burst)."""
+    words = ["mutualisation", "achats", "logiciels", "communes", "rurales", "capteurs", "pollen"]
+    words += ["qualité", "air", "portail", "citoyen"]
+    texts = [
+        f"## Contexte\n\nLa commune {i} a lancé la {words[i % 11]} des {words[(i * 3) % 11]}. "
+        f"Les {words[(i * 7) % 11]} ont suivi, puis la {words[(i * 5) % 11]} des services."
+        for i in range(300)
+    ]
+    queries = [f"{words[i % 11]} {words[(i + 4) % 11]}" for i in range(300)]
+    snippets._stem.cache_clear()
+    alone = [make_snippet(t, q) for t, q in zip(texts, queries, strict=True)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch between any two bytecodes, as under a burst
+    try:
+        for _ in range(5):  # a race: several rounds, each with cold caches
+            snippets._stem.cache_clear()
+            snippets._fold.cache_clear()
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                assert list(pool.map(make_snippet, texts, queries)) == alone
+    finally:
+        sys.setswitchinterval(interval)
