@@ -58,7 +58,7 @@ class WorkSlots:
         costs no thread: a queue that held threads left none for the other requests (a burst of
         searches kept a plain read waiting 1.3 s). Past the queue's bound, or its wait, 429."""
         with self._cond:
-            if self._refuses_admission():
+            if self._queue_is_full():
                 raise Busy(self.busy_message)
             self._waiting += 1
         try:
@@ -85,9 +85,10 @@ class WorkSlots:
                 return True
             return False
 
-    def _refuses_admission(self) -> bool:
+    def _queue_is_full(self) -> bool:
+        """A kind without a queue has no bound here: `_admit` alone decides, at once."""
         if self.waiting_per_slot is None:
-            return self._used >= self._size or self._admitted >= 2 * self._size
+            return False
         return self._admitted + self._waiting >= self._size * (1 + self.waiting_per_slot)
 
     def resize(self, size: int) -> None:
