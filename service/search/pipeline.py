@@ -366,6 +366,8 @@ def _events(session: Session, engine: SearchEngine, text: str) -> list[EventResu
         return []
     try:
         return search_events(session, engine.event_searcher, text)
+    except Busy:  # every embedding slot taken: the cases stand without their events
+        return []
     except Exception:  # derived data next to the cases: the results stand without them
         log.exception("event search failed for %r", text)
         return []

@@ -33,10 +33,11 @@ def event_list(request: Request, session: PageSession) -> HTMLResponse:
     filters = service.EventFilters(
         when=when, region=region or None, theme=theme or None, kind=EventKind(kind) if kind else None
     )
+    cursor = params.get("apres") or None
     try:
-        page = service.events_page(session, filters, limit=PER_PAGE, cursor=params.get("apres") or None)
+        page = service.events_page(session, filters, limit=PER_PAGE, cursor=cursor, as_cards=True)
     except DomainError:  # an edited cursor: start from the first page
-        page = service.events_page(session, filters, limit=PER_PAGE, cursor=None)
+        page = service.events_page(session, filters, limit=PER_PAGE, cursor=None, as_cards=True)
     context: dict[str, Any] = {
         "events": page.items,
         "total": page.total,
