@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from indexing.embedder import Embedder
 from indexing.index_types import CollectionSpec, FieldFilter, IndexPoint, SearchMode, stable_point_id
+from indexing.retrieval import search_whole_documents
 from indexing.sparse import encode_document
-from indexing.thread_index import search_whole_documents
 from indexing.vector_index import VectorIndex
 
 EVENTS_COLLECTION = "events"

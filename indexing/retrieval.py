@@ -5,6 +5,8 @@ passages (ids, scores and filter fields only), evidence aggregated per case, a l
 language group turns it into a probability of relevance that ranks the cases and floors them.
 Dense search is exact by default, and ties are broken by case id, so the same query on the same
 data gives the same cases in the same order and the same total on every call.
+
+Collections with one point per document (discussions, events) are searched by `search_whole_documents`.
 """
 
 from __future__ import annotations
@@ -153,3 +155,21 @@ def group_by_case(hits: list[Hit]) -> list[CaseHit]:
         if case_id not in grouped:
             grouped[case_id] = CaseHit(case_id=case_id, score=hit.score, best=hit, payload=hit.payload)
     return sorted(grouped.values(), key=lambda h: (-h.score, h.case_id))
+
+
+def search_whole_documents(
+    embedder: Embedder, index: VectorIndex, query: str, *, limit: int, mode: SearchMode
+) -> list[Hit]:
+    """Hybrid search of a collection with one point per document (threads, events): no filter,
+    DBSF fusion of the dense and lexical signals."""
+    dense = embedder.embed_query(query) if mode != "lexical" else None
+    sparse = encode_query(query) if mode != "dense" else None
+    return index.query(
+        dense=dense,
+        sparse=sparse,
+        flt=None,
+        limit=limit,
+        mode=mode,
+        fusion="dbsf",
+        prefetch_limit=max(50, limit * 5),
+    )

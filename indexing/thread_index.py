@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from indexing.embedder import Embedder
-from indexing.index_types import CollectionSpec, FieldFilter, Hit, IndexPoint, SearchMode, stable_point_id
-from indexing.sparse import encode_document, encode_query
+from indexing.index_types import CollectionSpec, FieldFilter, IndexPoint, SearchMode, stable_point_id
+from indexing.retrieval import search_whole_documents
+from indexing.sparse import encode_document
 from indexing.vector_index import VectorIndex
 
 THREADS_COLLECTION = "threads"
@@ -91,21 +92,3 @@ class ThreadIndexer:
             )
             for h in hits
         ]
-
-
-def search_whole_documents(
-    embedder: Embedder, index: VectorIndex, query: str, *, limit: int, mode: SearchMode
-) -> list[Hit]:
-    """Hybrid search of a collection with one point per document (threads, events): no filter,
-    DBSF fusion of the dense and lexical signals."""
-    dense = embedder.embed_query(query) if mode != "lexical" else None
-    sparse = encode_query(query) if mode != "dense" else None
-    return index.query(
-        dense=dense,
-        sparse=sparse,
-        flt=None,
-        limit=limit,
-        mode=mode,
-        fusion="dbsf",
-        prefetch_limit=max(50, limit * 5),
-    )
