@@ -72,6 +72,7 @@ def random_letters(count: int, seed: int = 13) -> list[str]:
 
 
 GATE_C = 0.1
+GATE_COST = 0.015  # out-of-fold nDCG@10 the query gate may cost
 NO_ANSWER_GOAL = 0.8
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 FLOOR_GRID = tuple(round(x, 3) for x in np.arange(0.0, 0.8, 0.005))
@@ -371,13 +372,15 @@ def main() -> int:
     for f in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
         r = evaluate({nid: ranked(n, m, ids, f) for nid, (n, m) in oof.items()}, qrels, queries)
         print(line(f"  floor {f}", r) + f" | combined {combined(r):.3f}")
-    # Query gate: learnt in each fold with the ranking model; its threshold is the lowest whose
-    # out-of-fold run answers NO_ANSWER_GOAL of the no-answer needs with nothing (else the best
-    # combined score: nDCG@10 of answerable needs, 1/0 for no-answer ones).
+    # Query gate: learnt in each fold with the ranking model. Its threshold is the highest whose
+    # out-of-fold nDCG@10 stays within GATE_COST of the ungated run: silencing a no-answer need here
+    # costs answerable needs about one for one (the sweep prints it), so the 80 % goal for
+    # no-answer needs is out of reach without ruining the ranking; what the gate buys at this cost
+    # is nonsense answered with nothing and fewer answers to near-miss needs.
     oof = out_of_fold(needs, c, nonsense_needs, threshold=0.5)
-    chosen_t, best_combined = None, -1.0
     base = {nid: ranked(n, m, ids, 0.0) for nid, (n, m) in oof.items()}
-    fallback_t = 0.0
+    ungated = None
+    threshold = 0.0
     for t in [round(x, 2) for x in np.arange(0.0, 1.0, 0.02)]:
         run = {nid: ranked(n, with_threshold(m, t), ids, floor) for nid, (n, m) in oof.items()}
         rep_t = evaluate({k: v for k, v in run.items() if not k.startswith("nonsense-")}, qrels, queries)
@@ -388,11 +391,12 @@ def main() -> int:
             + f" | combined {combined(rep_t):.3f} | nonsense empty {len(silent)}/{len(nonsense_needs)}"
             + f" | judged-relevant kept {kept:.3f}"
         )
-        if combined(rep_t) > best_combined:
-            best_combined, fallback_t = combined(rep_t), t
-        if chosen_t is None and (rep_t.overall.no_answer_empty or 0.0) >= NO_ANSWER_GOAL:
-            chosen_t = t
-    threshold = chosen_t if chosen_t is not None else fallback_t
+        ungated = rep_t.ndcg if ungated is None else ungated
+        if rep_t.ndcg >= ungated - GATE_COST:
+            threshold = t
+        if (rep_t.overall.no_answer_empty or 0.0) >= NO_ANSWER_GOAL:
+            print(f"  ({NO_ANSWER_GOAL:.0%} of the no-answer needs answered with nothing from gate {t})")
+            break
     print(f"gate threshold {threshold}")
     final = fit_gate(gate(fit(needs, c, floor), needs), needs + nonsense_needs, threshold)
     print(f"gate: best second-encoder cosine >= {final.min_second}", end=" ")

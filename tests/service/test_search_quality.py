@@ -128,11 +128,6 @@ def test_walking_every_page_never_repeats_or_skips_a_case(real_client: TestClien
     assert len(seen) == len(set(seen)) == first["total"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 13): on the seeded product this string still passes the USE gate and finds "
-    "2 cases, while the dev-set corpus finds none; the gate needs calibrating on the product's own passages",
-)
 def test_nonsense_finds_nothing_and_the_page_shows_suggestions(real_client: TestClient) -> None:
     assert _search(real_client, "xkqzvbtw plorf")["total"] == 0
     page = real_client.get("/recherche", params={"q": "xkqzvbtw plorf"})
