@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from indexing.case_index import HIT_FIELDS, SecondOpinion
+from indexing.case_index import EVIDENCE_FIELDS, HIT_FIELDS, SecondOpinion
 from indexing.embedder import Embedder
 from indexing.index_types import FieldFilter, Fusion, Hit, SearchMode
 from indexing.query_language import detect_language
@@ -96,7 +96,7 @@ class Retriever:
             flt=flt,
             limit=s.candidates,
             mode="dense",
-            payload_fields=HIT_FIELDS,
+            payload_fields=EVIDENCE_FIELDS,
             exact=s.exact,
         )
         lexical_hits = (
@@ -106,7 +106,7 @@ class Retriever:
                 flt=flt,
                 limit=s.candidates,
                 mode="lexical",
-                payload_fields=HIT_FIELDS,
+                payload_fields=EVIDENCE_FIELDS,
                 exact=s.exact,
             )
             if sparse.indices
@@ -119,7 +119,7 @@ class Retriever:
                 flt=flt,
                 limit=s.candidates,
                 mode="dense",
-                payload_fields=HIT_FIELDS,
+                payload_fields=EVIDENCE_FIELDS,
                 exact=s.exact,
             )
             if self.second is not None
@@ -136,14 +136,18 @@ class Retriever:
         floor = (model.floor if calibrated else 0.0) if s.floor is None else s.floor
         if floor > 0 and not model.answerable(evidence, probabilities):
             return []
-        ranked = sorted(
-            (
-                CaseHit(case_id=case_id, score=float(p), best=hit, payload=hit.payload)
-                for case_id, hit, p in zip(evidence.case_ids, evidence.best, probabilities, strict=True)
-                if p >= floor
-            ),
-            key=lambda h: (-h.score, h.case_id),
-        )
+        kept = [
+            (case_id, hit, float(p))
+            for case_id, hit, p in zip(evidence.case_ids, evidence.best, probabilities, strict=True)
+            if p >= floor
+        ]
+        fields = self.index.retrieve_payloads([hit.point_id for _, hit, _ in kept], HIT_FIELDS) if kept else {}
+        ranked = []
+        for case_id, hit, p in kept:
+            payload = fields.get(hit.point_id) or hit.payload  # gone meanwhile: the evidence's fields
+            best = Hit(hit.point_id, hit.score, payload)
+            ranked.append(CaseHit(case_id=case_id, score=p, best=best, payload=payload))
+        ranked.sort(key=lambda h: (-h.score, h.case_id))
         return ranked
 
 
