@@ -141,7 +141,8 @@ class Retriever:
             for case_id, hit, p in zip(evidence.case_ids, evidence.best, probabilities, strict=True)
             if p >= floor
         ]
-        fields = self.index.retrieve_payloads([hit.point_id for _, hit, _ in kept], HIT_FIELDS) if kept else {}
+        point_ids = [hit.point_id for _, hit, _ in kept]
+        fields = self.index.retrieve_payloads(point_ids, HIT_FIELDS) if kept else {}
         ranked = []
         for case_id, hit, p in kept:
             payload = fields.get(hit.point_id) or hit.payload  # gone meanwhile: the evidence's fields
