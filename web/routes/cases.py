@@ -8,14 +8,13 @@ from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from service.accounts.permissions import Action, can
 from service.api.errors import NotFoundError
-from service.casestudies import service as case_service
 from service.casestudies import workspace
 from service.casestudies.authoring import readable_case, review_link_as
 from service.casestudies.links import LinkKind, link_details
+from service.casestudies.listing import published_page
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
 from service.contests.service import distinctions
 from service.discussions import following, reading
@@ -27,8 +26,7 @@ from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
 from service.territories.fit import Fit, case_fit
 from service.territories.service import find_by_code
-from service.themes.models import Theme
-from web import queries
+from service.themes.listing import all_themes, find_theme
 from web.auth import current_principal
 from web.comparables import comparable_territories
 from web.my_territory import my_territory
@@ -60,11 +58,8 @@ def case_list(request: Request, session: PageSession) -> HTMLResponse:
     theme_slug = text_param(params.get("theme"), max_chars=80) or None
     status = params.get("status") if params.get("status") in ProjectStatus.__members__ else None
     page = int_param(params.get("page"), default=1, lo=1, hi=10_000)
-    stmt = case_service.list_statement(
-        theme=theme_slug, territory=None, status=status, publication_state=PublicationState.published
-    )
-    rows, total = queries.page_of(session, stmt, page=page, per_page=PER_PAGE)
-    theme = session.scalar(select(Theme).where(Theme.slug == theme_slug)) if theme_slug else None
+    rows, total = published_page(session, theme=theme_slug, status=status, page=page, per_page=PER_PAGE)
+    theme = find_theme(session, slug=theme_slug) if theme_slug else None
     context: dict[str, Any] = {
         "cases": rows,
         "total": total,
@@ -72,7 +67,7 @@ def case_list(request: Request, session: PageSession) -> HTMLResponse:
         "pages": max(1, math.ceil(total / PER_PAGE)),
         "theme": theme,
         "status": status,
-        "themes": queries.themes(session),
+        "themes": all_themes(session),
         "params": {"theme": theme_slug, "status": status},
         "theme_threads": reading.recent_threads(
             session, current_principal(request), limit=5, theme_id=theme.id

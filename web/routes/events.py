@@ -14,7 +14,7 @@ from service.events import service
 from service.events.attendees import comparable_attendees
 from service.events.models import EventKind
 from service.events.schemas import KIND_LABELS, SESSION_KIND_LABELS
-from web import queries
+from service.themes.listing import all_themes
 from web.auth import current_principal
 from web.params import FormBody, PageSession, text_param
 from web.templating import is_htmx, render
@@ -48,7 +48,7 @@ def event_list(request: Request, session: PageSession) -> HTMLResponse:
         "theme": theme,
         "kind": kind or "",
         "regions": service.regions(session),
-        "themes": queries.themes(session),
+        "themes": all_themes(session),
         "EVENT_KIND_LABELS": KIND_LABELS,
         "params": {
             "quand": "passes" if when == "past" else None,

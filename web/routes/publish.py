@@ -24,11 +24,13 @@ from service.casestudies.models import CaseStudy, ProjectStatus, PublicationStat
 from service.casestudies.schemas import LICENCE_LABELS, CaseStudyCreate, CaseStudyUpdate
 from service.funding import service as funding
 from service.moderation import revisions
+from service.organisations.directory import organisation_names
 from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
 from service.search.service import STATUS_LABELS
 from service.settings import Settings
-from web import queries
+from service.software.catalogue import software_names
+from service.themes.listing import all_themes
 from web.auth import current_principal
 from web.forms import (
     ACTIONS,
@@ -60,6 +62,18 @@ def _login_redirect(path: str) -> RedirectResponse:
     return RedirectResponse(f"/connexion?suivant={path}", status_code=303)
 
 
+def _choices(
+    session: PageSession, organisation_ids: frozenset[int] | None
+) -> dict[str, list[tuple[str, str]]]:
+    """Options of the form's lists: themes, software, organisations (three queries).
+    `organisation_ids`: those the writer may publish for (None: any)."""
+    return {
+        "themes": [(t.slug, t.label) for t in all_themes(session)],
+        "software": [(str(i), name) for i, name in software_names(session)],
+        "organisations": [(str(i), name) for i, name in organisation_names(session, ids=organisation_ids)],
+    }
+
+
 def _form_page(
     request: Request,
     session: PageSession,
@@ -74,9 +88,7 @@ def _form_page(
         "form": cf,
         "case": case,
         "action": f"/experiences/{case.slug}/modifier" if case else "/publier",
-        "choices": queries.choices(
-            session, None if principal.has_role(Role.admin) else principal.organisation_ids
-        ),
+        "choices": _choices(session, None if principal.has_role(Role.admin) else principal.organisation_ids),
         "status_options": [(s.value, STATUS_LABELS[s]) for s in ProjectStatus],
         "licence_options": list(LICENCE_LABELS.items()),
         "labels": FIELD_LABELS,

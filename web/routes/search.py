@@ -18,7 +18,7 @@ from service.search.service import SearchFilters
 from service.settings import Settings
 from service.territories.bands import BAND_LABELS
 from service.territories.models import TerritoryKind
-from web import queries
+from service.themes.listing import all_themes
 from web.params import PageSession, int_param, list_param, search_engine
 from web.templating import is_htmx, render
 
@@ -121,7 +121,7 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
             context["discussions"] = result.discussions
             context["pages"] = result.pages
     if not q or context["result"] is None or context["result"].total == 0:
-        context["themes"] = queries.themes(session)
+        context["themes"] = all_themes(session)
     if params.get("par_page"):
         context["params"]["par_page"] = per_page
     context["visible_options"] = VISIBLE_OPTIONS

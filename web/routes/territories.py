@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from service.casestudies.listing import territory_cases
 from service.discussions import following
 from service.discussions.models import FollowTarget
 from service.funding import service as funding
@@ -15,7 +16,7 @@ from service.territories import service as territory_service
 from service.territories.bands import population_band
 from service.territories.models import Territory, TerritoryKind
 from service.territories.mutualisation import pooling_near
-from web import queries
+from service.territories.parents import parents_of
 from web.auth import current_principal
 from web.comparables import Comparables, comparable_territories, experiences_like
 from web.params import PageSession, path_key, text_param
@@ -60,11 +61,11 @@ def _with_experiences(found: Comparables | None, shown: int = 6) -> Comparables 
 @router.get("/territoires/{code}", response_class=HTMLResponse)
 def territory_page(request: Request, session: PageSession, code: str) -> HTMLResponse:
     territory = territory_service.get_by_code(session, code=path_key(code, max_chars=20))
-    cases, total_cases = queries.territory_cases(session, territory, limit=20)
+    cases, total_cases = territory_cases(session, territory=territory, limit=20)
     funded, total_funded = funding.funded_by(session, territory, limit=FUNDED_SHOWN)
     context = {
         "territory": territory,
-        "parents": queries.territory_parents(session, territory),
+        "parents": parents_of(session, territory=territory),
         "band": population_band(territory.population),
         "epci_form": EPCI_FORMS.get(territory.epci_form.name) if territory.epci_form else None,
         "postal_codes": (territory.postal_codes or "").split(),
