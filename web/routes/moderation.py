@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from service.accounts.permissions import Action, authorize
 from service.api.errors import DomainError, NotFoundError
 from service.api.ids import MAX_ID
 from service.casestudies.authoring import readable_case
-from service.casestudies.models import CaseStudy, PublicationState
+from service.casestudies.listing import cases_by_id
+from service.casestudies.models import PublicationState
+from service.moderation import queue as review_queue
 from service.moderation import reports, revisions, workflow
 from service.moderation.models import CaseRevision, Report, ReportTarget
 from web.auth import current_principal
@@ -27,27 +28,13 @@ def _page(
 ) -> HTMLResponse:
     principal = current_principal(request)
     authorize(principal, Action.review_cases)
-    queue = db.scalars(
-        select(CaseStudy)
-        .where(CaseStudy.publication_state == PublicationState.submitted)
-        .order_by(CaseStudy.id)
-    ).all()
+    queue = review_queue.submitted_cases(db)
     open_reports = reports.open_reports(db, principal=principal)
-    cases = {
-        c.id: c
-        for c in db.scalars(
-            select(CaseStudy).where(
-                CaseStudy.id.in_(
-                    [r.target_id for r in open_reports if r.target_type is ReportTarget.case_study]
-                )
-            )
-        )
-    }
-    pending = db.scalars(revisions.pending_queue_statement().order_by(CaseRevision.id)).all()
-    revised = {
-        c.id: c
-        for c in db.scalars(select(CaseStudy).where(CaseStudy.id.in_([r.case_study_id for r in pending])))
-    }
+    cases = cases_by_id(
+        db, ids=[r.target_id for r in open_reports if r.target_type is ReportTarget.case_study]
+    )
+    pending = review_queue.pending_revisions(db)
+    revised = cases_by_id(db, ids=[r.case_study_id for r in pending])
     context = {
         "queue": queue,
         "revisions": [
