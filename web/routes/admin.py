@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 
 from service.accounts.api_keys import PARTNER_SCOPES, create_api_key, parse_scopes, revoke_api_key
 from service.accounts.credentials import end_all_credentials
+from service.accounts.listing import partner_keys, users_page
 from service.accounts.models import ApiKey, Role, User
 from service.accounts.permissions import Action, authorize
 from service.api.errors import ConflictError, DomainError, NotFoundError
@@ -30,13 +30,8 @@ def _page(
     authorize(current_principal(request), Action.manage_users)
     q = text_param(request.query_params.get("q"), max_chars=100)
     page = int_param(request.query_params.get("page"), default=1, lo=1, hi=10_000)
-    stmt = select(User)
-    if q:
-        pattern = f"%{q.lower().replace('%', '').replace('_', ' ')}%"
-        stmt = stmt.where(func.lower(User.email).like(pattern) | func.lower(User.display_name).like(pattern))
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    users = db.scalars(stmt.order_by(User.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    keys = db.scalars(select(ApiKey).where(ApiKey.user_id.is_(None)).order_by(ApiKey.id.desc())).all()
+    users, total = users_page(db, q=q or None, page=page, per_page=PAGE_SIZE)
+    keys = partner_keys(db)
     context = {
         "users": users,
         "total": total,

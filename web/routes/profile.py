@@ -8,17 +8,18 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from service.accounts import gdpr, memberships
 from service.accounts.api_keys import create_api_key, parse_scopes, revoke_api_key
 from service.accounts.display_names import check_not_staff_lookalike
-from service.accounts.models import ApiKey, Membership, MembershipStatus, User
+from service.accounts.listing import memberships_of, personal_keys, requests_to_decide, users_by_id
+from service.accounts.models import ApiKey, User
 from service.accounts.passwords import verify_password
 from service.accounts.permissions import Action, authorize
 from service.accounts.principal import ALL_SCOPES, Principal
 from service.accounts.validation import clean_display_name
 from service.api.errors import DomainError
+from service.organisations.directory import named_like
 from service.organisations.models import Organisation
 from service.ratelimit.budgets import spend
 from web.auth import current_principal, log_out
@@ -55,23 +56,10 @@ def _account_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     principal, user = _me(request, db)
-    mine = db.scalars(select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)).all()
-    to_decide: list[Membership] = []
-    if principal.admin_organisation_ids:
-        to_decide = list(
-            db.scalars(
-                select(Membership)
-                .where(
-                    Membership.organisation_id.in_(principal.admin_organisation_ids),
-                    Membership.status == MembershipStatus.pending,
-                )
-                .order_by(Membership.id)
-            )
-        )
-    applicants = {
-        u.id: u for u in db.scalars(select(User).where(User.id.in_([m.user_id for m in to_decide])))
-    }
-    keys = db.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id.desc())).all()
+    mine = memberships_of(db, user_id=user.id)
+    to_decide = requests_to_decide(db, organisation_ids=principal.admin_organisation_ids)
+    applicants = users_by_id(db, ids=[m.user_id for m in to_decide])
+    keys = personal_keys(db, user_id=user.id)
     notice = next((text for key, text in NOTICES.items() if key in request.query_params), None)
     context: dict[str, Any] = {
         "user": user,
@@ -91,12 +79,7 @@ def _organisation_matches(db: PageSession, query: str) -> list[Organisation]:
     query = " ".join(query.replace("\x00", "").split())[:100]
     if len(query) < 2:
         return []
-    pattern = f"%{query.replace('%', '').replace('_', ' ')}%"
-    return list(
-        db.scalars(
-            select(Organisation).where(Organisation.name.ilike(pattern)).order_by(Organisation.name).limit(20)
-        )
-    )
+    return named_like(db, fragment=query, limit=20)
 
 
 @router.get("/compte", response_class=HTMLResponse)
