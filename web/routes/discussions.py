@@ -9,7 +9,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from service.accounts.models import Role, User
 from service.accounts.permissions import Action, authorize, can
@@ -18,9 +17,11 @@ from service.casestudies.authoring import readable_case
 from service.casestudies.models import CaseStudy
 from service.discussions import following, posting, reading
 from service.discussions.models import EmailFrequency, FollowTarget, Post, PostRevision, Thread
+from service.discussions.post_history import previous_versions
 from service.discussions.views import author_name
 from service.moderation import reports
 from service.moderation.models import ReportTarget
+from service.themes.listing import all_themes, find_theme
 from service.themes.models import Theme
 from web.auth import current_principal
 from web.params import FormBody, PageSession, form_text, int_param, path_key
@@ -56,7 +57,7 @@ def _list_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     principal = current_principal(request)
-    themes = db.scalars(select(Theme).order_by(Theme.label)).all()
+    themes = all_themes(db)
     slug = path_key(request.query_params.get("theme", ""), max_chars=80)
     theme = next((t for t in themes if t.slug == slug), None)
     threads = reading.recent_threads(db, principal, limit=30, theme_id=theme.id if theme else None)
@@ -81,7 +82,7 @@ def new_theme_thread(request: Request, db: PageSession, form: FormBody) -> Respo
         "body": form_text(form, "body", MAX_FORM_BODY),
         "theme": form_text(form, "theme", 80),
     }
-    theme = db.scalar(select(Theme).where(Theme.slug == values["theme"]))
+    theme = find_theme(db, slug=values["theme"])
     try:
         if theme is None:
             raise DomainError("choisissez un thème", field="theme")
@@ -148,14 +149,7 @@ def _thread(request: Request, db: PageSession, thread_id: int) -> Thread:
 
 
 def _revisions(db: PageSession, posts: list[Post]) -> dict[int, list[PostRevision]]:
-    found: dict[int, list[PostRevision]] = {}
-    edited = [p.id for p in posts if p.edited_at or p.deleted_at]
-    if edited:
-        for rev in db.scalars(
-            select(PostRevision).where(PostRevision.post_id.in_(edited)).order_by(PostRevision.id)
-        ):
-            found.setdefault(rev.post_id, []).append(rev)
-    return found
+    return previous_versions(db, post_ids=[p.id for p in posts if p.edited_at or p.deleted_at])
 
 
 def _post_context(request: Request, db: PageSession, thread: Thread, posts: list[Post]) -> dict[str, Any]:
