@@ -15,8 +15,6 @@ from service.api.no_store import PRINCIPAL_STATE_KEY
 from service.search.engine import SearchEngine
 from service.settings import Settings
 from web.auth import current_principal, resolve_principal
-from web.oidc import oidc_client
-from web.params import search_engine
 
 
 async def _principal(request: Request) -> Principal:
@@ -35,11 +33,13 @@ async def _settings(request: Request) -> Settings:
 
 
 async def _search_engine(request: Request) -> SearchEngine | None:
-    return search_engine(request)
+    engine: SearchEngine | None = getattr(request.app.state, "search", None)
+    return engine
 
 
 async def _oidc(request: Request) -> OidcClient | None:
-    return oidc_client(request)
+    client = getattr(request.app.state, "oidc", None)
+    return client if isinstance(client, OidcClient) else None
 
 
 # Who is asking (ANONYMOUS without a login session). Routes that log in or out read `current_principal`
