@@ -80,6 +80,28 @@ def test_the_architecture_doc_names_the_cycles_that_remain() -> None:
     assert named == cycles(package_graph()), "update « Ce qui enfreint encore les couches »"
 
 
+def test_web_reads_through_the_domains() -> None:
+    # web/ builds no SQL: its pages call the domain functions of service/ (the text is read, comments too).
+    files = sorted([*(REPO / "web").rglob("*.py"), *(REPO / "web" / "templates").rglob("*.html")])
+    assert any(f.name == "cases.py" for f in files), "the test reads web/"
+    bad = [str(f.relative_to(REPO)) for f in files if "select(" in f.read_text(encoding="utf-8")]
+    assert bad == [], "move the query into the domain package it belongs to, under service/"
+
+
+def test_web_routes_take_runtime_objects_as_dependencies() -> None:
+    # Routes name what they need (PagePrincipal, PageSettings, PageSearch, PageOidc: web/dependencies.py)
+    # instead of reading request.app.state or resolving the principal themselves.
+    routes = sorted((REPO / "web" / "routes").glob("*.py"))
+    assert len(routes) > 10, "the test reads web/routes/"
+    bad = [
+        f"{f.relative_to(REPO)}: {needle}"
+        for f in routes
+        for needle in ("app.state", "current_principal(")
+        if needle in f.read_text(encoding="utf-8")
+    ]
+    assert bad == []
+
+
 def test_one_index_job_table() -> None:
     assert [name for name in Base.metadata.tables if "index_jobs" in name] == ["index_jobs"]
 

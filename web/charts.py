@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from web.queries import Count
+from service.casestudies.counts import Count
 
 WIDTH = 600  # viewBox units; the SVG scales to its container
 ROW = 44

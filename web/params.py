@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from service.db.session import get_session
-from service.search.engine import SearchEngine
 
 
 def int_param(raw: str | None, *, default: int, lo: int, hi: int) -> int:
@@ -38,11 +37,6 @@ def text_param(raw: str | None, *, max_chars: int) -> str:
 def list_param(request: Request, name: str, *, max_items: int = 20, max_chars: int = 80) -> list[str]:
     values = [" ".join(clean_text(v).split()) for v in request.query_params.getlist(name)]
     return list(dict.fromkeys(v[:max_chars] for v in values if v))[:max_items]
-
-
-def search_engine(request: Request) -> SearchEngine | None:
-    engine: SearchEngine | None = getattr(request.app.state, "search", None)
-    return engine
 
 
 # The request's database session, closed (committed or rolled back) *before* the response is sent:

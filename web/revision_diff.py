@@ -9,16 +9,15 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any, Literal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy
 from service.moderation.models import CaseRevision
 from service.moderation.revisions import EDITABLE, snapshot
 from service.organisations.models import Organisation
+from service.search.labels import theme_labels
 from service.search.service import STATUS_LABELS
-from service.software.models import Software
-from service.themes.models import Theme
+from service.software.catalogue import software_names
 from web.forms import FIELD_LABELS
 
 Kind = Literal["same", "changed", "removed", "added", "gap"]
@@ -70,12 +69,10 @@ def _readable(db: Session, name: str, value: Any) -> str:
     if value is None or value == [] or value == "":
         return ""
     if name == "themes":
-        labels = dict(db.execute(select(Theme.slug, Theme.label).where(Theme.slug.in_(value))).tuples().all())
+        labels = theme_labels(db)
         return "\n".join(labels.get(slug, slug) for slug in value)
     if name == "software_ids":
-        names = dict(
-            db.execute(select(Software.id, Software.name).where(Software.id.in_(value))).tuples().all()
-        )
+        names = dict(software_names(db, ids=value))
         return "\n".join(names.get(i, f"logiciel n° {i}") for i in value)
     if name == "organisation_id":
         org = db.get(Organisation, value)

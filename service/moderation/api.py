@@ -11,10 +11,10 @@ from service.api.errors import NotFoundError
 from service.api.ids import CaseId, ReportId, RevisionId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.casestudies import authoring
-from service.casestudies.models import CaseStudy, PublicationState
+from service.casestudies.models import CaseStudy
 from service.casestudies.schemas import CaseStudyOut, CaseStudySummary
 from service.db.session import DbSession
-from service.moderation import reports, revisions, workflow
+from service.moderation import queue, reports, revisions, workflow
 from service.moderation.models import CaseRevision, CaseStateChange, Report, ReportStatus
 from service.moderation.schemas import (
     ReportIn,
@@ -155,9 +155,13 @@ def review_queue(
     db: DbSession, principal: CurrentPrincipal, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[CaseStudySummary]:
     authorize(principal, Action.review_cases)
-    stmt = select(CaseStudy).where(CaseStudy.publication_state == PublicationState.submitted)
     return keyset_page(
-        db, stmt, CaseStudy.id, limit=limit, cursor=cursor, to_item=CaseStudySummary.model_validate
+        db,
+        queue.submitted_statement(),
+        CaseStudy.id,
+        limit=limit,
+        cursor=cursor,
+        to_item=CaseStudySummary.model_validate,
     )
 
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from service.api.errors import NotFoundError
 from service.api.ids import SoftwareId
 from service.api.pagination import Cursor, Limit, Page, decode_int_cursor, encode_cursor, keyset_page
 from service.db.session import DbSession
 from service.organisations.schemas import OrganisationRef
+from service.software.catalogue import by_name_prefix
 from service.software.models import Software
 from service.software.schemas import SoftwareOut, SoftwareUserOut
 from service.software.users import software_users
 from service.territories.schemas import TerritoryRef
-from service.textkeys import slugify
 
 router = APIRouter(prefix="/software", tags=["software"])
 
@@ -28,12 +27,13 @@ def list_software(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> Page[SoftwareOut]:
-    stmt = select(Software)
-    if q:
-        key = slugify(q)
-        stmt = stmt.where(Software.slug >= key, Software.slug < key + "\uffff")
     return keyset_page(
-        session, stmt, Software.id, limit=limit, cursor=cursor, to_item=SoftwareOut.model_validate
+        session,
+        by_name_prefix(q),
+        Software.id,
+        limit=limit,
+        cursor=cursor,
+        to_item=SoftwareOut.model_validate,
     )
 
 

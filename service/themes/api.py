@@ -10,6 +10,7 @@ from service.api.auth import CurrentPrincipal
 from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
 from service.db.session import DbSession
 from service.textkeys import slugify
+from service.themes.listing import all_themes, find_theme
 from service.themes.models import Theme
 from service.themes.schemas import ThemeIn, ThemeOut, ThemeUpdate
 
@@ -18,12 +19,12 @@ router = APIRouter(prefix="/themes", tags=["themes"])
 
 @router.get("", response_model=list[ThemeOut], summary="La taxonomie des thèmes")
 def list_themes(session: DbSession) -> list[ThemeOut]:
-    return [ThemeOut.model_validate(t) for t in session.scalars(select(Theme).order_by(Theme.label))]
+    return [ThemeOut.model_validate(t) for t in all_themes(session)]
 
 
 @router.get("/{slug}", response_model=ThemeOut, summary="Un thème")
 def read_theme(session: DbSession, slug: str) -> ThemeOut:
-    theme = session.scalar(select(Theme).where(Theme.slug == slug))
+    theme = find_theme(session, slug=slug)
     if theme is None:
         raise NotFoundError(f"Aucun thème « {slug} ».")
     return ThemeOut.model_validate(theme)
@@ -51,7 +52,7 @@ def create_theme(session: DbSession, principal: CurrentPrincipal, data: ThemeIn)
 @router.patch("/{slug}", response_model=ThemeOut, summary="Renommer ou décrire un thème (administrateurs)")
 def update_theme(session: DbSession, principal: CurrentPrincipal, slug: str, data: ThemeUpdate) -> ThemeOut:
     authorize(principal, Action.manage_themes)
-    theme = session.scalar(select(Theme).where(Theme.slug == slug))
+    theme = find_theme(session, slug=slug)
     if theme is None:
         raise NotFoundError(f"Aucun thème « {slug} ».")
     # The slug stays: it is in URLs, filters and the search index.

@@ -133,12 +133,12 @@ def test_french_error_pages_and_api_problem_details(client: TestClient) -> None:
 
 
 def test_500_is_a_french_page(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    from web import queries
+    from service.casestudies import listing
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(queries, "latest_cases", broken)
+    monkeypatch.setattr(listing, "latest_cases", broken)
     with TestClient(app, raise_server_exceptions=False) as c:
         response = c.get("/")
     assert response.status_code == 500

@@ -14,10 +14,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from service.accounts import registration
 from service.accounts.login import LoginLimits, authenticate
 from service.accounts.models import User
+from service.accounts.oidc import OidcClient
 from service.api.errors import DomainError, TooManyRequests
 from service.ratelimit.budgets import client_ip, spend
-from web.auth import current_principal, log_in_user, log_out, password_slot_free
-from web.oidc import oidc_client
+from web.auth import log_in_user, log_out, password_slot_free
+from web.dependencies import PageOidc, PagePrincipal, PageSettings
 from web.params import FormBody, PageSession, form_text
 from web.templating import render
 
@@ -39,14 +40,9 @@ def safe_next(value: object, default: str = "/compte") -> str:
     return default
 
 
-def _oidc_label(request: Request) -> str | None:
-    """The provider's name for the login button; None when OIDC login is off."""
-    client = oidc_client(request)
-    return client.label if client else None
-
-
 def _login_page(
     request: Request,
+    oidc: OidcClient | None,
     *,
     next_url: str,
     email: str = "",
@@ -54,23 +50,24 @@ def _login_page(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    context = {"next": next_url, "email": email, "error": error, "oidc_label": _oidc_label(request)}
+    context = {"next": next_url, "email": email, "error": error, "oidc_label": oidc.label if oidc else None}
     return render(request, "login.html", context, status_code=status_code, headers=headers)
 
 
 @router.get("/connexion", response_class=HTMLResponse)
-def login_page(request: Request) -> Response:
+def login_page(request: Request, principal: PagePrincipal, oidc: PageOidc) -> Response:
     next_url = safe_next(request.query_params.get("suivant"))
-    if current_principal(request).is_user:
+    if principal.is_user:
         return RedirectResponse(next_url, status_code=303)
-    return _login_page(request, next_url=next_url)
+    return _login_page(request, oidc, next_url=next_url)
 
 
 @router.post("/connexion", response_class=HTMLResponse, dependencies=[Depends(password_slot_free)])
-def login(request: Request, db: PageSession, form: FormBody) -> Response:
+def login(
+    request: Request, settings: PageSettings, oidc: PageOidc, db: PageSession, form: FormBody
+) -> Response:
     next_url = safe_next(form.get("suivant"))
     email, password = form_text(form, "email", 320).strip(), form_text(form, "password", 1024)
-    settings = request.app.state.settings
     limits = LoginLimits(settings.login_max_failures_per_account, settings.login_max_failures_per_ip)
     try:
         user = authenticate(
@@ -82,10 +79,16 @@ def login(request: Request, db: PageSession, form: FormBody) -> Response:
         )
     except TooManyRequests as exc:
         return _login_page(
-            request, next_url=next_url, email=email, error=exc.message, status_code=429, headers=exc.headers
+            request,
+            oidc,
+            next_url=next_url,
+            email=email,
+            error=exc.message,
+            status_code=429,
+            headers=exc.headers,
         )
     except DomainError as exc:
-        return _login_page(request, next_url=next_url, email=email, error=exc.message, status_code=401)
+        return _login_page(request, oidc, next_url=next_url, email=email, error=exc.message, status_code=401)
     log_in_user(request, db, user)
     return RedirectResponse(next_url, status_code=303)
 
@@ -105,14 +108,13 @@ def register_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/inscription", response_class=HTMLResponse, dependencies=[Depends(password_slot_free)])
-def register(request: Request, db: PageSession, form: FormBody) -> Response:
+def register(request: Request, settings: PageSettings, db: PageSession, form: FormBody) -> Response:
     values = {name: form_text(form, name, 400) for name in ("email", "display_name")}
     password, confirm = form_text(form, "password", 1024), form_text(form, "password_confirm", 1024)
     errors: dict[str, str] = {}
     if password != confirm:
         errors["password_confirm"] = "les deux mots de passe sont différents"
     if not errors:
-        settings = request.app.state.settings
         spend(  # before the password is hashed: each registration costs an Argon2 hash
             db,
             f"register:ip:{client_ip(request)}",
@@ -126,7 +128,7 @@ def register(request: Request, db: PageSession, form: FormBody) -> Response:
                 email=values["email"],
                 display_name=values["display_name"],
                 password=password,
-                public_url=request.app.state.settings.public_url,
+                public_url=settings.public_url,
             )
         except DomainError as exc:
             errors[exc.field or "email"] = exc.message
@@ -167,8 +169,7 @@ def verify_email(request: Request, db: PageSession) -> HTMLResponse:
 
 
 @router.post("/compte/verifier/renvoyer")
-def resend_verification(request: Request, db: PageSession) -> Response:
-    principal = current_principal(request)
+def resend_verification(principal: PagePrincipal, settings: PageSettings, db: PageSession) -> Response:
     if not principal.is_user:
         return RedirectResponse("/connexion?suivant=/compte", status_code=303)
     user = db.get(User, principal.user_id)
@@ -176,11 +177,11 @@ def resend_verification(request: Request, db: PageSession) -> Response:
         spend(
             db,
             f"verify-mail:user:{user.id}",
-            limit=request.app.state.settings.verification_mails_per_hour,
+            limit=settings.verification_mails_per_hour,
             window_seconds=3600,
             what="d'envois du lien de confirmation",
         )
-        registration.send_verification(db, user, public_url=request.app.state.settings.public_url)
+        registration.send_verification(db, user, public_url=settings.public_url)
     return RedirectResponse("/compte?lien=envoye", status_code=303)
 
 
@@ -193,7 +194,7 @@ def forgot_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/mot-de-passe-oublie", response_class=HTMLResponse)
-def forgot(request: Request, db: PageSession, form: FormBody) -> Response:
+def forgot(request: Request, settings: PageSettings, db: PageSession, form: FormBody) -> Response:
     email = form_text(form, "email", 320).strip()
     if not email:
         return render(
@@ -203,7 +204,7 @@ def forgot(request: Request, db: PageSession, form: FormBody) -> Response:
             status_code=422,
         )
     # Counted whether the account exists or not, before anything else; same answer either way.
-    per_address = request.app.state.settings.password_resets_per_hour
+    per_address = settings.password_resets_per_hour
     address_key = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
     for key, limit in (
         (f"reset:ip:{client_ip(request)}", 4 * per_address),
@@ -211,7 +212,7 @@ def forgot(request: Request, db: PageSession, form: FormBody) -> Response:
     ):
         spend(db, key, limit=limit, window_seconds=3600, what="de demandes de nouveau mot de passe")
     began = time.monotonic()
-    registration.request_password_reset(db, email=email, public_url=request.app.state.settings.public_url)
+    registration.request_password_reset(db, email=email, public_url=settings.public_url)
     db.commit()  # the mail is queued now, inside the constant time below
     # Same time whether the account exists or not (an unknown address writes nothing).
     time.sleep(max(0.0, RESET_ANSWER_SECONDS - (time.monotonic() - began)))

@@ -8,14 +8,14 @@ from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from service.accounts.permissions import Action, can
+from service.accounts.principal import Principal
 from service.api.errors import NotFoundError
-from service.casestudies import service as case_service
 from service.casestudies import workspace
 from service.casestudies.authoring import readable_case, review_link_as
 from service.casestudies.links import LinkKind, link_details
+from service.casestudies.listing import published_page
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
 from service.contests.service import distinctions
 from service.discussions import following, reading
@@ -25,14 +25,14 @@ from service.moderation import revisions, workflow
 from service.moderation.models import HistoryEvent
 from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
+from service.search.engine import SearchEngine
 from service.territories.fit import Fit, case_fit
 from service.territories.service import find_by_code
-from service.themes.models import Theme
-from web import queries
-from web.auth import current_principal
+from service.themes.listing import all_themes, find_theme
 from web.comparables import comparable_territories
+from web.dependencies import PagePrincipal, PageSearch
 from web.my_territory import my_territory
-from web.params import FormBody, PageSession, int_param, path_key, search_engine, text_param
+from web.params import FormBody, PageSession, int_param, path_key, text_param
 from web.revision_diff import revision_diff
 from web.templating import is_htmx, render
 
@@ -55,16 +55,13 @@ PUBLICATION_LABELS = {
 
 
 @router.get("/experiences", response_class=HTMLResponse)
-def case_list(request: Request, session: PageSession) -> HTMLResponse:
+def case_list(request: Request, principal: PagePrincipal, session: PageSession) -> HTMLResponse:
     params = request.query_params
     theme_slug = text_param(params.get("theme"), max_chars=80) or None
     status = params.get("status") if params.get("status") in ProjectStatus.__members__ else None
     page = int_param(params.get("page"), default=1, lo=1, hi=10_000)
-    stmt = case_service.list_statement(
-        theme=theme_slug, territory=None, status=status, publication_state=PublicationState.published
-    )
-    rows, total = queries.page_of(session, stmt, page=page, per_page=PER_PAGE)
-    theme = session.scalar(select(Theme).where(Theme.slug == theme_slug)) if theme_slug else None
+    rows, total = published_page(session, theme=theme_slug, status=status, page=page, per_page=PER_PAGE)
+    theme = find_theme(session, slug=theme_slug) if theme_slug else None
     context: dict[str, Any] = {
         "cases": rows,
         "total": total,
@@ -72,19 +69,18 @@ def case_list(request: Request, session: PageSession) -> HTMLResponse:
         "pages": max(1, math.ceil(total / PER_PAGE)),
         "theme": theme,
         "status": status,
-        "themes": queries.themes(session),
+        "themes": all_themes(session),
         "params": {"theme": theme_slug, "status": status},
-        "theme_threads": reading.recent_threads(
-            session, current_principal(request), limit=5, theme_id=theme.id
-        )
+        "theme_threads": reading.recent_threads(session, principal, limit=5, theme_id=theme.id)
         if theme
         else [],
     }
     return render(request, "cases.html", context, block="results" if is_htmx(request) else None)
 
 
-def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tuple[CaseStudy, float]]:
-    engine = search_engine(request)
+def _similar(
+    session: PageSession, engine: SearchEngine | None, case: CaseStudy
+) -> list[tuple[CaseStudy, float]]:
     if engine is None:
         return []
     try:
@@ -98,13 +94,12 @@ def _similar(request: Request, session: PageSession, case: CaseStudy) -> list[tu
         return []
 
 
-def _fit(request: Request, session: PageSession, case: CaseStudy) -> Fit | None:
+def _fit(request: Request, session: PageSession, engine: SearchEngine | None, case: CaseStudy) -> Fit | None:
     """How well the case fits the reader's territory (« Mon territoire »), with why; None without one."""
     mine = my_territory(request)
     if mine is None:
         return None
     reader = find_by_code(session, code=mine.territory.code)
-    engine = search_engine(request)
     try:
         return (
             case_fit(session, engine.index if engine else None, case=case, territory=reader)
@@ -117,12 +112,16 @@ def _fit(request: Request, session: PageSession, case: CaseStudy) -> Fit | None:
 
 
 @router.get("/experiences/{slug}", response_class=HTMLResponse)
-def case_page(request: Request, session: PageSession, slug: str) -> HTMLResponse:
-    return case_page_response(request, session, slug)
+def case_page(
+    request: Request, principal: PagePrincipal, engine: PageSearch, session: PageSession, slug: str
+) -> HTMLResponse:
+    return case_page_response(request, principal, engine, session, slug)
 
 
 def case_page_response(
     request: Request,
+    principal: Principal,
+    engine: SearchEngine | None,
     session: PageSession,
     slug: str,
     *,
@@ -131,7 +130,6 @@ def case_page_response(
     status_code: int = 200,
 ) -> HTMLResponse:
     """The case page; with `ask_errors` the question form shows what to fix, keeping what was typed."""
-    principal = current_principal(request)
     case = readable_case(session, principal, slug=path_key(slug))
     editor = can(principal, Action.edit_case, case=case)
     sees_history = can(principal, Action.review_cases) or editor
@@ -140,10 +138,10 @@ def case_page_response(
     if case.territories:
         comparables = comparable_territories(request, session, case.territories[0], limit=4)
     context = {
-        "fit": _fit(request, session, case),
+        "fit": _fit(request, session, engine, case),
         "case": case,
         "sections": [(name, getattr(case, name)) for name in SECTIONS if (getattr(case, name) or "").strip()],
-        "similar": _similar(request, session, case),
+        "similar": _similar(session, engine, case),
         "comparables": comparables,
         "publication_label": PUBLICATION_LABELS.get(case.publication_state, ""),
         "is_published": case.publication_state is PublicationState.published,
@@ -176,14 +174,14 @@ def case_page_response(
 
 @router.post("/experiences/{slug}/liens/{kind}/{target_id}", response_class=HTMLResponse)
 def review_link(
-    request: Request, session: PageSession, form: FormBody, slug: str, kind: str, target_id: int
+    principal: PagePrincipal, session: PageSession, form: FormBody, slug: str, kind: str, target_id: int
 ) -> Response:
     """An author confirms (« Confirmer ») or removes (« Retirer ») a link Retex suggested."""
-    case = readable_case(session, current_principal(request), slug=path_key(slug))
+    case = readable_case(session, principal, slug=path_key(slug))
     if kind not in ("territory", "theme", "software"):
         raise NotFoundError("Ce type de lien n'existe pas.")
     keep = str(form.get("action", "")) == "confirmer"
-    review_link_as(session, current_principal(request), case, cast(LinkKind, kind), target_id, keep=keep)
+    review_link_as(session, principal, case, cast(LinkKind, kind), target_id, keep=keep)
     return RedirectResponse(
         f"/experiences/{case.slug}?lien={'confirme' if keep else 'retire'}", status_code=303
     )

@@ -9,20 +9,23 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from service.accounts.models import Role, User
 from service.accounts.permissions import Action, authorize, can
+from service.accounts.principal import Principal
 from service.api.errors import DomainError, NotFoundError
 from service.casestudies.authoring import readable_case
 from service.casestudies.models import CaseStudy
 from service.discussions import following, posting, reading
 from service.discussions.models import EmailFrequency, FollowTarget, Post, PostRevision, Thread
+from service.discussions.post_history import previous_versions
 from service.discussions.views import author_name
 from service.moderation import reports
 from service.moderation.models import ReportTarget
+from service.settings import Settings
+from service.themes.listing import all_themes, find_theme
 from service.themes.models import Theme
-from web.auth import current_principal
+from web.dependencies import PagePrincipal, PageSearch, PageSettings
 from web.params import FormBody, PageSession, form_text, int_param, path_key
 from web.routes.account import safe_next
 from web.routes.cases import case_page_response
@@ -34,8 +37,7 @@ POLL_SECONDS = 5
 MAX_FORM_BODY = 1_100_000
 
 
-def _limits(request: Request) -> posting.PostingLimits:
-    s = request.app.state.settings
+def _limits(s: Settings) -> posting.PostingLimits:
     return posting.PostingLimits(s.posts_per_minute, s.max_post_chars, s.public_url)
 
 
@@ -43,20 +45,20 @@ def _limits(request: Request) -> posting.PostingLimits:
 
 
 @router.get("/discussions", response_class=HTMLResponse)
-def discussions(request: Request, db: PageSession) -> HTMLResponse:
-    return _list_page(request, db)
+def discussions(request: Request, principal: PagePrincipal, db: PageSession) -> HTMLResponse:
+    return _list_page(request, principal, db)
 
 
 def _list_page(
     request: Request,
+    principal: Principal,
     db: PageSession,
     *,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    principal = current_principal(request)
-    themes = db.scalars(select(Theme).order_by(Theme.label)).all()
+    themes = all_themes(db)
     slug = path_key(request.query_params.get("theme", ""), max_chars=80)
     theme = next((t for t in themes if t.slug == slug), None)
     threads = reading.recent_threads(db, principal, limit=30, theme_id=theme.id if theme else None)
@@ -73,15 +75,16 @@ def _list_page(
 
 
 @router.post("/discussions", response_class=HTMLResponse)
-def new_theme_thread(request: Request, db: PageSession, form: FormBody) -> Response:
-    principal = current_principal(request)
+def new_theme_thread(
+    request: Request, principal: PagePrincipal, settings: PageSettings, db: PageSession, form: FormBody
+) -> Response:
     authorize(principal, Action.discuss)
     values = {
         "title": form_text(form, "title", 400),
         "body": form_text(form, "body", MAX_FORM_BODY),
         "theme": form_text(form, "theme", 80),
     }
-    theme = db.scalar(select(Theme).where(Theme.slug == values["theme"]))
+    theme = find_theme(db, slug=values["theme"])
     try:
         if theme is None:
             raise DomainError("choisissez un thème", field="theme")
@@ -90,7 +93,7 @@ def new_theme_thread(request: Request, db: PageSession, form: FormBody) -> Respo
             principal=principal,
             title=values["title"],
             body=values["body"],
-            limits=_limits(request),
+            limits=_limits(settings),
             theme=theme,
         )
     except DomainError as exc:
@@ -99,6 +102,7 @@ def new_theme_thread(request: Request, db: PageSession, form: FormBody) -> Respo
             raise
         return _list_page(
             request,
+            principal,
             db,
             values=values,
             errors={exc.field or "body": exc.message},
@@ -111,19 +115,26 @@ def new_theme_thread(request: Request, db: PageSession, form: FormBody) -> Respo
 
 
 @router.post("/experiences/{slug}/questions", response_class=HTMLResponse)
-def ask_on_case(request: Request, db: PageSession, form: FormBody, slug: str) -> Response:
-    principal = current_principal(request)
+def ask_on_case(
+    request: Request,
+    principal: PagePrincipal,
+    settings: PageSettings,
+    engine: PageSearch,
+    db: PageSession,
+    form: FormBody,
+    slug: str,
+) -> Response:
     case = readable_case(db, principal, slug=path_key(slug))
     private = form.get("prive") == "oui"
     title, body = form_text(form, "title", 400), form_text(form, "body", MAX_FORM_BODY)
     try:
         if private:
             thread, _ = posting.contact_team(
-                db, principal=principal, case=case, title=title, body=body, limits=_limits(request)
+                db, principal=principal, case=case, title=title, body=body, limits=_limits(settings)
             )
         else:
             thread, _ = posting.start_thread(
-                db, principal=principal, title=title, body=body, limits=_limits(request), case=case
+                db, principal=principal, title=title, body=body, limits=_limits(settings), case=case
             )
     except DomainError as exc:
         db.rollback()
@@ -131,6 +142,8 @@ def ask_on_case(request: Request, db: PageSession, form: FormBody, slug: str) ->
             raise
         return case_page_response(
             request,
+            principal,
+            engine,
             db,
             case.slug,
             ask_errors={exc.field or "body": exc.message},
@@ -143,23 +156,15 @@ def ask_on_case(request: Request, db: PageSession, form: FormBody, slug: str) ->
 # --- a thread ------------------------------------------------------------------------------------------
 
 
-def _thread(request: Request, db: PageSession, thread_id: int) -> Thread:
-    return posting.readable_thread(db, current_principal(request), thread_id)
+def _thread(principal: Principal, db: PageSession, thread_id: int) -> Thread:
+    return posting.readable_thread(db, principal, thread_id)
 
 
 def _revisions(db: PageSession, posts: list[Post]) -> dict[int, list[PostRevision]]:
-    found: dict[int, list[PostRevision]] = {}
-    edited = [p.id for p in posts if p.edited_at or p.deleted_at]
-    if edited:
-        for rev in db.scalars(
-            select(PostRevision).where(PostRevision.post_id.in_(edited)).order_by(PostRevision.id)
-        ):
-            found.setdefault(rev.post_id, []).append(rev)
-    return found
+    return previous_versions(db, post_ids=[p.id for p in posts if p.edited_at or p.deleted_at])
 
 
-def _post_context(request: Request, db: PageSession, thread: Thread, posts: list[Post]) -> dict[str, Any]:
-    principal = current_principal(request)
+def _post_context(principal: Principal, db: PageSession, thread: Thread, posts: list[Post]) -> dict[str, Any]:
     moderator = principal.has_role(Role.moderator, Role.admin)
     return {
         "thread": thread,
@@ -174,6 +179,7 @@ def _post_context(request: Request, db: PageSession, thread: Thread, posts: list
 
 def _thread_page(
     request: Request,
+    principal: Principal,
     db: PageSession,
     thread: Thread,
     *,
@@ -181,7 +187,6 @@ def _thread_page(
     reply_error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    principal = current_principal(request)
     posts = reading.posts_after(db, thread, limit=500)
     quote_id = int_param(request.query_params.get("citer"), default=0, lo=0, hi=2**31)
     quoted = next((p for p in posts if p.id == quote_id and not p.deleted_at and not p.is_hidden), None)
@@ -196,7 +201,7 @@ def _thread_page(
             case = None
     theme = db.get(Theme, thread.theme_id) if thread.theme_id else None
     context = {
-        **_post_context(request, db, thread, posts),
+        **_post_context(principal, db, thread, posts),
         "case": case,
         "theme": theme,
         "reply_value": reply_value,
@@ -210,18 +215,18 @@ def _thread_page(
 
 
 @router.get("/discussions/{thread_id}", response_class=HTMLResponse)
-def thread_page(request: Request, db: PageSession, thread_id: int) -> HTMLResponse:
-    return _thread_page(request, db, _thread(request, db, thread_id))
+def thread_page(request: Request, principal: PagePrincipal, db: PageSession, thread_id: int) -> HTMLResponse:
+    return _thread_page(request, principal, db, _thread(principal, db, thread_id))
 
 
 @router.get("/discussions/{thread_id}/nouveaux", response_class=HTMLResponse)
-def new_posts(request: Request, db: PageSession, thread_id: int) -> Response:
+def new_posts(request: Request, principal: PagePrincipal, db: PageSession, thread_id: int) -> Response:
     """The poller: posts after `apres`, followed by a poller for the next ones (HTMX)."""
-    thread = _thread(request, db, thread_id)
+    thread = _thread(principal, db, thread_id)
     after = int_param(request.query_params.get("apres"), default=0, lo=0, hi=2**31)
     posts = reading.posts_after(db, thread, after_id=after, limit=100)
     context = {
-        **_post_context(request, db, thread, posts),
+        **_post_context(principal, db, thread, posts),
         "last_id": max([after, *(p.id for p in posts)]),
         "fresh": True,
     }
@@ -229,9 +234,15 @@ def new_posts(request: Request, db: PageSession, thread_id: int) -> Response:
 
 
 @router.post("/discussions/{thread_id}/reponses", response_class=HTMLResponse)
-def post_reply(request: Request, db: PageSession, form: FormBody, thread_id: int) -> Response:
-    principal = current_principal(request)
-    thread = _thread(request, db, thread_id)
+def post_reply(
+    request: Request,
+    principal: PagePrincipal,
+    settings: PageSettings,
+    db: PageSession,
+    form: FormBody,
+    thread_id: int,
+) -> Response:
+    thread = _thread(principal, db, thread_id)
     body = form_text(form, "body", MAX_FORM_BODY)
     raw_reply_to = form_text(form, "reply_to_id", 12)
     reply_to_id = int(raw_reply_to) if raw_reply_to.isdigit() else None
@@ -241,7 +252,7 @@ def post_reply(request: Request, db: PageSession, form: FormBody, thread_id: int
             principal=principal,
             thread=thread,
             body=body,
-            limits=_limits(request),
+            limits=_limits(settings),
             reply_to_id=reply_to_id,
         )
     except DomainError as exc:
@@ -266,7 +277,7 @@ def post_reply(request: Request, db: PageSession, form: FormBody, thread_id: int
                 headers=exc.headers,
             )
         response = _thread_page(
-            request, db, thread, reply_value=body, reply_error=exc.message, status_code=status_code
+            request, principal, db, thread, reply_value=body, reply_error=exc.message, status_code=status_code
         )
         response.headers.update(exc.headers)
         return response
@@ -290,12 +301,11 @@ def post_reply(request: Request, db: PageSession, form: FormBody, thread_id: int
 
 
 @router.get("/discussions/messages/{post_id}/modifier", response_class=HTMLResponse)
-def edit_post_page(request: Request, db: PageSession, post_id: int) -> HTMLResponse:
-    principal = current_principal(request)
+def edit_post_page(request: Request, principal: PagePrincipal, db: PageSession, post_id: int) -> HTMLResponse:
     post = db.get(Post, post_id)
     if post is None or post.deleted_at is not None:
         raise NotFoundError("Ce message n'existe pas ou a été supprimé.")
-    thread = _thread(request, db, post.thread_id)
+    thread = _thread(principal, db, post.thread_id)
     authorize(principal, Action.edit_post, post=post)
     return render(
         request, "post_edit.html", {"post": post, "thread": thread, "value": post.body, "error": None}
@@ -303,18 +313,26 @@ def edit_post_page(request: Request, db: PageSession, post_id: int) -> HTMLRespo
 
 
 @router.post("/discussions/messages/{post_id}/modifier", response_class=HTMLResponse)
-def edit_post(request: Request, db: PageSession, form: FormBody, post_id: int) -> Response:
-    principal = current_principal(request)
+def edit_post(
+    request: Request,
+    principal: PagePrincipal,
+    settings: PageSettings,
+    db: PageSession,
+    form: FormBody,
+    post_id: int,
+) -> Response:
     body = form_text(form, "body", MAX_FORM_BODY)
     try:
-        post = posting.edit_post(db, principal=principal, post_id=post_id, body=body, limits=_limits(request))
+        post = posting.edit_post(
+            db, principal=principal, post_id=post_id, body=body, limits=_limits(settings)
+        )
     except DomainError as exc:
         db.rollback()
         if exc.status_code in (401, 403, 404):
             raise
         original = db.get(Post, post_id)
         assert original is not None
-        thread = _thread(request, db, original.thread_id)
+        thread = _thread(principal, db, original.thread_id)
         return render(
             request,
             "post_edit.html",
@@ -325,8 +343,8 @@ def edit_post(request: Request, db: PageSession, form: FormBody, post_id: int) -
 
 
 @router.post("/discussions/{thread_id}/supprimer")
-def delete_thread(request: Request, db: PageSession, thread_id: int) -> Response:
-    thread = posting.delete_thread(db, principal=current_principal(request), thread_id=thread_id)
+def delete_thread(principal: PagePrincipal, db: PageSession, thread_id: int) -> Response:
+    thread = posting.delete_thread(db, principal=principal, thread_id=thread_id)
     if thread.case_study_id is not None:
         case = db.get(CaseStudy, thread.case_study_id)
         if case is not None:
@@ -335,14 +353,13 @@ def delete_thread(request: Request, db: PageSession, thread_id: int) -> Response
 
 
 @router.post("/discussions/messages/{post_id}/supprimer")
-def delete_post(request: Request, db: PageSession, post_id: int) -> Response:
-    post = posting.delete_post(db, principal=current_principal(request), post_id=post_id)
+def delete_post(principal: PagePrincipal, db: PageSession, post_id: int) -> Response:
+    post = posting.delete_post(db, principal=principal, post_id=post_id)
     return RedirectResponse(f"/discussions/{post.thread_id}#message-{post.id}", status_code=303)
 
 
 @router.post("/discussions/messages/{post_id}/signaler")
-def report_post(request: Request, db: PageSession, form: FormBody, post_id: int) -> Response:
-    principal = current_principal(request)
+def report_post(principal: PagePrincipal, db: PageSession, form: FormBody, post_id: int) -> Response:
     post = db.get(Post, post_id)
     if post is None:
         raise NotFoundError("Ce message n'existe pas.")
@@ -366,10 +383,10 @@ def report_post(request: Request, db: PageSession, form: FormBody, post_id: int)
 
 
 @router.post("/discussions/messages/{post_id}/moderation")
-def moderate_post(request: Request, db: PageSession, form: FormBody, post_id: int) -> Response:
+def moderate_post(principal: PagePrincipal, db: PageSession, form: FormBody, post_id: int) -> Response:
     post = posting.set_hidden(
         db,
-        principal=current_principal(request),
+        principal=principal,
         post_id=post_id,
         hidden=form.get("hidden") == "oui",
         reason=form_text(form, "reason", 2000),
@@ -381,8 +398,7 @@ def moderate_post(request: Request, db: PageSession, form: FormBody, post_id: in
 
 
 @router.post("/suivre")
-def follow(request: Request, db: PageSession, form: FormBody) -> Response:
-    principal = current_principal(request)
+def follow(principal: PagePrincipal, db: PageSession, form: FormBody) -> Response:
     try:
         target_type = FollowTarget(form_text(form, "target_type", 20))
     except ValueError:
@@ -398,8 +414,7 @@ def follow(request: Request, db: PageSession, form: FormBody) -> Response:
 
 
 @router.get("/notifications", response_class=HTMLResponse)
-def notifications_page(request: Request, db: PageSession) -> HTMLResponse:
-    principal = current_principal(request)
+def notifications_page(request: Request, principal: PagePrincipal, db: PageSession) -> HTMLResponse:
     authorize(principal, Action.manage_own_account)
     assert principal.user_id is not None
     notes = following.latest_notifications(db, principal.user_id)
@@ -413,8 +428,7 @@ def notifications_page(request: Request, db: PageSession) -> HTMLResponse:
 
 
 @router.post("/notifications/lues")
-def mark_all_read(request: Request, db: PageSession) -> Response:
-    principal = current_principal(request)
+def mark_all_read(principal: PagePrincipal, db: PageSession) -> Response:
     authorize(principal, Action.manage_own_account)
     assert principal.user_id is not None
     following.mark_read(db, principal.user_id)
@@ -422,8 +436,7 @@ def mark_all_read(request: Request, db: PageSession) -> Response:
 
 
 @router.post("/notifications/frequence")
-def set_frequency(request: Request, db: PageSession, form: FormBody) -> Response:
-    principal = current_principal(request)
+def set_frequency(principal: PagePrincipal, db: PageSession, form: FormBody) -> Response:
     authorize(principal, Action.manage_own_account)
     user = db.get(User, principal.user_id)
     value = form_text(form, "email_frequency", 20)

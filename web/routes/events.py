@@ -14,8 +14,8 @@ from service.events import service
 from service.events.attendees import comparable_attendees
 from service.events.models import EventKind
 from service.events.schemas import KIND_LABELS, SESSION_KIND_LABELS
-from web import queries
-from web.auth import current_principal
+from service.themes.listing import all_themes
+from web.dependencies import PagePrincipal
 from web.params import FormBody, PageSession, text_param
 from web.templating import is_htmx, render
 
@@ -48,7 +48,7 @@ def event_list(request: Request, session: PageSession) -> HTMLResponse:
         "theme": theme,
         "kind": kind or "",
         "regions": service.regions(session),
-        "themes": queries.themes(session),
+        "themes": all_themes(session),
         "EVENT_KIND_LABELS": KIND_LABELS,
         "params": {
             "quand": "passes" if when == "past" else None,
@@ -67,8 +67,9 @@ def _event_id(raw: str) -> int:
 
 
 @router.get("/evenements/{event_id}", response_class=HTMLResponse)
-def event_page(request: Request, session: PageSession, event_id: str) -> HTMLResponse:
-    principal = current_principal(request)
+def event_page(
+    request: Request, principal: PagePrincipal, session: PageSession, event_id: str
+) -> HTMLResponse:
     event = service.get_event(session, _event_id(event_id))
     context: dict[str, Any] = {
         "event": event,
@@ -87,8 +88,7 @@ def event_page(request: Request, session: PageSession, event_id: str) -> HTMLRes
 
 
 @router.post("/evenements/{event_id}/participation")
-def attend(request: Request, session: PageSession, form: FormBody, event_id: str) -> Response:
-    principal = current_principal(request)
+def attend(principal: PagePrincipal, session: PageSession, form: FormBody, event_id: str) -> Response:
     event = service.get_event(session, _event_id(event_id))
     authorize(principal, Action.attend_event)
     assert principal.user_id is not None

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from service.accounts.permissions import Action, authorize
+from service.accounts.principal import Principal
 from service.api.errors import DomainError, NotFoundError
 from service.api.ids import MAX_ID
 from service.casestudies.authoring import readable_case
-from service.casestudies.models import CaseStudy, PublicationState
+from service.casestudies.listing import cases_by_id
+from service.casestudies.models import PublicationState
+from service.moderation import queue as review_queue
 from service.moderation import reports, revisions, workflow
 from service.moderation.models import CaseRevision, Report, ReportTarget
-from web.auth import current_principal
+from web.dependencies import PagePrincipal, PageSettings
 from web.params import FormBody, PageSession, form_text, path_key
 from web.revision_diff import revision_diff
 from web.templating import render
@@ -23,31 +25,21 @@ router = APIRouter()
 
 
 def _page(
-    request: Request, db: PageSession, *, errors: dict[str, str] | None = None, status_code: int = 200
+    request: Request,
+    principal: Principal,
+    db: PageSession,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    principal = current_principal(request)
     authorize(principal, Action.review_cases)
-    queue = db.scalars(
-        select(CaseStudy)
-        .where(CaseStudy.publication_state == PublicationState.submitted)
-        .order_by(CaseStudy.id)
-    ).all()
+    queue = review_queue.submitted_cases(db)
     open_reports = reports.open_reports(db, principal=principal)
-    cases = {
-        c.id: c
-        for c in db.scalars(
-            select(CaseStudy).where(
-                CaseStudy.id.in_(
-                    [r.target_id for r in open_reports if r.target_type is ReportTarget.case_study]
-                )
-            )
-        )
-    }
-    pending = db.scalars(revisions.pending_queue_statement().order_by(CaseRevision.id)).all()
-    revised = {
-        c.id: c
-        for c in db.scalars(select(CaseStudy).where(CaseStudy.id.in_([r.case_study_id for r in pending])))
-    }
+    cases = cases_by_id(
+        db, ids=[r.target_id for r in open_reports if r.target_type is ReportTarget.case_study]
+    )
+    pending = review_queue.pending_revisions(db)
+    revised = cases_by_id(db, ids=[r.case_study_id for r in pending])
     context = {
         "queue": queue,
         "revisions": [
@@ -61,13 +53,19 @@ def _page(
 
 
 @router.get("/moderation", response_class=HTMLResponse)
-def moderation_page(request: Request, db: PageSession) -> HTMLResponse:
-    return _page(request, db)
+def moderation_page(request: Request, principal: PagePrincipal, db: PageSession) -> HTMLResponse:
+    return _page(request, principal, db)
 
 
 @router.post("/moderation/experiences/{case_id}", response_class=HTMLResponse)
-def decide_case(request: Request, db: PageSession, form: FormBody, case_id: int) -> Response:
-    principal = current_principal(request)
+def decide_case(
+    request: Request,
+    principal: PagePrincipal,
+    settings: PageSettings,
+    db: PageSession,
+    form: FormBody,
+    case_id: int,
+) -> Response:
     authorize(principal, Action.review_cases)
     case = readable_case(db, principal, case_id=case_id)
     decision = form.get("decision")
@@ -79,26 +77,31 @@ def decide_case(request: Request, db: PageSession, form: FormBody, case_id: int)
             to=target,
             actor=principal,
             reason=str(form.get("reason", "")).replace("\x00", "")[:2000],
-            public_url=request.app.state.settings.public_url,
+            public_url=settings.public_url,
         )
     except DomainError as exc:
         db.rollback()
         if exc.status_code in (401, 403):
             raise
-        return _page(request, db, errors={f"reason-{case_id}": exc.message}, status_code=422)
+        return _page(request, principal, db, errors={f"reason-{case_id}": exc.message}, status_code=422)
     return RedirectResponse(f"/moderation?fait={target.value}", status_code=303)
 
 
 @router.post("/moderation/modifications/{revision_id}", response_class=HTMLResponse)
-def decide_revision(request: Request, db: PageSession, form: FormBody, revision_id: int) -> Response:
+def decide_revision(
+    request: Request,
+    principal: PagePrincipal,
+    settings: PageSettings,
+    db: PageSession,
+    form: FormBody,
+    revision_id: int,
+) -> Response:
     """Approve an edit of a published case (it goes online) or reject it with a reason for its authors."""
-    principal = current_principal(request)
     authorize(principal, Action.review_cases)
     revision = db.get(CaseRevision, revision_id) if 0 < revision_id <= MAX_ID else None
     if revision is None:
         raise NotFoundError("Cette modification n'existe pas.")
     approve = form.get("decision") == "approuver"
-    settings = request.app.state.settings
     try:
         revisions.decide(
             db,
@@ -113,15 +116,18 @@ def decide_revision(request: Request, db: PageSession, form: FormBody, revision_
         db.rollback()
         if exc.status_code in (401, 403):
             raise
-        return _page(request, db, errors={f"revision-reason-{revision_id}": exc.message}, status_code=422)
+        return _page(
+            request, principal, db, errors={f"revision-reason-{revision_id}": exc.message}, status_code=422
+        )
     return RedirectResponse(
         f"/moderation?fait={'modification-approuvee' if approve else 'modification-refusee'}", status_code=303
     )
 
 
 @router.post("/moderation/signalements/{report_id}", response_class=HTMLResponse)
-def decide_report(request: Request, db: PageSession, form: FormBody, report_id: int) -> Response:
-    principal = current_principal(request)
+def decide_report(
+    principal: PagePrincipal, settings: PageSettings, db: PageSession, form: FormBody, report_id: int
+) -> Response:
     authorize(principal, Action.handle_reports)
     report = db.get(Report, report_id)
     if report is None:
@@ -132,14 +138,13 @@ def decide_report(request: Request, db: PageSession, form: FormBody, report_id: 
         principal=principal,
         uphold=form.get("decision") == "retirer",
         note=str(form.get("note", "")).replace("\x00", "")[:2000],
-        public_url=request.app.state.settings.public_url,
+        public_url=settings.public_url,
     )
     return RedirectResponse("/moderation?fait=signalement", status_code=303)
 
 
 @router.post("/experiences/{slug}/signaler", response_class=HTMLResponse)
-def report_case(request: Request, db: PageSession, form: FormBody, slug: str) -> Response:
-    principal = current_principal(request)
+def report_case(principal: PagePrincipal, db: PageSession, form: FormBody, slug: str) -> Response:
     case = readable_case(db, principal, slug=path_key(slug))
     try:
         reports.create_report(

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from service.accounts.oidc import OidcClient, OidcError, PendingLogin
 from service.accounts.oidc_login import user_for_identity
 from web.auth import log_in_user
-from web.oidc import oidc_client
+from web.dependencies import PageOidc, PageSettings
 from web.params import PageSession
 from web.routes.account import safe_next
 from web.session import get_session
@@ -43,11 +43,10 @@ def _failure(request: Request, client: OidcClient, exc: OidcError) -> HTMLRespon
 
 
 @router.get("/connexion/oidc")
-def start(request: Request) -> Response:
-    client = oidc_client(request)
+def start(request: Request, settings: PageSettings, client: PageOidc) -> Response:
     if client is None:
         raise HTTPException(404)
-    redirect_uri = request.app.state.settings.oidc_redirect_uri or str(request.url_for("oidc_callback"))
+    redirect_uri = settings.oidc_redirect_uri or str(request.url_for("oidc_callback"))
     try:
         pending = client.start_login(redirect_uri)
     except OidcError as exc:
@@ -58,8 +57,7 @@ def start(request: Request) -> Response:
 
 
 @router.get("/connexion/oidc/retour", name="oidc_callback", response_class=HTMLResponse)
-def finish(request: Request, db: PageSession) -> Response:
-    client = oidc_client(request)
+def finish(request: Request, client: PageOidc, db: PageSession) -> Response:
     if client is None:
         raise HTTPException(404)
     session = get_session(request)

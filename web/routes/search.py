@@ -15,11 +15,11 @@ from service.ratelimit.budgets import SearchBudget
 from service.ratelimit.slots import Busy
 from service.search import pipeline
 from service.search.service import SearchFilters
-from service.settings import Settings
 from service.territories.bands import BAND_LABELS
 from service.territories.models import TerritoryKind
-from web import queries
-from web.params import PageSession, int_param, list_param, search_engine
+from service.themes.listing import all_themes
+from web.dependencies import PageSearch, PageSettings
+from web.params import PageSession, int_param, list_param
 from web.templating import is_htmx, render
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,9 @@ def _facets(found: list[pipeline.Facet], selected: dict[str, list[str | int]]) -
 
 
 @router.get("/recherche", response_class=HTMLResponse, dependencies=[SearchBudget])
-def search_page(request: Request, session: PageSession) -> HTMLResponse:
-    settings: Settings = request.app.state.settings
+def search_page(
+    request: Request, settings: PageSettings, engine: PageSearch, session: PageSession
+) -> HTMLResponse:
     params = request.query_params
     raw_q = " ".join(params.get("q", "").split())
     q = raw_q[: settings.max_query_chars]
@@ -100,7 +101,6 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
         "themes": [],
         "discussions": [],
     }
-    engine = search_engine(request)
     if q and engine is None:
         context["unavailable"] = True
     elif q:
@@ -121,7 +121,7 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
             context["discussions"] = result.discussions
             context["pages"] = result.pages
     if not q or context["result"] is None or context["result"].total == 0:
-        context["themes"] = queries.themes(session)
+        context["themes"] = all_themes(session)
     if params.get("par_page"):
         context["params"]["par_page"] = per_page
     context["visible_options"] = VISIBLE_OPTIONS

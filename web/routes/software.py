@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from service.api.errors import NotFoundError
+from service.casestudies.listing import software_cases
 from service.publiccode import service as public_code
+from service.software import catalogue
 from service.software.models import Software
-from web import queries
 from web.params import PageSession, int_param, text_param
 from web.templating import is_htmx, render
 
@@ -22,7 +23,7 @@ PER_PAGE = 30
 def software_list(request: Request, session: PageSession) -> HTMLResponse:
     q = text_param(request.query_params.get("q"), max_chars=100)
     page = int_param(request.query_params.get("page"), default=1, lo=1, hi=1000)
-    rows, total = queries.software_page(session, q=q or None, page=page, per_page=PER_PAGE)
+    rows, total = catalogue.software_page(session, q=q or None, page=page, per_page=PER_PAGE)
     context = {
         "q": q,
         "software_list": rows,
@@ -43,8 +44,8 @@ def software_page(request: Request, session: PageSession, software_id: str) -> H
         raise NotFoundError("Ce logiciel n'existe pas dans Retex.")
     context = {
         "software": software,
-        "usages": queries.software_usages(session, software),
-        "cases": queries.software_cases(session, software, limit=20),
+        "usages": catalogue.declared_usages(session, software=software),
+        "cases": software_cases(session, software=software, limit=20),
         "publishers": public_code.publishers(session, software),
     }
     return render(request, "software.html", context)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from service.casestudies.listing import territory_cases
 from service.discussions import following
 from service.discussions.models import FollowTarget
 from service.funding import service as funding
@@ -15,9 +16,9 @@ from service.territories import service as territory_service
 from service.territories.bands import population_band
 from service.territories.models import Territory, TerritoryKind
 from service.territories.mutualisation import pooling_near
-from web import queries
-from web.auth import current_principal
+from service.territories.parents import parents_of
 from web.comparables import Comparables, comparable_territories, experiences_like
+from web.dependencies import PagePrincipal
 from web.params import PageSession, path_key, text_param
 from web.templating import is_htmx, render
 
@@ -58,13 +59,15 @@ def _with_experiences(found: Comparables | None, shown: int = 6) -> Comparables 
 
 
 @router.get("/territoires/{code}", response_class=HTMLResponse)
-def territory_page(request: Request, session: PageSession, code: str) -> HTMLResponse:
+def territory_page(
+    request: Request, principal: PagePrincipal, session: PageSession, code: str
+) -> HTMLResponse:
     territory = territory_service.get_by_code(session, code=path_key(code, max_chars=20))
-    cases, total_cases = queries.territory_cases(session, territory, limit=20)
+    cases, total_cases = territory_cases(session, territory=territory, limit=20)
     funded, total_funded = funding.funded_by(session, territory, limit=FUNDED_SHOWN)
     context = {
         "territory": territory,
-        "parents": queries.territory_parents(session, territory),
+        "parents": parents_of(session, territory=territory),
         "band": population_band(territory.population),
         "epci_form": EPCI_FORMS.get(territory.epci_form.name) if territory.epci_form else None,
         "postal_codes": (territory.postal_codes or "").split(),
@@ -76,8 +79,6 @@ def territory_page(request: Request, session: PageSession, code: str) -> HTMLRes
         "forges": public_code.forges_of(session, territory),
         "comparables": _with_experiences(comparable_territories(request, session, territory, limit=12)),
         "experiences_like": experiences_like(request, session, territory, limit=6),
-        "following": following.is_following(
-            session, current_principal(request), FollowTarget.territory, territory.id
-        ),
+        "following": following.is_following(session, principal, FollowTarget.territory, territory.id),
     }
     return render(request, "territory.html", context)

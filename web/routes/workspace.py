@@ -13,8 +13,7 @@ from service.casestudies import workspace
 from service.casestudies.authoring import readable_case
 from service.casestudies.models import PublicationState
 from service.moderation.workflow import change_state
-from service.settings import Settings
-from web.auth import current_principal
+from web.dependencies import PagePrincipal, PageSettings
 from web.params import FormBody, PageSession, path_key
 from web.templating import render
 
@@ -22,8 +21,7 @@ router = APIRouter()
 
 
 @router.get("/mes-experiences", response_class=HTMLResponse)
-def my_cases(request: Request, session: PageSession) -> Response:
-    principal = current_principal(request)
+def my_cases(request: Request, principal: PagePrincipal, session: PageSession) -> Response:
     if not principal.is_user:
         return RedirectResponse("/connexion?suivant=/mes-experiences", status_code=303)
     grouped = workspace.my_cases(session, principal)
@@ -38,15 +36,15 @@ def my_cases(request: Request, session: PageSession) -> Response:
 
 
 @router.post("/experiences/{slug}/etat", response_class=HTMLResponse)
-def move_case(request: Request, session: PageSession, form: FormBody, slug: str) -> Response:
+def move_case(
+    principal: PagePrincipal, settings: PageSettings, session: PageSession, form: FormBody, slug: str
+) -> Response:
     """One move of the workflow, posted by a button of the case page or of the workspace."""
-    principal = current_principal(request)
     case = readable_case(session, principal, slug=path_key(slug))
     authorize(principal, Action.submit_case, case=case)  # the workflow checks the move's own right too
     raw = str(form.get("vers", ""))
     if raw not in PublicationState.__members__ or raw == PublicationState.rejected.value:
         raise InvalidFieldError("choisissez brouillon, soumise, archivée ou publiée", field="vers")
-    settings: Settings = request.app.state.settings
     to = PublicationState(raw)
     change_state(session, case=case, to=to, actor=principal, reason=None, public_url=settings.public_url)
     back = str(form.get("retour", ""))
