@@ -26,7 +26,6 @@ from service.api.ratelimit_headers import RateLimitHeaders
 from service.api.request_id import RequestId
 from service.api.strict_query import StrictQuery
 from service.api.transport import install_transport
-from service.casestudies.api import router as case_studies_router
 from service.collections.api import router as collections_router
 from service.contests.api import router as contests_router
 from service.db.engine import make_engine, make_session_factory
@@ -45,6 +44,7 @@ from service.opendata.api import router as opendata_router
 from service.opendata.event_feed import router as event_feed_router
 from service.organisations.api import router as organisations_router
 from service.publiccode.api import router as public_code_router
+from service.publishing.api import router as case_studies_router
 from service.ratelimit.budgets import ReadBudget
 from service.ratelimit.slots import default_size
 from service.search.api import router as search_router

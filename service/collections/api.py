@@ -9,11 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
 
-from service.accounts.permissions import Action, authorize
 from service.api.atom import ATOM_MEDIA_TYPE
 from service.api.auth import CurrentPrincipal
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.api.transport import public_base, public_url_of
+from service.authz.permissions import Action, authorize
 from service.collections import service
 from service.collections.models import Collection
 from service.collections.schemas import CollectionIn, CollectionOut, CollectionSummary

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import select
 
 from service.accounts.models import User
-from service.accounts.permissions import Action, authorize
 from service.api.atom import FEED_DOC, AtomResponse, atom_document
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import InvalidFieldError, NotFoundError
 from service.api.ids import CaseId, DbIdPath, PostId, ThreadId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.api.transport import public_base, public_url_of
-from service.casestudies.authoring import readable_case
+from service.authz.cases import readable_case
+from service.authz.permissions import Action, authorize
 from service.db.session import DbSession
 from service.discussions import feeds, following, posting, reading
 from service.discussions.indexing import is_searchable

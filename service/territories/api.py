@@ -13,7 +13,7 @@ from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import InvalidFieldError
 from service.api.ids import CaseId
 from service.api.pagination import Cursor, Limit, Page, decode_int_cursor, encode_cursor
-from service.casestudies.authoring import readable_case
+from service.authz.cases import readable_case
 from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
 from service.funding import service as funding

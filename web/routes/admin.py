@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from service.accounts.api_keys import PARTNER_SCOPES, create_api_key, parse_scopes, revoke_api_key
 from service.accounts.credentials import end_all_credentials
 from service.accounts.models import ApiKey, Role, User
-from service.accounts.permissions import Action, authorize
 from service.api.errors import ConflictError, DomainError, NotFoundError
+from service.authz.permissions import Action, authorize
 from web.auth import current_principal
 from web.params import FormBody, PageSession, int_param, text_param
 from web.templating import render

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from service.accounts.permissions import Action, can
 from service.api.errors import NotFoundError
+from service.authz.cases import readable_case
+from service.authz.permissions import Action, can
 from service.casestudies import service as case_service
 from service.casestudies import workspace
-from service.casestudies.authoring import readable_case, review_link_as
 from service.casestudies.links import LinkKind, link_details
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
 from service.contests.service import distinctions
@@ -23,6 +23,7 @@ from service.discussions.models import FollowTarget
 from service.events.service import events_presenting
 from service.moderation import revisions, workflow
 from service.moderation.models import HistoryEvent
+from service.publishing.authoring import review_link_as
 from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
 from service.territories.fit import Fit, case_fit

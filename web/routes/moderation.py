@@ -7,10 +7,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from service.accounts.permissions import Action, authorize
 from service.api.errors import DomainError, NotFoundError
 from service.api.ids import MAX_ID
-from service.casestudies.authoring import readable_case
+from service.authz.cases import readable_case
+from service.authz.permissions import Action, authorize
 from service.casestudies.models import CaseStudy, PublicationState
 from service.moderation import reports, revisions, workflow
 from service.moderation.models import CaseRevision, Report, ReportTarget

@@ -15,10 +15,10 @@ from service.accounts.api_keys import create_api_key, parse_scopes, revoke_api_k
 from service.accounts.display_names import check_not_staff_lookalike
 from service.accounts.models import ApiKey, Membership, MembershipStatus, User
 from service.accounts.passwords import verify_password
-from service.accounts.permissions import Action, authorize
-from service.accounts.principal import ALL_SCOPES, Principal
 from service.accounts.validation import clean_display_name
 from service.api.errors import DomainError
+from service.authz.permissions import Action, authorize
+from service.authz.principal import ALL_SCOPES, Principal
 from service.organisations.models import Organisation
 from service.ratelimit.budgets import spend
 from web.auth import current_principal, log_out

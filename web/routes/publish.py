@@ -15,15 +15,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from service.accounts.models import Role
-from service.accounts.permissions import Action, authorize, can
-from service.accounts.principal import Principal
 from service.api.errors import DomainError
 from service.api.ids import MAX_ID
-from service.casestudies import authoring
+from service.authz.cases import readable_case
+from service.authz.permissions import Action, authorize, can
+from service.authz.principal import Principal
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.casestudies.schemas import LICENCE_LABELS, CaseStudyCreate, CaseStudyUpdate
 from service.funding import service as funding
 from service.moderation import revisions
+from service.publishing import authoring
 from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
 from service.search.service import STATUS_LABELS
@@ -141,7 +142,7 @@ def create_case(request: Request, session: PageSession, form: FormBody) -> Respo
 
 def _editable(request: Request, session: PageSession, slug: str) -> CaseStudy:
     principal = current_principal(request)
-    case = authoring.readable_case(session, principal, slug=path_key(slug))
+    case = readable_case(session, principal, slug=path_key(slug))
     authorize(principal, Action.edit_case, case=case)
     return case
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from service.accounts.permissions import Action, authorize
 from service.api.errors import InvalidFieldError
+from service.authz.cases import readable_case
+from service.authz.permissions import Action, authorize
 from service.casestudies import workspace
-from service.casestudies.authoring import readable_case
 from service.casestudies.models import PublicationState
 from service.moderation.workflow import change_state
 from service.settings import Settings
