@@ -44,7 +44,7 @@ def comparable_territories(
 ) -> Comparables | None:
     """Territories like `territory`, each with why; None when no similarity service is available."""
     try:  # the service is another package's; guard the import so the pages never depend on it
-        from service.territories.similarity import similar_territories
+        from service.territory_insights.similarity import similar_territories
     except ImportError:
         return None
     runtime: Any = getattr(request.app.state, "territory_index", None)
@@ -83,7 +83,7 @@ def comparable_territories(
 def experiences_like(request: Request, session: Session, territory: Territory, *, limit: int) -> list[Any]:
     """Published experiences of the territories most like `territory`, each with its peer and why
     (service/territories/experiences.py); [] when it fails: derived data never breaks a page."""
-    from service.territories.experiences import experiences_for
+    from service.territory_insights.experiences import experiences_for
 
     engine: Any = getattr(request.app.state, "search", None)
     try:

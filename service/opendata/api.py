@@ -22,7 +22,7 @@ from service.search.api import get_engine
 from service.search.params import search_filters
 from service.search.service import SearchFilters
 from service.territories import service as territories
-from service.territories.api import Passages
+from service.territory_insights.api import Passages
 
 router = APIRouter(tags=["open-data"])
 Filters = Annotated[SearchFilters, Depends(search_filters)]

@@ -17,8 +17,8 @@ from service.search import pipeline
 from service.search.engine import SearchEngine
 from service.search.pipeline import SearchQuery
 from service.search.service import load_cases
-from service.territories.experiences import experiences_for
 from service.territories.models import Territory
+from service.territory_insights.experiences import experiences_for
 from service.themes.models import Theme
 
 

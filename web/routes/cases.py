@@ -26,8 +26,8 @@ from service.moderation.models import HistoryEvent
 from service.publishing.authoring import review_link_as
 from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
-from service.territories.fit import Fit, case_fit
 from service.territories.service import find_by_code
+from service.territory_insights.fit import Fit, case_fit
 from service.themes.models import Theme
 from web import queries
 from web.auth import current_principal

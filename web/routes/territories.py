@@ -14,7 +14,7 @@ from service.publiccode import service as public_code
 from service.territories import service as territory_service
 from service.territories.bands import population_band
 from service.territories.models import Territory, TerritoryKind
-from service.territories.mutualisation import pooling_near
+from service.territory_insights.mutualisation import pooling_near
 from web import queries
 from web.auth import current_principal
 from web.comparables import Comparables, comparable_territories, experiences_like
