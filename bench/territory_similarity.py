@@ -22,7 +22,7 @@ from service.search.engine import SearchEngine
 from service.settings import Settings
 from service.territories.index_runtime import open_territory_index, sync_territory_index
 from service.territories.models import Territory, TerritoryKind
-from service.territories.similarity import similar_territories
+from service.territory_insights.similarity import similar_territories
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ its intercommunality and a rural/urban class, plus a payload of plain facts (kin
 département, région, EPCI) used both to filter the query and to re-rank the candidates without
 reading the database again. The cosine of two vectors is, by construction, a weighted sum of
 per-feature closeness (see `feature_vector`), so the nearest points are good candidates for the
-exact score computed by `service/territories/similarity.py`.
+exact score computed by `service/territory_insights/similarity.py`.
 
 Receives plain data (`TerritoryFacts`); imports nothing from `service/`.
 """

@@ -26,7 +26,6 @@ from service.api.ratelimit_headers import RateLimitHeaders
 from service.api.request_id import RequestId
 from service.api.strict_query import StrictQuery
 from service.api.transport import install_transport
-from service.casestudies.api import router as case_studies_router
 from service.collections.api import router as collections_router
 from service.contests.api import router as contests_router
 from service.db.engine import make_engine, make_session_factory
@@ -35,7 +34,6 @@ from service.discussions.digests import send_due_digests
 from service.emails.sender import EmailSender
 from service.events.api import router as events_router
 from service.funding.api import router as funding_router
-from service.funding.export import router as funding_export_router
 from service.health.api import router as health_router
 from service.indexjobs.claim_guard import OutboxBusyError, take_claim_guard
 from service.indexjobs.consistency import reconcile
@@ -43,8 +41,10 @@ from service.indexjobs.worker import OutboxWorker
 from service.moderation.api import router as moderation_router
 from service.opendata.api import router as opendata_router
 from service.opendata.event_feed import router as event_feed_router
+from service.opendata.funded_projects import router as funding_export_router
 from service.organisations.api import router as organisations_router
 from service.publiccode.api import router as public_code_router
+from service.publishing.api import router as case_studies_router
 from service.ratelimit.budgets import ReadBudget
 from service.ratelimit.slots import default_size
 from service.search.api import router as search_router
@@ -52,9 +52,10 @@ from service.search.embedding_slots import QUERY_SLOTS
 from service.search.engine import SearchEngine
 from service.settings import Settings
 from service.software.api import router as software_router
-from service.territories.api import case_fit_router
 from service.territories.api import router as territories_router
 from service.territories.index_runtime import TerritoryIndexRuntime
+from service.territory_insights.api import case_fit_router
+from service.territory_insights.api import router as territory_insights_router
 from service.themes.api import router as themes_router
 from web.mount import mount_web  # web interface (web/), mounted below
 
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         case_studies_router,
         case_fit_router,
         territories_router,
+        territory_insights_router,
         organisations_router,
         software_router,
         themes_router,

@@ -113,7 +113,7 @@ def people(seeded_engine: Engine) -> People:
     from service.accounts.api_keys import create_api_key
     from service.accounts.models import Membership, Role, User
     from service.accounts.passwords import hash_password
-    from service.accounts.principal import ALL_SCOPES, Scope
+    from service.authz.principal import ALL_SCOPES, Scope
     from service.db.base import utcnow
     from service.organisations.models import Organisation
 

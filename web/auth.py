@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from service.accounts.models import User
 from service.accounts.passwords import PASSWORD_SLOTS
-from service.accounts.principal import ANONYMOUS, Principal, user_principal
 from service.accounts.sessions import end_session, start_session, user_for_session
 from service.api.no_store import PRINCIPAL_STATE_KEY
+from service.authz.principal import ANONYMOUS, Principal, user_principal
 from service.db.session import request_session
 from web.session import get_session
 

@@ -1,5 +1,5 @@
 """Comparable territories, for the case and territory pages, from the territory similarity service
-(service/territories/similarity.py and its index, `app.state.territory_index`).
+(service/territory_insights/similarity.py and its index, `app.state.territory_index`).
 
 The pages call `comparable_territories` only. It answers None when the service is absent or its
 index is still being built (the pages then leave the section out, or say it is being prepared), and
@@ -44,7 +44,7 @@ def comparable_territories(
 ) -> Comparables | None:
     """Territories like `territory`, each with why; None when no similarity service is available."""
     try:  # the service is another package's; guard the import so the pages never depend on it
-        from service.territories.similarity import similar_territories
+        from service.territory_insights.similarity import similar_territories
     except ImportError:
         return None
     runtime: Any = getattr(request.app.state, "territory_index", None)
@@ -82,8 +82,8 @@ def comparable_territories(
 
 def experiences_like(request: Request, session: Session, territory: Territory, *, limit: int) -> list[Any]:
     """Published experiences of the territories most like `territory`, each with its peer and why
-    (service/territories/experiences.py); [] when it fails: derived data never breaks a page."""
-    from service.territories.experiences import experiences_for
+    (service/territory_insights/experiences.py); [] when it fails: derived data never breaks a page."""
+    from service.territory_insights.experiences import experiences_for
 
     engine: Any = getattr(request.app.state, "search", None)
     try:

@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from service.accounts.models import Role
-from service.accounts.permissions import Action, can
-from service.accounts.principal import Principal
+from service.authz.permissions import Action, can
+from service.authz.principal import Principal
 from service.casestudies.schemas import SOURCE_LICENCE_LABELS
 from service.db.session import request_session
 from service.discussions.following import unread_count

@@ -11,8 +11,6 @@ from service.accounts import gdpr, memberships
 from service.accounts.api_keys import PARTNER_SCOPES, create_api_key, parse_scopes, revoke_api_key
 from service.accounts.credentials import end_all_credentials
 from service.accounts.models import ApiKey, Membership, Role, User
-from service.accounts.permissions import Action, Forbidden, authorize
-from service.accounts.principal import ALL_SCOPES, Principal
 from service.accounts.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -29,6 +27,8 @@ from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import ConflictError, NotFoundError
 from service.api.ids import KeyId, OrganisationId, UserId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
+from service.authz.permissions import Action, Forbidden, authorize
+from service.authz.principal import ALL_SCOPES, Principal
 from service.db.session import DbSession
 from service.organisations.models import Organisation
 

@@ -10,9 +10,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import ApiKey
-from service.accounts.principal import Scope
 from service.accounts.secrets import new_secret, secret_hash
 from service.api.errors import InvalidFieldError
+from service.authz.principal import Scope
 from service.db.base import utcnow
 
 KEY_PREFIX = "rtx_"

@@ -7,9 +7,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Membership, MembershipStatus, User
-from service.accounts.permissions import Action, authorize
-from service.accounts.principal import Principal
 from service.api.errors import ConflictError, NotFoundError
+from service.authz.permissions import Action, authorize
+from service.authz.principal import Principal
 from service.emails.outbox import queue_email
 from service.organisations.models import Organisation
 

@@ -7,7 +7,7 @@ mistake behind the anonymous quota.
 
 Each key has a per-minute quota (counted in the database, so shared by every app process); past it
 the answer is 429 with Retry-After. What a principal may do is decided in
-service/accounts/permissions.py, not here."""
+service/authz/permissions.py, not here."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.accounts.api_keys import find_active_key, why_refused
 from service.accounts.models import Role, User
-from service.accounts.permissions import Action, authorize
-from service.accounts.principal import (
+from service.api.datetimes import as_utc
+from service.api.errors import DomainError, TooManyRequests
+from service.authz.permissions import Action, authorize
+from service.authz.principal import (
     ANONYMOUS,
     OPERATOR,
     Principal,
@@ -29,8 +31,6 @@ from service.accounts.principal import (
     partner_principal,
     user_principal,
 )
-from service.api.datetimes import as_utc
-from service.api.errors import DomainError, TooManyRequests
 from service.db.base import utcnow
 from service.db.session import DbSession
 from service.ratelimit.budgets import KEY_POLICY

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from service.api.errors import InvalidFieldError
+
 SPACES = re.compile(r"[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 
 
@@ -24,3 +26,14 @@ def squash_spaces(text: str) -> str:
 
 def visible_length(text: str) -> int:
     return len(SPACES.sub("", text.replace("\x00", "")))
+
+
+def check_query(q: str, max_chars: int) -> str:
+    """A search query (`q` of /search, of a territory's mutualisation…): spaces squashed, neither empty
+    nor longer than the setting. One rule for every endpoint that searches."""
+    q = " ".join(q.split())
+    if not q:
+        raise InvalidFieldError("la recherche est vide : tapez quelques mots", field="q")
+    if len(q) > max_chars:
+        raise InvalidFieldError(f"la recherche dépasse {max_chars} caractères", field="q")
+    return q

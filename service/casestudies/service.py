@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.api.errors import InvalidFieldError, NotFoundError
+from service.api.errors import InvalidFieldError
 from service.casestudies import links
 from service.casestudies.models import SECTIONS, CaseLink, CaseStudy, PublicationState
 from service.casestudies.schemas import CaseStudyCreate, CaseStudyUpdate, LinkIn
@@ -207,20 +207,6 @@ def update_case(
 def delete_case(session: Session, *, case: CaseStudy) -> None:
     session.delete(case)
     session.flush()
-
-
-def get_case(session: Session, *, case_id: int, include_unpublished: bool) -> CaseStudy:
-    case = session.get(CaseStudy, case_id)
-    if case is None or (not include_unpublished and case.publication_state is not PublicationState.published):
-        raise NotFoundError(f"Aucune expérience n° {case_id}.")
-    return case
-
-
-def get_case_by_slug(session: Session, *, slug: str, include_unpublished: bool) -> CaseStudy:
-    case = session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
-    if case is None or (not include_unpublished and case.publication_state is not PublicationState.published):
-        raise NotFoundError(f"Aucune expérience « {slug} ».")
-    return case
 
 
 def list_statement(

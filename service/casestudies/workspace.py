@@ -1,6 +1,6 @@
 """An author's workspace: the cases a member wrote or may edit (their organisations'), grouped by where
 they stand in the workflow, each with the next thing to do. Who may do what stays in
-service/accounts/permissions.py; which moves exist stays in service/moderation/workflow.py."""
+service/authz/permissions.py; which moves exist stays in service/moderation/workflow.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from service.accounts.principal import Principal
+from service.authz.principal import Principal
 from service.casestudies.models import CaseStudy, PublicationState
 from service.moderation.models import CaseRevision, RevisionStatus
 

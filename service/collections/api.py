@@ -9,15 +9,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
 
-from service.accounts.permissions import Action, authorize
+from service.api.atom import ATOM_MEDIA_TYPE
 from service.api.auth import CurrentPrincipal
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.api.transport import public_base, public_url_of
+from service.authz.permissions import Action, authorize
 from service.collections import service
 from service.collections.models import Collection
 from service.collections.schemas import CollectionIn, CollectionOut, CollectionSummary
 from service.db.session import DbSession
-from service.opendata.atom import ATOM_MEDIA_TYPE, atom_feed
+from service.opendata.atom import atom_feed
 from service.opendata.licences import licence_name
 
 router = APIRouter(tags=["collections"])

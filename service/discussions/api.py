@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import select
 
 from service.accounts.models import User
-from service.accounts.permissions import Action, authorize
+from service.api.atom import FEED_DOC, AtomResponse, atom_document
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import InvalidFieldError, NotFoundError
 from service.api.ids import CaseId, DbIdPath, PostId, ThreadId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
-from service.api.transport import public_url_of
-from service.casestudies.authoring import readable_case
+from service.api.transport import public_base, public_url_of
+from service.authz.cases import readable_case
+from service.authz.permissions import Action, authorize
 from service.db.session import DbSession
 from service.discussions import feeds, following, posting, reading
 from service.discussions.indexing import is_searchable
@@ -34,8 +35,6 @@ from service.discussions.schemas import (
     UnreadCount,
 )
 from service.discussions.views import post_out, thread_out
-from service.opendata.api import FEED_DOC, AtomResponse, base_url
-from service.opendata.atom import atom_document
 from service.settings import Settings
 from service.themes.models import Theme
 
@@ -276,7 +275,7 @@ def thread_feed(request: Request, db: DbSession, thread_id: ThreadId) -> AtomRes
     thread = db.get(Thread, thread_id)
     if thread is None or not is_searchable(thread):
         raise NotFoundError(f"Aucune discussion publique n° {thread_id}.")
-    base = base_url(request)
+    base = public_base(request)  # RETEX_PUBLIC_URL, never the Host header
     return AtomResponse(
         atom_document(
             title=f"Retex — {thread.title}",
@@ -300,7 +299,7 @@ def theme_discussions_feed(request: Request, db: DbSession, slug: str) -> AtomRe
     theme = db.scalar(select(Theme).where(Theme.slug == slug))
     if theme is None:
         raise NotFoundError(f"Aucun thème « {slug} ».")
-    base = base_url(request)
+    base = public_base(request)  # RETEX_PUBLIC_URL, never the Host header
     return AtomResponse(
         atom_document(
             title=f"Retex — discussions : {theme.label}",

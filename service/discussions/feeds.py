@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from service.api.atom import AtomEntry
 from service.discussions.models import Post, Thread
 from service.discussions.reading import public_threads_statement, visible_posts_statement
 from service.discussions.views import author_name
-from service.opendata.atom import AtomEntry
 
 FEED_SIZE = 50
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from service.accounts.permissions import Action, authorize
-from service.accounts.principal import Principal
 from service.api.errors import NotFoundError
+from service.authz.permissions import Action, authorize
+from service.authz.principal import Principal
 from service.casestudies.models import CaseStudy, PublicationState
 from service.db.base import utcnow
 from service.discussions.models import Follow, FollowTarget, Notification, Thread

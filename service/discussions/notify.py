@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Membership, MembershipStatus, User
-from service.accounts.permissions import Action, can
-from service.accounts.principal import Principal, user_principal
+from service.authz.permissions import Action, can
+from service.authz.principal import Principal, user_principal
 from service.casestudies.models import CaseStudy, case_territories, case_themes
 from service.db.base import utcnow
 from service.discussions.mentions import mentioned_users

@@ -13,10 +13,10 @@ from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.accounts.permissions import Action, authorize, decide
-from service.accounts.principal import Principal
 from service.api.errors import ConflictError, InvalidFieldError, NotFoundError, TooManyRequests
 from service.api.text import squash_spaces, visible_length
+from service.authz.permissions import Action, authorize, decide
+from service.authz.principal import Principal
 from service.casestudies.models import CaseStudy, PublicationState
 from service.db.base import utcnow
 from service.discussions.models import Follow, FollowTarget, Post, PostRevision, Thread

@@ -6,7 +6,7 @@ from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Role
-from service.accounts.principal import Principal
+from service.authz.principal import Principal
 from service.discussions.models import Post, Thread
 
 

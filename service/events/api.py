@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from service.accounts.permissions import Action, authorize
 from service.api.auth import CurrentPrincipal
 from service.api.ids import EventId
 from service.api.pagination import Cursor, Limit, Page
 from service.api.transport import public_base
+from service.authz.permissions import Action, authorize
 from service.db.session import DbSession
 from service.events import service
 from service.events.calendar import ICS_MEDIA_TYPE, calendar_of

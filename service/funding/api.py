@@ -10,13 +10,13 @@ from fastapi import APIRouter, Path, Query, status
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.ids import MAX_ID
 from service.api.pagination import Cursor, Limit, Page, keyset_page
-from service.casestudies import authoring
 from service.casestudies.schemas import CaseStudyOut
 from service.db.session import DbSession
 from service.funding import service
 from service.funding.classifier import DigitalCategory
 from service.funding.models import FundedProject
 from service.funding.schemas import FundedProjectOut
+from service.publishing import authoring
 from service.territories import service as territories
 
 router = APIRouter(prefix="/funded-projects", tags=["funded-projects"])

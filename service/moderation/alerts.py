@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Role, User
-from service.accounts.principal import Principal
+from service.authz.principal import Principal
 from service.casestudies.models import CaseStudy
 from service.emails.outbox import queue_email
 from service.moderation.models import CaseRevision

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
-from service.accounts.permissions import Action, authorize, can
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import NotFoundError
 from service.api.ids import CaseId, ReportId, RevisionId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
-from service.casestudies import authoring
+from service.authz.cases import readable_case
+from service.authz.permissions import Action, authorize, can
 from service.casestudies.models import CaseStudy
 from service.casestudies.schemas import CaseStudyOut, CaseStudySummary
 from service.db.session import DbSession
@@ -38,7 +38,7 @@ router = APIRouter(tags=["moderation"])
 def transition(
     db: DbSession, settings: AppSettings, principal: CurrentPrincipal, case_id: CaseId, data: TransitionIn
 ) -> CaseStudyOut:
-    case = authoring.readable_case(db, principal, case_id=case_id)
+    case = readable_case(db, principal, case_id=case_id)
     workflow.change_state(
         db, case=case, to=data.to, actor=principal, reason=data.reason, public_url=settings.public_url
     )
@@ -53,7 +53,7 @@ def transition(
 def case_history(
     db: DbSession, principal: CurrentPrincipal, case_id: CaseId, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[StateChangeOut]:
-    case = authoring.readable_case(db, principal, case_id=case_id)
+    case = readable_case(db, principal, case_id=case_id)
     if not can(principal, Action.review_cases):
         authorize(principal, Action.edit_case, case=case)
     stmt = select(CaseStateChange).where(CaseStateChange.case_study_id == case.id)
@@ -97,7 +97,7 @@ def _revision_out(r: CaseRevision) -> RevisionOut:
 def case_revisions(
     db: DbSession, principal: CurrentPrincipal, case_id: CaseId, limit: Limit = 20, cursor: Cursor = None
 ) -> Page[RevisionOut]:
-    case = authoring.readable_case(db, principal, case_id=case_id)
+    case = readable_case(db, principal, case_id=case_id)
     if not can(principal, Action.review_cases):
         authorize(principal, Action.edit_case, case=case)
     stmt = select(CaseRevision).where(CaseRevision.case_study_id == case.id)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from service.accounts.permissions import Action, authorize, can
-from service.accounts.principal import Principal
 from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
 from service.api.text import visible_length
+from service.authz.permissions import Action, authorize, can
+from service.authz.principal import Principal
 from service.casestudies.models import CaseStudy, PublicationState
 from service.db.base import utcnow
 from service.discussions.models import Post, Thread

@@ -22,10 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Role
-from service.accounts.permissions import Action, authorize, can
-from service.accounts.principal import Principal
 from service.api.errors import ConflictError, InvalidFieldError
 from service.api.text import visible_length
+from service.authz.permissions import Action, authorize, can
+from service.authz.principal import Principal
 from service.casestudies import service
 from service.casestudies.models import SECTIONS, CaseStudy, PublicationState
 from service.casestudies.schemas import CaseStudyOut, CaseStudyUpdate, LinkOut

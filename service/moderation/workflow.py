@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Membership, MembershipStatus, User
-from service.accounts.permissions import Action, authorize
-from service.accounts.principal import Principal
 from service.api.errors import ConflictError, InvalidFieldError
 from service.api.text import visible_length
+from service.authz.permissions import Action, authorize
+from service.authz.principal import Principal
 from service.casestudies.models import CaseStudy, PublicationState
 from service.db.base import utcnow
 from service.discussions.notify import notify_case_published

@@ -6,13 +6,14 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import StreamingResponse
 
+from service.api.atom import FEED_DOC, AtomResponse
 from service.api.auth import AppSettings
 from service.api.transport import public_base, public_url_of
 from service.db.session import DbSession
 from service.opendata import feeds
-from service.opendata.atom import ATOM_MEDIA_TYPE, atom_feed
+from service.opendata.atom import atom_feed
 from service.opendata.formats import csv_lines, jsonl
 from service.opendata.rows import published_rows
 from service.ratelimit.budgets import SearchBudget
@@ -21,7 +22,7 @@ from service.search.api import get_engine
 from service.search.params import search_filters
 from service.search.service import SearchFilters
 from service.territories import service as territories
-from service.territories.api import Passages
+from service.territory_insights.api import Passages
 
 router = APIRouter(tags=["open-data"])
 Filters = Annotated[SearchFilters, Depends(search_filters)]
@@ -33,10 +34,6 @@ class JsonLinesResponse(StreamingResponse):
 
 class CsvResponse(StreamingResponse):
     media_type = "text/csv; charset=utf-8"
-
-
-class AtomResponse(Response):
-    media_type = ATOM_MEDIA_TYPE
 
 
 def base_url(request: Request) -> str:
@@ -92,9 +89,6 @@ def export_csv(request: Request, filters: Filters) -> CsvResponse:
         csv_lines(_rows(request, filters)),
         headers={"Content-Disposition": 'attachment; filename="retex-experiences.csv"'},
     )
-
-
-FEED_DOC = _stream_doc(ATOM_MEDIA_TYPE, '<?xml version="1.0" encoding="utf-8"?><feed xmlns="…">…</feed>')
 
 
 @router.get(

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.api.atom import ATOM_MEDIA_TYPE, FEED_SIZE, AtomEntry, atom_document
 from service.api.datetimes import as_utc
 from service.api.transport import public_base, public_url_of
 from service.db.session import DbSession
 from service.events.models import Event
 from service.events.schemas import KIND_LABELS
-from service.opendata.atom import ATOM_MEDIA_TYPE, FEED_SIZE, AtomEntry, atom_document
 
 router = APIRouter(tags=["events"])
 

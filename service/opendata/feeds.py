@@ -9,15 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexing.vector_index import VectorIndex
+from service.api.atom import FEED_SIZE
 from service.api.errors import NotFoundError
 from service.casestudies.models import CaseStudy, PublicationState
-from service.opendata.atom import FEED_SIZE, case_updated
+from service.opendata.atom import case_updated
 from service.search import pipeline
 from service.search.engine import SearchEngine
 from service.search.pipeline import SearchQuery
 from service.search.service import load_cases
-from service.territories.experiences import experiences_for
 from service.territories.models import Territory
+from service.territory_insights.experiences import experiences_for
 from service.themes.models import Theme
 
 

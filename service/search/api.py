@@ -11,7 +11,7 @@ from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import DomainError, InvalidFieldError
 from service.api.ids import CaseId
 from service.api.pagination import decode_int_cursor, encode_cursor
-from service.casestudies.authoring import readable_case
+from service.authz.cases import readable_case
 from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
 from service.ratelimit.budgets import SearchBudget

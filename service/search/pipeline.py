@@ -26,6 +26,7 @@ from indexing.query_language import detect_language
 from indexing.retrieval import CaseHit
 from indexing.snippets import make_snippet
 from service.api.errors import InvalidFieldError
+from service.api.text import check_query
 from service.casestudies.models import (
     CaseStudy,
     ProjectStatus,
@@ -39,7 +40,7 @@ from service.ratelimit.slots import Busy
 from service.search import labels
 from service.search.engine import SearchEngine
 from service.search.event_results import EventResult, search_events
-from service.search.service import FILTER_FIELDS, KIND_LABELS, STATUS_LABELS, SearchFilters, check_query
+from service.search.service import FILTER_FIELDS, KIND_LABELS, STATUS_LABELS, SearchFilters
 from service.territories.bands import BAND_LABELS
 from service.territories.codes import departement_key, region_key
 from service.territories.models import Territory, TerritoryKind

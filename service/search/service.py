@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexing.index_types import FieldFilter
-from service.api.errors import InvalidFieldError
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.territories.models import TerritoryKind
 
@@ -69,15 +68,6 @@ class SearchResult:
     items: list[FoundCase]
     total: int
     facets: dict[str, list[dict[str, Any]]]
-
-
-def check_query(q: str, max_chars: int) -> str:
-    q = " ".join(q.split())
-    if not q:
-        raise InvalidFieldError("la recherche est vide : tapez quelques mots", field="q")
-    if len(q) > max_chars:
-        raise InvalidFieldError(f"la recherche dépasse {max_chars} caractères", field="q")
-    return q
 
 
 def load_cases(session: Session, ids: Sequence[int]) -> dict[int, CaseStudy]:

@@ -24,10 +24,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from indexing.territory_index import RURAL_CLASSES, TerritoryFacts
-from service.territories.activity import Vector
 
+# A thematic vector: the normalised mean of a territory's case vectors
+# (built by service/territory_insights/activity.py).
+Vector = npt.NDArray[np.float32]
 Scope = Literal["france", "region", "departement"]
 GeoLevel = Literal["epci", "departement", "region"]
 

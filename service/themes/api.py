@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
-from service.accounts.permissions import Action, authorize
 from service.api.auth import CurrentPrincipal
 from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
+from service.authz.permissions import Action, authorize
 from service.db.session import DbSession
 from service.textkeys import slugify
 from service.themes.listing import all_themes, find_theme

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from service.accounts.api_keys import create_api_key
 from service.accounts.models import Membership, MembershipStatus, Role, User
 from service.accounts.passwords import hash_password
-from service.accounts.principal import ALL_SCOPES, Scope
+from service.authz.principal import ALL_SCOPES, Scope
 from service.db.base import utcnow
 from service.db.engine import make_session_factory
 from service.emails.models import Email

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from service.accounts.api_keys import create_api_key
 from service.accounts.models import Membership, Role, User
-from service.accounts.principal import ALL_SCOPES
+from service.authz.principal import ALL_SCOPES
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.db.base import utcnow
 from service.db.engine import make_session_factory

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.accounts.api_keys import create_api_key
 from service.accounts.models import ApiKey
-from service.accounts.principal import Scope
+from service.authz.principal import Scope
 from tests.service.accounts_support import CASES, bearer, case_payload, fresh_window, new_person, post_form
 from tests.support.api import all_items
 from tests.support.people import People

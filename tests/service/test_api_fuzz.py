@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from seeds.run import seed_all
 from service.accounts.api_keys import PARTNER_SCOPES, create_api_key
 from service.accounts.models import Membership, Role, User
-from service.accounts.principal import ALL_SCOPES
 from service.app import create_app
+from service.authz.principal import ALL_SCOPES
 from service.db.base import utcnow
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade

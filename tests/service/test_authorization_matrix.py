@@ -25,7 +25,7 @@ from sqlalchemy import Engine, insert, select
 
 from service.accounts.api_keys import create_api_key
 from service.accounts.models import Membership, MembershipStatus, Role, User
-from service.accounts.principal import ALL_SCOPES, Scope
+from service.authz.principal import ALL_SCOPES, Scope
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState, case_themes
 from service.collections.models import Collection, Visibility
 from service.db.engine import make_session_factory

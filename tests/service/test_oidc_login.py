@@ -13,8 +13,8 @@ from service.accounts.models import Membership, MembershipStatus, User, UserSess
 from service.accounts.oidc import OidcError, OidcIdentity
 from service.accounts.oidc_login import OidcAccountConflict, user_for_identity
 from service.accounts.passwords import hash_password
-from service.accounts.principal import Scope
 from service.accounts.sessions import start_session
+from service.authz.principal import Scope
 from service.db.base import utcnow
 from service.organisations.models import Organisation, OrganisationKind
 from service.territories.models import Territory

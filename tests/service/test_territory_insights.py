@@ -18,7 +18,7 @@ from service.casestudies.models import CaseStudy, PublicationState
 from service.organisations.models import Organisation
 from service.software.models import Software, SoftwareUsage
 from service.territories.models import Territory
-from service.territories.mutualisation import RELATION_ORDER
+from service.territory_insights.mutualisation import RELATION_ORDER
 
 API = "/api/v1"
 VAL_DOISE_CASE_SLUG = "val-d-oise-centrale-achat-numerique"

@@ -115,6 +115,8 @@ def cycles(graph: dict[str, dict[str, list[Import]]]) -> list[list[str]]:
 
 if __name__ == "__main__":
     graph = package_graph()
+    if not cycles(graph):
+        print("no package cycle in service/")
     for component in cycles(graph):
         print("cycle:", ", ".join(component))
         for src in component:

@@ -9,9 +9,9 @@ from service.accounts.api_keys import PARTNER_SCOPES, create_api_key, parse_scop
 from service.accounts.credentials import end_all_credentials
 from service.accounts.listing import partner_keys, users_page
 from service.accounts.models import ApiKey, Role, User
-from service.accounts.permissions import Action, authorize
-from service.accounts.principal import Principal
 from service.api.errors import ConflictError, DomainError, NotFoundError
+from service.authz.permissions import Action, authorize
+from service.authz.principal import Principal
 from service.settings import Settings
 from web.dependencies import PagePrincipal, PageSettings
 from web.params import FormBody, PageSession, int_param, text_param

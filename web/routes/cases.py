@@ -9,11 +9,11 @@ from typing import Any, cast
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from service.accounts.permissions import Action, can
-from service.accounts.principal import Principal
 from service.api.errors import NotFoundError
+from service.authz.cases import readable_case
+from service.authz.permissions import Action, can
+from service.authz.principal import Principal
 from service.casestudies import workspace
-from service.casestudies.authoring import readable_case, review_link_as
 from service.casestudies.links import LinkKind, link_details
 from service.casestudies.listing import published_page
 from service.casestudies.models import SECTIONS, CaseStudy, ProjectStatus, PublicationState
@@ -23,11 +23,12 @@ from service.discussions.models import FollowTarget
 from service.events.service import events_presenting
 from service.moderation import revisions, workflow
 from service.moderation.models import HistoryEvent
+from service.publishing.authoring import review_link_as
 from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
 from service.search.engine import SearchEngine
-from service.territories.fit import Fit, case_fit
 from service.territories.service import find_by_code
+from service.territory_insights.fit import Fit, case_fit
 from service.themes.listing import all_themes, find_theme
 from web.comparables import comparable_territories
 from web.dependencies import PagePrincipal, PageSearch

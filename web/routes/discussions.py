@@ -11,10 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from service.accounts.models import Role, User
-from service.accounts.permissions import Action, authorize, can
-from service.accounts.principal import Principal
 from service.api.errors import DomainError, NotFoundError
-from service.casestudies.authoring import readable_case
+from service.authz.cases import readable_case
+from service.authz.permissions import Action, authorize, can
+from service.authz.principal import Principal
 from service.casestudies.models import CaseStudy
 from service.discussions import following, posting, reading
 from service.discussions.models import EmailFrequency, FollowTarget, Post, PostRevision, Thread

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from service.accounts.permissions import Action, authorize, can
 from service.api.errors import DomainError, NotFoundError
+from service.authz.permissions import Action, authorize, can
 from service.events import service
 from service.events.attendees import comparable_attendees
 from service.events.models import EventKind

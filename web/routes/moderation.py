@@ -6,11 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from service.accounts.permissions import Action, authorize
-from service.accounts.principal import Principal
 from service.api.errors import DomainError, NotFoundError
 from service.api.ids import MAX_ID
-from service.casestudies.authoring import readable_case
+from service.authz.cases import readable_case
+from service.authz.permissions import Action, authorize
+from service.authz.principal import Principal
 from service.casestudies.listing import cases_by_id
 from service.casestudies.models import PublicationState
 from service.moderation import queue as review_queue

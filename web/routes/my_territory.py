@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from service.api.errors import InvalidFieldError
 from service.territories import service as territory_service
 from service.territories.models import Territory
-from service.territories.mutualisation import pooling_near
+from service.territory_insights.mutualisation import pooling_near
 from web.comparables import comparable_territories, experiences_like
 from web.my_territory import forget, my_territory, remember
 from web.params import FormBody, PageSession, path_key, text_param

@@ -15,10 +15,10 @@ from service.accounts.display_names import check_not_staff_lookalike
 from service.accounts.listing import memberships_of, personal_keys, requests_to_decide, users_by_id
 from service.accounts.models import ApiKey, User
 from service.accounts.passwords import verify_password
-from service.accounts.permissions import Action, authorize
-from service.accounts.principal import ALL_SCOPES, Principal
 from service.accounts.validation import clean_display_name
 from service.api.errors import DomainError
+from service.authz.permissions import Action, authorize
+from service.authz.principal import ALL_SCOPES, Principal
 from service.organisations.directory import named_like
 from service.organisations.models import Organisation
 from service.ratelimit.budgets import spend

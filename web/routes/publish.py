@@ -2,7 +2,7 @@
 
 The form posts and redirects (works without JavaScript); HTMX adds the live duplicate warning
 (/publier/doublons) and the Markdown preview (/publier/apercu, which without JavaScript re-renders the
-whole form with the preview). Who may write what is decided by service/accounts/permissions.py:
+whole form with the preview). Who may write what is decided by service/authz/permissions.py:
 members with a confirmed address write drafts and submit them; moderators may also publish."""
 
 from __future__ import annotations
@@ -15,16 +15,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from service.accounts.models import Role
-from service.accounts.permissions import Action, authorize, can
-from service.accounts.principal import Principal
 from service.api.errors import DomainError
 from service.api.ids import MAX_ID
-from service.casestudies import authoring
+from service.authz.cases import readable_case
+from service.authz.permissions import Action, authorize, can
+from service.authz.principal import Principal
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.casestudies.schemas import LICENCE_LABELS, CaseStudyCreate, CaseStudyUpdate
 from service.funding import service as funding
 from service.moderation import revisions
 from service.organisations.directory import organisation_names
+from service.publishing import authoring
 from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
 from service.search.service import STATUS_LABELS
@@ -165,7 +166,7 @@ def create_case(
 
 
 def _editable(principal: Principal, session: PageSession, slug: str) -> CaseStudy:
-    case = authoring.readable_case(session, principal, slug=path_key(slug))
+    case = readable_case(session, principal, slug=path_key(slug))
     authorize(principal, Action.edit_case, case=case)
     return case
 

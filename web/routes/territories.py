@@ -15,8 +15,8 @@ from service.publiccode import service as public_code
 from service.territories import service as territory_service
 from service.territories.bands import population_band
 from service.territories.models import Territory, TerritoryKind
-from service.territories.mutualisation import pooling_near
 from service.territories.parents import parents_of
+from service.territory_insights.mutualisation import pooling_near
 from web.comparables import Comparables, comparable_territories, experiences_like
 from web.dependencies import PagePrincipal
 from web.params import PageSession, path_key, text_param

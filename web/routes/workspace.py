@@ -1,16 +1,16 @@
 """/mes-experiences (an author's workspace) and /experiences/{slug}/etat (submit, withdraw, archive,
 restore from the web). The moves and who may make them are the workflow's
-(service/moderation/workflow.py) and the permissions' (service/accounts/permissions.py)."""
+(service/moderation/workflow.py) and the permissions' (service/authz/permissions.py)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from service.accounts.permissions import Action, authorize
 from service.api.errors import InvalidFieldError
+from service.authz.cases import readable_case
+from service.authz.permissions import Action, authorize
 from service.casestudies import workspace
-from service.casestudies.authoring import readable_case
 from service.casestudies.models import PublicationState
 from service.moderation.workflow import change_state
 from web.dependencies import PagePrincipal, PageSettings

@@ -15,19 +15,19 @@ from service.organisations.schemas import OrganisationRef
 from service.software.models import SoftwareUsage
 from service.software.schemas import SoftwareRef
 from service.territories import service
-from service.territories.activity import case_vectors, cases_of_territories, mean_direction
-from service.territories.activity_schemas import (
+from service.territories.bands import BAND_LABELS, population_band
+from service.territories.codes import departement_key, region_key
+from service.territories.features import RURAL_LABELS, facts_of
+from service.territories.models import Territory, TerritoryKind
+from service.territories.schemas import PopulationBandOut, TerritoryRef
+from service.territory_insights.activity import case_vectors, cases_of_territories, mean_direction
+from service.territory_insights.activity_schemas import (
     SoftwareInTerritory,
     TerritoryProfile,
     ThematicProfile,
     ThemeCount,
 )
-from service.territories.bands import BAND_LABELS, population_band
-from service.territories.codes import departement_key, region_key
-from service.territories.features import RURAL_LABELS, facts_of
-from service.territories.models import Territory, TerritoryKind
-from service.territories.outputs import brief
-from service.territories.schemas import PopulationBandOut, TerritoryRef
+from service.territory_insights.outputs import brief
 
 
 def _epci_members(session: Session, territory: Territory) -> list[Territory]:

@@ -22,7 +22,7 @@ from service.funding.models import FundedProject
 from service.territories.features import facts_of
 from service.territories.models import Territory, TerritoryKind
 from service.territories.score import Scope
-from service.territories.similarity import (
+from service.territory_insights.similarity import (
     Peer,
     Viewer,
     active_territories,

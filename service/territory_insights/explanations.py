@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexing.territory_index import TerritoryFacts
-from service.territories.activity import TerritoryCases
 from service.territories.codes import departement_key, region_key
 from service.territories.features import EPCI_FORM_LABELS, RURAL_LABELS
 from service.territories.models import Territory
 from service.territories.score import Closeness
+from service.territory_insights.activity import TerritoryCases
 
 KIND_NOUNS = {
     "commune": "commune",

@@ -20,7 +20,10 @@ from sqlalchemy.orm import Session
 from indexing.territory_index import TerritoryFacts, TerritoryIndex
 from indexing.vector_index import VectorIndex
 from service.api.errors import InvalidFieldError
-from service.territories.activity import (
+from service.territories.features import facts_of
+from service.territories.models import Territory, TerritoryKind
+from service.territories.score import Closeness, Scope, compare
+from service.territory_insights.activity import (
     TerritoryCases,
     Vector,
     active_territory_ids,
@@ -28,10 +31,7 @@ from service.territories.activity import (
     cases_of_territories,
     thematic_vectors,
 )
-from service.territories.explanations import explain, place_names
-from service.territories.features import facts_of
-from service.territories.models import Territory, TerritoryKind
-from service.territories.score import Closeness, Scope, compare
+from service.territory_insights.explanations import explain, place_names
 
 NEAREST = 200
 EPCI_MEMBERS = 200

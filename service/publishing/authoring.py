@@ -1,18 +1,18 @@
-"""Case studies as seen and written by a given principal: who may read a draft, create on behalf of an
-organisation, edit, move through the moderation workflow, delete. The rules themselves live in
-service/accounts/permissions.py; this module applies them to case studies."""
+"""Case studies as written by a given principal: create on behalf of an organisation, edit, move through
+the moderation workflow, delete, review suggested links. The rules themselves live in service/authz/;
+this module applies them, then calls the case service, the moderation workflow and, when a case is
+published, the notice to discussion followers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, false, or_
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Role
-from service.accounts.permissions import Action, authorize, can
-from service.accounts.principal import Principal
 from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
+from service.authz.permissions import Action, authorize
+from service.authz.principal import Principal
 from service.casestudies import links, service
 from service.casestudies.links import LinkKind
 from service.casestudies.models import CaseStudy, LinkOrigin, PublicationState
@@ -22,35 +22,6 @@ from service.moderation import revisions
 from service.moderation.models import CaseRevision, RevisionStatus
 from service.moderation.workflow import change_state, initial_state_allowed, record_creation
 from service.settings import Settings
-
-
-def readable_case(
-    db: Session, principal: Principal, *, case_id: int | None = None, slug: str | None = None
-) -> CaseStudy:
-    """The case if this principal may read it; otherwise 404, as if it did not exist."""
-    if case_id is not None:
-        case = service.get_case(db, case_id=case_id, include_unpublished=True)
-    else:
-        assert slug is not None
-        case = service.get_case_by_slug(db, slug=slug, include_unpublished=True)
-    if not can(principal, Action.read_case, case=case):
-        raise NotFoundError(f"Aucune expérience {case_id if case_id is not None else f'« {slug} »'}.")
-    return case
-
-
-def restrict_to_readable(
-    stmt: Select[CaseStudy], principal: Principal, state: PublicationState
-) -> Select[CaseStudy]:
-    """Lists of unpublished cases: everything for moderators, one's own and one's organisations' for
-    members, nothing for the public."""
-    if state is PublicationState.published or principal.has_role(Role.moderator, Role.admin):
-        return stmt
-    if not principal.is_user:
-        return stmt.where(false())
-    clauses = [CaseStudy.author_id == principal.user_id]
-    if principal.organisation_ids:
-        clauses.append(CaseStudy.organisation_id.in_(principal.organisation_ids))
-    return stmt.where(or_(*clauses))
 
 
 def _check_organisation(principal: Principal, organisation_id: int | None) -> None:

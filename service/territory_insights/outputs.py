@@ -6,7 +6,7 @@ from indexing.territory_index import TerritoryFacts
 from service.territories.models import EpciForm, TerritoryKind
 from service.territories.schemas import ScoreParts, SimilarTerritory, TerritoryBrief, TerritoryRef
 from service.territories.score import Closeness
-from service.territories.similarity import Peer
+from service.territory_insights.similarity import Peer
 
 
 def brief(facts: TerritoryFacts) -> TerritoryBrief:

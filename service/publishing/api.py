@@ -6,12 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from service.accounts.principal import Kind
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import DomainError, NotFoundError
 from service.api.ids import CaseId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
-from service.casestudies import authoring, service
+from service.authz.cases import readable_case, restrict_to_readable
+from service.authz.principal import Kind
+from service.casestudies import service
 from service.casestudies.links import link_details
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
 from service.casestudies.schemas import (
@@ -23,6 +24,7 @@ from service.casestudies.schemas import (
 )
 from service.db.session import DbSession
 from service.moderation import revisions
+from service.publishing import authoring
 
 router = APIRouter(prefix="/case-studies", tags=["case-studies"])
 LinkKindParam = Annotated[
@@ -61,7 +63,7 @@ def list_case_studies(
     stmt = service.list_statement(
         theme=theme, territory=territory, status=status_, publication_state=publication_state
     )
-    stmt = authoring.restrict_to_readable(stmt, principal, publication_state)
+    stmt = restrict_to_readable(stmt, principal, publication_state)
     return keyset_page(
         session,
         stmt,
@@ -102,7 +104,7 @@ def _case_out(
 def read_case_study_by_slug(
     session: DbSession, principal: CurrentPrincipal, slug: str, version: VersionParam = "published"
 ) -> CaseStudyOut:
-    case = authoring.readable_case(session, principal, slug=slug)
+    case = readable_case(session, principal, slug=slug)
     return _case_out(session, principal, case, version)
 
 
@@ -110,7 +112,7 @@ def read_case_study_by_slug(
 def read_case_study(
     session: DbSession, principal: CurrentPrincipal, case_id: CaseId, version: VersionParam = "published"
 ) -> CaseStudyOut:
-    case = authoring.readable_case(session, principal, case_id=case_id)
+    case = readable_case(session, principal, case_id=case_id)
     return _case_out(session, principal, case, version)
 
 
@@ -145,7 +147,7 @@ def update_case_study(
     case_id: CaseId,
     data: CaseStudyUpdate,
 ) -> CaseStudyOut:
-    case = authoring.readable_case(session, principal, case_id=case_id)
+    case = readable_case(session, principal, case_id=case_id)
     edit = authoring.update_as(session, principal, case, data, settings)
     return _case_out(session, principal, edit.case, "pending" if edit.pending else "published")
 
@@ -159,7 +161,7 @@ def update_case_study(
     "les territoires) ou confirmé par un auteur.",
 )
 def read_case_links(session: DbSession, principal: CurrentPrincipal, case_id: CaseId) -> list[CaseLinkOrigin]:
-    case = authoring.readable_case(session, principal, case_id=case_id)
+    case = readable_case(session, principal, case_id=case_id)
     return [CaseLinkOrigin.model_validate(d) for d in link_details(session, case)]
 
 
@@ -173,7 +175,7 @@ def read_case_links(session: DbSession, principal: CurrentPrincipal, case_id: Ca
 def confirm_case_link(
     session: DbSession, principal: CurrentPrincipal, case_id: CaseId, kind: LinkKindParam, target_id: DbIdPath
 ) -> list[CaseLinkOrigin]:
-    case = authoring.readable_case(session, principal, case_id=case_id)
+    case = readable_case(session, principal, case_id=case_id)
     authoring.review_link_as(session, principal, case, kind, target_id, keep=True)
     return [CaseLinkOrigin.model_validate(d) for d in link_details(session, case)]
 
@@ -188,7 +190,7 @@ def confirm_case_link(
 def dismiss_case_link(
     session: DbSession, principal: CurrentPrincipal, case_id: CaseId, kind: LinkKindParam, target_id: DbIdPath
 ) -> list[CaseLinkOrigin]:
-    case = authoring.readable_case(session, principal, case_id=case_id)
+    case = readable_case(session, principal, case_id=case_id)
     authoring.review_link_as(session, principal, case, kind, target_id, keep=False)
     return [CaseLinkOrigin.model_validate(d) for d in link_details(session, case)]
 
@@ -200,5 +202,5 @@ def dismiss_case_link(
     description="Administrateurs seulement (les auteurs archivent).",
 )
 def delete_case_study(session: DbSession, principal: CurrentPrincipal, case_id: CaseId) -> Response:
-    authoring.delete_as(session, principal, authoring.readable_case(session, principal, case_id=case_id))
+    authoring.delete_as(session, principal, readable_case(session, principal, case_id=case_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

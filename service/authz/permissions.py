@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from service.accounts.models import Role
-from service.accounts.principal import Kind, Principal, Scope
 from service.api.errors import DomainError
+from service.authz.principal import Kind, Principal, Scope
 from service.casestudies.models import CaseStudy, PublicationState
 from service.discussions.models import Post, Thread
 

@@ -6,7 +6,7 @@ of the reader's own territory fits by definition (score 1); one led by a territo
 reader's (its EPCI, département or région) concerns it too, whatever their sizes: at least 0.9, 0.8
 or 0.7. A case carried by a grouping (a département, an EPCI) serves its communes (in the size band its
 text names, e.g. « petites communes »): the reader is also compared with the most similar of those
-beneficiaries (service/territories/served.py), and the explanation says so."""
+beneficiaries (service/territory_insights/served.py), and the explanation says so."""
 
 from __future__ import annotations
 
@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 from indexing.territory_index import TerritoryFacts
 from indexing.vector_index import VectorIndex
 from service.casestudies.models import CaseStudy
-from service.territories.activity import case_vectors
-from service.territories.explanations import explain, fmt_decimal, fmt_int, place_names
 from service.territories.features import facts_of
 from service.territories.models import Territory
 from service.territories.score import Closeness, compare
-from service.territories.served import Served, served_peer
-from service.territories.similarity import Viewer, load_viewer
+from service.territory_insights.activity import case_vectors
+from service.territory_insights.explanations import explain, fmt_decimal, fmt_int, place_names
+from service.territory_insights.served import Served, served_peer
+from service.territory_insights.similarity import Viewer, load_viewer
 
 CONTAINING: dict[str, tuple[float, str]] = {
     "epci": (0.9, "votre intercommunalité"),

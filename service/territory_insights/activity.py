@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 from sqlalchemy import CompoundSelect, select
 from sqlalchemy.orm import Session
 
@@ -22,8 +21,8 @@ from indexing.vector_index import VectorIndex
 from service.casestudies.loading import AS_CARDS
 from service.casestudies.models import CaseStudy, PublicationState, case_territories
 from service.organisations.models import Organisation
+from service.territories.score import Vector
 
-Vector = npt.NDArray[np.float32]
 Link = Literal["owner", "concerned"]
 MAX_CASES_PER_TERRITORY = 50  # most recent first; plenty for a mean vector
 
