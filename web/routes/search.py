@@ -19,6 +19,7 @@ from service.settings import Settings
 from service.territories.bands import BAND_LABELS
 from service.territories.models import TerritoryKind
 from web import queries
+from web.closeness import fits_for
 from web.params import PageSession, int_param, list_param, search_engine
 from web.templating import is_htmx, render
 
@@ -94,6 +95,7 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
         "per_page": per_page,
         "result": None,
         "distinctions": {},
+        "fits": {},  # case id -> why it is close to « mon territoire » (web/closeness.py)
         "facets": [],
         "pages": 0,
         "unavailable": False,
@@ -117,6 +119,7 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
         else:
             context["result"] = result
             context["distinctions"] = distinctions(session, [hit.case.id for hit in result.items])
+            context["fits"] = fits_for(request, session, [hit.case.id for hit in result.items])
             context["facets"] = _facets(result.facets, selected)
             context["discussions"] = result.discussions
             context["pages"] = result.pages
