@@ -44,6 +44,11 @@ def test_an_anonymous_visitor_picks_regusse_and_sees_comparable_experiences(page
     why = page.locator(".results-list .why")
     assert why.count() >= 1
     assert why.first.inner_text().startswith("Pour Régusse — Proximité")  # why this result is close
+    # A pooled purchase for small communes, carried by a département: close to Régusse through the
+    # communes it serves, and the fit says which.
+    page.goto("/experiences/val-d-oise-centrale-achat-numerique")
+    served = page.locator("section.fit").inner_text()
+    assert "Proximité 0 %" not in served and "elle sert les communes" in served
     page.goto("/mon-territoire")
     cards.first.get_by_role("link").first.click()
     fit = page.locator("section.fit")
