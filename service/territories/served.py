@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, literal, select, union_all
+from sqlalchemy import Integer, Select, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy
@@ -77,7 +77,7 @@ def served_peers(
             stmt = stmt.where(Territory.population <= ceiling)
         ranked = (
             stmt.with_only_columns(
-                literal(n).label("ask"),
+                literal_column(str(n), Integer).label("ask"),
                 Territory.id.label("member_id"),
                 func.row_number()
                 .over(order_by=(func.abs(func.coalesce(Territory.population, 0) - size), Territory.code))
