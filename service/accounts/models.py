@@ -40,6 +40,10 @@ class User(Timestamped, Base):
     # How notifications reach this user by email: immediately, daily, weekly or never.
     email_frequency: Mapped[str] = mapped_column(String(20), default="daily", server_default="daily")
     last_digest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # « Mon territoire »: the visit in progress and the one before it, from which « nouveau depuis ma
+    # dernière visite » counts (service/accounts/visits.py).
+    territory_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    territory_previous_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="Membership.user_id"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, false, or_, select
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import Select, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from service.accounts.models import Role
@@ -67,3 +70,19 @@ def posts_after(db: Session, thread: Thread, *, after_id: int = 0, limit: int = 
             select(Post).where(Post.thread_id == thread.id, Post.id > after_id).order_by(Post.id).limit(limit)
         )
     )
+
+
+def public_threads_on_cases_since(
+    db: Session, *, case_ids: Collection[int], since: datetime, limit: int
+) -> list[Thread]:
+    """Public threads about these cases with a message since `since`, the most recent first (threads
+    emptied of readable messages left out)."""
+    if not case_ids:
+        return []
+    stmt = (
+        public_threads_statement()
+        .where(Thread.case_study_id.in_(list(case_ids)), Thread.last_post_at > since)
+        .where(exists(visible_posts_statement().where(Post.thread_id == Thread.id)))
+        .order_by(Thread.last_post_at.desc(), Thread.id.desc())
+    )
+    return list(db.scalars(stmt.limit(limit)))

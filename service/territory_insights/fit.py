@@ -10,19 +10,22 @@ beneficiaries (service/territory_insights/served.py), and the explanation says s
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
 
 from indexing.territory_index import TerritoryFacts
 from indexing.vector_index import VectorIndex
+from service.casestudies.loading import AS_CARDS
 from service.casestudies.models import CaseStudy
 from service.territories.features import facts_of
 from service.territories.models import Territory
-from service.territories.score import Closeness, compare
+from service.territories.score import Closeness, Vector, compare
 from service.territory_insights.activity import case_vectors
 from service.territory_insights.explanations import explain, fmt_decimal, fmt_int, place_names
-from service.territory_insights.served import Served, served_peer
+from service.territory_insights.served import Served, served_peers, target_ceiling
 from service.territory_insights.similarity import Viewer, load_viewer
 
 CONTAINING: dict[str, tuple[float, str]] = {
@@ -77,9 +80,58 @@ def case_territories_of(case: CaseStudy) -> list[Territory]:
 
 
 def case_fit(session: Session, passages: VectorIndex | None, *, case: CaseStudy, territory: Territory) -> Fit:
+    return cases_fit(session, passages, cases=[case], territory=territory)[case.id]
+
+
+def load_for_fit(session: Session, case_ids: Collection[int]) -> list[CaseStudy]:
+    """The cases with what their fit reads (territories, organisation's territory), in two statements."""
+    if not case_ids:
+        return []
+    stmt = select(CaseStudy).where(CaseStudy.id.in_(list(case_ids)))
+    return list(session.scalars(stmt.options(*AS_CARDS, lazyload(CaseStudy.themes))))
+
+
+def cases_fit(
+    session: Session, passages: VectorIndex | None, *, cases: Sequence[CaseStudy], territory: Territory
+) -> dict[int, Fit]:
+    """The fit of each case for the reader, by case id: the same number of statements for one case or a
+    page of search results (the reader, the served communes and the place names are looked up once)."""
     viewer = load_viewer(session, passages, territory)
-    territories = case_territories_of(case)
-    if not territories:
+    vectors = case_vectors(passages, [c.id for c in cases])
+    territories = {c.id: case_territories_of(c) for c in cases}
+    facts = {t.id: facts_of(t) for ts in territories.values() for t in ts}
+    # The communes a grouping serves, for a reader outside it (inside, the containing rule says it all).
+    asks = {
+        c.id: [
+            (t, target_ceiling(c))
+            for t in territories[c.id]
+            if t.id != territory.id and containing_level(viewer.facts, facts[t.id]) is None
+        ]
+        for c in cases
+    }
+    found = served_peers(session, [ask for of_case in asks.values() for ask in of_case], territory)
+    served = {
+        cid: [s for t, ceiling in of_case if (s := found.get((t.id, ceiling))) is not None]
+        for cid, of_case in asks.items()
+    }
+    places = place_names(
+        session, [viewer.facts, *facts.values(), *(facts_of(s.member) for s in found.values())]
+    )
+    return {
+        c.id: _fit(viewer, [facts[t.id] for t in territories[c.id]], served[c.id], vectors.get(c.id), places)
+        for c in cases
+    }
+
+
+def _fit(
+    viewer: Viewer,
+    facts: list[TerritoryFacts],
+    served: list[Served],
+    case_vector: Vector | None,
+    places: Mapping[str, str],
+) -> Fit:
+    territory = viewer.territory
+    if not facts:
         return Fit(
             viewer,
             None,
@@ -87,17 +139,6 @@ def case_fit(session: Session, passages: VectorIndex | None, *, case: CaseStudy,
             "ne peut pas être estimée.",
             [],
         )
-    case_vector = case_vectors(passages, [case.id]).get(case.id)
-    facts = [facts_of(t) for t in territories]
-    # The communes a grouping serves, for a reader outside it (inside, the containing rule says it all).
-    served = [
-        found
-        for t, f in zip(territories, facts, strict=True)
-        if t.id != territory.id
-        and containing_level(viewer.facts, f) is None
-        and (found := served_peer(session, case, t, territory)) is not None
-    ]
-    places = place_names(session, [viewer.facts, *facts, *(facts_of(s.member) for s in served)])
     matches = []
     for beneficiary in served:  # a commune the project serves, compared with the reader
         f = facts_of(beneficiary.member)

@@ -9,9 +9,10 @@ the project, and its explanation says so."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy
@@ -53,16 +54,46 @@ def _members(carrier: Territory) -> Select[Territory]:
 def served_peer(session: Session, case: CaseStudy, carrier: Territory, reader: Territory) -> Served | None:
     """The beneficiary of `carrier`'s project most like the reader (a commune), or None when the carrier
     serves no communes (a commune itself) or the reader is not a commune."""
-    if carrier.kind not in GROUPINGS or reader.kind is not TerritoryKind.commune:
-        return None
     ceiling = target_ceiling(case)
-    stmt = _members(carrier)
-    if ceiling is not None:
-        stmt = stmt.where(Territory.population <= ceiling)
+    return served_peers(session, [(carrier, ceiling)], reader).get((carrier.id, ceiling))
+
+
+def served_peers(
+    session: Session, carriers: Iterable[tuple[Territory, int | None]], reader: Territory
+) -> dict[tuple[int, int | None], Served]:
+    """`served_peer` for many (carrier, target ceiling) pairs at once — the cases of a page of search
+    results — in two statements whatever their number; keyed by (carrier id, ceiling)."""
+    if reader.kind is not TerritoryKind.commune:
+        return {}
+    wanted = {(c.id, ceiling): c for c, ceiling in carriers if c.kind in GROUPINGS}
+    if not wanted:
+        return {}
     size = reader.population or 0
-    closest = stmt.order_by(func.abs(func.coalesce(Territory.population, 0) - size), Territory.code)
-    member = session.scalars(closest.limit(1)).first()
-    if member is None:
-        return None
-    count = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    return Served(member, carrier, ceiling, count)
+    keys = list(wanted)
+    parts = []
+    for n, (_, ceiling) in enumerate(keys):
+        stmt = _members(wanted[keys[n]])
+        if ceiling is not None:
+            stmt = stmt.where(Territory.population <= ceiling)
+        ranked = (
+            stmt.with_only_columns(
+                literal_column(str(n), Integer).label("ask"),
+                Territory.id.label("member_id"),
+                func.row_number()
+                .over(order_by=(func.abs(func.coalesce(Territory.population, 0) - size), Territory.code))
+                .label("rank"),
+                func.count().over().label("count"),
+            )
+        ).subquery()
+        parts.append(select(ranked.c.ask, ranked.c.member_id, ranked.c["count"]).where(ranked.c.rank == 1))
+    rows = session.execute(union_all(*parts) if len(parts) > 1 else parts[0]).all()
+    members = {
+        t.id: t for t in session.scalars(select(Territory).where(Territory.id.in_({r[1] for r in rows})))
+    }
+    found = {}
+    for ask, member_id, count in rows:
+        carrier_id, ceiling = keys[ask]
+        found[(carrier_id, ceiling)] = Served(
+            members[member_id], wanted[(carrier_id, ceiling)], ceiling, count
+        )
+    return found

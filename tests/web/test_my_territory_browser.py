@@ -1,7 +1,7 @@
 """« Mon territoire » and « Mes expériences » in a real browser (Chromium): an anonymous visitor picks
-Régusse and sees what comparable territories did and why; a member saves a draft, finds it in « Mes
-expériences », submits it and withdraws it. axe-core at desktop and phone widths; screenshots for the
-docs (docs/screenshots/)."""
+Régusse and sees what comparable territories did and why, and why each search result is close; a member
+saves a draft, finds it in « Mes expériences », submits it and withdraws it. axe-core at desktop and
+phone widths; screenshots for the docs (docs/screenshots/)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from tests.support.paths import REPO
 from tests.support.people import People
 
 DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
+SEARCH_Q = "centrale d'achat pour les communes de taille modeste"
 VIEWPORTS = (("bureau", {"width": 1280, "height": 900}), ("mobile", {"width": 390, "height": 844}))
 
 
@@ -39,6 +40,16 @@ def test_an_anonymous_visitor_picks_regusse_and_sees_comparable_experiences(page
     first = cards.first.inner_text()
     assert "Pourquoi proche" in first and "hab." in first  # the reason names the size compared
     _shot(page, "mon-territoire-regusse")
+    page.goto(f"/recherche?q={SEARCH_Q}")
+    why = page.locator(".results-list .why")
+    assert why.count() >= 1
+    assert why.first.inner_text().startswith("Pour Régusse — Proximité")  # why this result is close
+    # A pooled purchase for small communes, carried by a département: close to Régusse through the
+    # communes it serves, and the fit says which.
+    page.goto("/experiences/val-d-oise-centrale-achat-numerique")
+    served = page.locator("section.fit").inner_text()
+    assert "Proximité 0 %" not in served and "elle sert les communes" in served
+    page.goto("/mon-territoire")
     cards.first.get_by_role("link").first.click()
     fit = page.locator("section.fit")
     assert "Pour Régusse" in fit.inner_text() and "Proximité" in fit.inner_text()
@@ -93,6 +104,9 @@ def test_new_pages_pass_axe(browser: Any, live_server: str, people: People) -> N
         try:
             _pick_regusse(page)
             assert axe_violations(page) == [], f"/mon-territoire ({label})"
+            page.goto(f"/recherche?q={SEARCH_Q}")
+            assert page.locator(".results-list .why").count() >= 1
+            assert axe_violations(page) == [], f"/recherche with my territory ({label})"
             browser_log_in(page, people.member, next_path="/mes-experiences")
             assert axe_violations(page) == [], f"/mes-experiences ({label})"
             if label == "mobile":

@@ -4,6 +4,9 @@ comparable territories that have some), bad input."""
 
 from __future__ import annotations
 
+import html
+import re
+
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -62,3 +65,20 @@ def test_the_territory_page_shows_comparable_experiences_and_no_empty_neighbours
     assert "Pourquoi proche" in page[like:]
     cards = page.split('id="comparables-title"', 1)[-1].split("</section>", 1)[0]
     assert "0 expérience" not in cards
+
+
+def test_the_fit_of_a_pooled_purchase_for_small_communes_counts_the_communes_it_serves(
+    client: TestClient,
+) -> None:
+    """Régusse (2 380 hab.) reading the Val-d'Oise purchasing body for « communes de taille modeste »:
+    the case page compares it with a small commune that body serves, not with the département."""
+    client.cookies.set("retex_territoire", REGUSSE)
+    try:
+        page = html.unescape(client.get("/experiences/val-d-oise-centrale-achat-numerique").text)
+    finally:
+        client.cookies.clear()
+    fit = page.split('<section class="fit"', 1)[1].split("</section>", 1)[0]
+    score = re.search(r"Proximité (\d+) %", fit)
+    assert score is not None and int(score.group(1)) > 30
+    assert "elle sert les communes de moins de 3\u202f500 hab. de Val-d'Oise" in fit
+    assert "département de taille très différente" not in fit

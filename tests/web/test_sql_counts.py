@@ -76,3 +76,26 @@ def test_list_pages_statements_are_bounded(counter: Counter, client: TestClient)
     assert counter.count(client, "/") <= 12
     assert counter.count(client, "/experiences") == counter.count(client, "/experiences?page=2")
     assert counter.count(client, "/territoires/dep-83") <= CASE_BOUND
+
+
+def test_search_page_with_my_territory_explains_each_result_in_a_fixed_number_of_statements(
+    counter: Counter, client: TestClient
+) -> None:
+    """Why each result is close to « mon territoire » is computed for the page shown, in one batch: the
+    reader, the cases' territories, the communes they serve and the place names cost the same for 2 or
+    50 results (web/closeness.py)."""
+    hx = {"HX-Request": "true"}
+    q = "/recherche?q=centrale+d%27achat+pour+les+communes"
+    counter.count(client, f"{q}&par_page=50", headers=hx)  # the label caches, once per process
+    plain_few = counter.count(client, f"{q}&par_page=3", headers=hx)
+    plain_many = counter.count(client, f"{q}&par_page=50", headers=hx)
+    client.cookies.set("retex_territoire", "83102")  # Régusse
+    try:
+        few = counter.count(client, f"{q}&par_page=3", headers=hx)
+        many = counter.count(client, f"{q}&par_page=50", headers=hx)
+    finally:
+        client.cookies.clear()
+    assert few - plain_few == many - plain_many <= FIT_BATCH, "\n".join(s[:160] for s in counter.statements)
+
+
+FIT_BATCH = 12  # the reader (and its own cases), cases + territories, served communes (2), place names

@@ -18,6 +18,7 @@ from service.search.service import SearchFilters
 from service.territories.bands import BAND_LABELS
 from service.territories.models import TerritoryKind
 from service.themes.listing import all_themes
+from web.closeness import fits_for
 from web.dependencies import PageSearch, PageSettings
 from web.params import PageSession, int_param, list_param
 from web.templating import is_htmx, render
@@ -95,6 +96,7 @@ def search_page(
         "per_page": per_page,
         "result": None,
         "distinctions": {},
+        "fits": {},  # case id -> why it is close to « mon territoire » (web/closeness.py)
         "facets": [],
         "pages": 0,
         "unavailable": False,
@@ -117,6 +119,7 @@ def search_page(
         else:
             context["result"] = result
             context["distinctions"] = distinctions(session, [hit.case.id for hit in result.items])
+            context["fits"] = fits_for(request, session, engine, [hit.case.id for hit in result.items])
             context["facets"] = _facets(result.facets, selected)
             context["discussions"] = result.discussions
             context["pages"] = result.pages
