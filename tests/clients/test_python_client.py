@@ -4,9 +4,11 @@ vectors computed here with hmac."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import hmac
 import json
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -30,6 +32,9 @@ from retex_client import (
     verify_webhook_signature,
 )
 from retex_client.errors import parse_retry_after
+from retex_client.quotas import Quota, parse_rate_limit
+
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.nodb
 
@@ -156,6 +161,39 @@ def test_a_network_failure_is_a_client_error() -> None:
 
     with pytest.raises(RetexConnectionError):
         RetexClient(BASE, transport=httpx.MockTransport(refuse)).list_themes()
+
+
+def test_the_quotas_told_by_the_last_answer() -> None:
+    told = {"RateLimit": '"key";r=598;t=41, "anonymous-search";r=3;t=41'}
+    server = Recorder(httpx.Response(200, json=[], headers=told), ok([]))
+    client = server.client()
+    client.list_themes()
+    assert client.rate_limit == {
+        "key": Quota("key", remaining=598, reset=41),
+        "anonymous-search": Quota("anonymous-search", remaining=3, reset=41),
+    }
+    client.list_themes()  # an answer that tells nothing keeps what was last told
+    assert client.rate_limit["key"].remaining == 598
+    assert parse_rate_limit('"key";r=x;t=1, "ok";r=0;t=9, junk') == {"ok": Quota("ok", 0, 9)}
+    assert parse_rate_limit(None) == {}
+
+
+def test_the_client_stands_alone() -> None:
+    # A partner installs clients/python without Retex: it imports only the standard library, httpx, pydantic.
+    allowed = {"retex_client", "httpx", "pydantic", "__future__"}
+    stdlib = set(sys.stdlib_module_names)
+    for path in (REPO / "clients" / "python" / "retex_client").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            for name in names:
+                top = name.split(".")[0]
+                assert top in allowed or top in stdlib, f"{path.name} imports {name}"
 
 
 # -- errors

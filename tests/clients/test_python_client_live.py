@@ -118,6 +118,11 @@ def test_a_partner_key_is_sent_as_bearer(live_server: str, people: People) -> No
     with RetexClient(live_server, api_key=people.partner.api_key) as partner:
         response = partner.request("GET", "/themes")
         assert '"key"' in response.headers["RateLimit-Policy"]
+        assert set(partner.rate_limit) == {"key"} and 0 < partner.rate_limit["key"].reset <= 60
+        before = partner.rate_limit["key"]
+        partner.list_themes()
+        after = partner.rate_limit["key"]
+        assert after.remaining == before.remaining - 1 or after.reset > before.reset  # or a new window
 
 
 def test_the_readme_has_examples() -> None:

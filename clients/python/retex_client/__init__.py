@@ -39,6 +39,7 @@ from retex_client.models import (
     Theme,
     Thread,
 )
+from retex_client.quotas import Quota
 from retex_client.webhooks import (
     SIGNATURE_HEADER,
     WebhookSignatureError,
@@ -66,6 +67,7 @@ __all__ = [
     "OrganisationRef",
     "Page",
     "PermissionDeniedError",
+    "Quota",
     "RateLimitedError",
     "RetexClient",
     "RetexConnectionError",

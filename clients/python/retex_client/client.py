@@ -35,6 +35,7 @@ from retex_client.models import (
     Theme,
     Thread,
 )
+from retex_client.quotas import Quota, parse_rate_limit
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 API_PREFIX = "/api/v1"
@@ -110,6 +111,8 @@ class RetexClient:
         self.max_retry_wait = max_retry_wait
         self.backoff = backoff
         self._sleep = sleep
+        # The quotas told by the last answer that told them (`RateLimit`), by policy: "key", "anonymous"…
+        self.rate_limit: dict[str, Quota] = {}
         self._http = httpx.Client(base_url=root, timeout=timeout, headers=all_headers, transport=transport)
 
     # -- lifecycle
@@ -380,6 +383,9 @@ class RetexClient:
                 raise RetexConnectionError(f"{self._http.base_url} : pas de réponse à temps ({exc})") from exc
             except httpx.TransportError as exc:
                 raise RetexConnectionError(f"{self._http.base_url} injoignable : {exc}") from exc
+            told = parse_rate_limit(response.headers.get("RateLimit"))
+            if told:
+                self.rate_limit = told
             if response.status_code < 400:
                 return response
             delay = self._retry_delay(method, response, attempt)
