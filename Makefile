@@ -14,7 +14,7 @@ TEST_TMP ?= $(or $(TMPDIR),/tmp)/retex-tests
 
 .PHONY: install run test test-sqlite test-postgres test-sqlite-shared test-postgres-shared lint bench eval clean
 
-install: $(VENV)/.installed node_modules/.package-lock.json
+install: $(VENV)/.installed $(VENV)/.client-installed node_modules/.package-lock.json
 
 # torch first, from the CPU build on disk, so that nothing pulls a CUDA build.
 $(VENV)/.installed: pyproject.toml
@@ -25,6 +25,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m indexing.model_convert "$(RETEX_DATA_DIR)/models/multilingual-e5-small"
 	$(BIN)/python -m indexing.openvino_export "$(RETEX_DATA_DIR)/models/multilingual-e5-small" \
 		--calibration seeds/data/betagouv/startups.jsonl --calibration seeds/data/retex/cases.json
+	touch $@
+
+# The partner API's Python client (clients/python), editable: the tests run its examples against the app.
+$(VENV)/.client-installed: clients/python/pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -e clients/python
 	touch $@
 
 # The npm packages of package-lock.json, exactly: htmx and axe-core (vendored), oidc-provider (the tests'
@@ -70,6 +75,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy --config-file clients/python/pyproject.toml clients/python/retex_client
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
