@@ -24,6 +24,7 @@ from service.discussions.models import Thread
 from service.events.indexing import event_document, searchable_events
 from service.events.models import Event
 from service.indexjobs.models import IndexKind
+from service.search.distinctions import distinction_values
 from service.search.documents import case_document
 from service.search.engine import SearchEngine
 
@@ -70,7 +71,8 @@ class CaseApplier:
     def apply(self, session: Session, entity_ids: Sequence[int]) -> int:
         cases = session.scalars(select(CaseStudy).where(CaseStudy.id.in_(entity_ids))).all()
         public = [c for c in cases if c.publication_state is PublicationState.published]
-        self.indexer.index_cases([case_document(c) for c in public])
+        won = distinction_values(session, [c.id for c in public])
+        self.indexer.index_cases([case_document(c, distinctions=won.get(c.id, [])) for c in public])
         self.indexer.remove_cases(sorted(set(entity_ids) - {c.id for c in public}))
         return len(public)
 

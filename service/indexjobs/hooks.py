@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.casestudies.models import CaseStudy
+from service.contests.models import Contest, ContestEntry
 from service.discussions.models import Post, Thread
 from service.events.models import Event, EventSession
 from service.indexjobs.models import IndexKind
@@ -30,7 +31,19 @@ def _touched(session: Session) -> list[Any]:
 
 
 def _changed_cases(objects: list[Any]) -> set[int]:
-    return {obj.id for obj in objects if isinstance(obj, CaseStudy) and obj.id is not None}
+    ids: set[int] = set()
+    for obj in objects:
+        if isinstance(obj, CaseStudy) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, ContestEntry) and obj.case_study_id is not None:
+            ids.add(
+                obj.case_study_id
+            )  # its distinctions are a search filter (service/search/distinctions.py)
+        elif isinstance(obj, Contest):  # its slug is a filter value of every case entered
+            # Only the entries already loaded (selectin): no lazy load inside a flush.
+            entries = obj.__dict__.get("entries", [])
+            ids.update(e.case_study_id for e in entries if e.case_study_id is not None)
+    return ids
 
 
 def _changed_threads(objects: list[Any]) -> set[int]:

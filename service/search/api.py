@@ -103,6 +103,7 @@ def search_response(result: pipeline.SearchResult) -> SearchResponse:
                 score=f.score,
                 snippet=f.snippet,
                 section=f.section,
+                distinctions=f.distinctions,
             )
             for f in result.items
         ],

@@ -33,10 +33,12 @@ from service.casestudies.models import (
     case_territories,
     case_themes,
 )
+from service.contests.schemas import DistinctionOut
+from service.contests.service import distinctions as case_distinctions
 from service.discussions.indexing import ThreadResult, search_threads
 from service.organisations.models import Organisation, OrganisationKind
 from service.ratelimit.slots import Busy
-from service.search import labels
+from service.search import distinctions, labels
 from service.search.engine import SearchEngine
 from service.search.event_results import EventResult, search_events
 from service.search.service import FILTER_FIELDS, KIND_LABELS, STATUS_LABELS, SearchFilters, check_query
@@ -68,6 +70,7 @@ FACETS: tuple[FacetSpec, ...] = (
     FacetSpec("region", "Région"),
     FacetSpec("departement", "Département"),
     FacetSpec("year", "Année", limit=None),
+    FacetSpec("distinction", "Distinctions"),
 )
 FACET_NAMES = tuple(f.name for f in FACETS)
 
@@ -154,6 +157,7 @@ class FoundCase:
     score: float
     snippet: str
     section: str
+    distinctions: list[DistinctionOut] = field(default_factory=list)  # best result per contest
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,12 +215,14 @@ def run(session: Session, engine: SearchEngine, query: SearchQuery) -> SearchRes
     cards = load_cards(session, [h.case_id for h in window])
     shown = [h for h in window if h.case_id in cards]
     texts = engine.index.retrieve_payloads([h.best.point_id for h in shown], ["text"]) if shown else {}
+    won = case_distinctions(session, [h.case_id for h in shown])
     items = [
         FoundCase(
             case=cards[h.case_id],
             score=h.score,
             snippet=_snippet(str(texts.get(h.best.point_id, {}).get("text", "")), query.text),
             section=str(h.best.payload.get("section", "")),
+            distinctions=won.get(h.case_id, []),
         )
         for h in shown
     ]
@@ -342,6 +348,7 @@ def facet_counts(session: Session, hits: Sequence[CaseHit]) -> list[Facet]:
         "population_band": dict(BAND_LABELS),
         "status": {k.value: v for k, v in STATUS_LABELS.items()},
         "year": {},
+        "distinction": distinctions.value_labels(session, counters["distinction"]),
     }
     return [
         Facet(

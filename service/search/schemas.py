@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from service.api.datetimes import UtcDateTime
 from service.api.ids import DbId
 from service.casestudies.schemas import CaseStudySummary
+from service.contests.schemas import DistinctionOut
 
 
 class FacetValue(BaseModel):
@@ -27,6 +28,10 @@ class SearchHit(BaseModel):
     )
     snippet: str = Field(description="Extrait HTML échappé ; les mots trouvés sont entourés de <mark>.")
     section: str = Field(description="Section d'où vient l'extrait (summary, context, solution…).")
+    distinctions: list[DistinctionOut] = Field(
+        default_factory=list,
+        description="Distinctions de l'expérience : son meilleur résultat à chaque concours (badges).",
+    )
 
 
 class DiscussionHit(BaseModel):

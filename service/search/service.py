@@ -41,6 +41,7 @@ FILTER_FIELDS = {
     "population_band": "population_bands",
     "status": "status",
     "year": "year",
+    "distinction": "distinctions",
 }
 
 

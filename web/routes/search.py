@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from service.casestudies.models import ProjectStatus
-from service.contests.service import distinctions
 from service.ratelimit.budgets import SearchBudget
 from service.ratelimit.slots import Busy
 from service.search import pipeline
@@ -25,6 +25,7 @@ from web.templating import is_htmx, render
 log = logging.getLogger(__name__)
 router = APIRouter()
 
+_SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 VISIBLE_OPTIONS = 6  # per facet; the others behind "Afficher plus"
 
 
@@ -53,6 +54,8 @@ def _valid(name: str, values: list[str]) -> list[str | int]:
         return [v for v in values if v in BAND_LABELS]
     if name == "year":
         return [int(v) for v in values if v.isdigit() and len(v) == 4]
+    if name == "distinction":
+        return [v for v in values if _SLUG.fullmatch(v)]
     return list(values)
 
 
@@ -93,7 +96,6 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
         "page": page,
         "per_page": per_page,
         "result": None,
-        "distinctions": {},
         "facets": [],
         "pages": 0,
         "unavailable": False,
@@ -116,7 +118,6 @@ def search_page(request: Request, session: PageSession) -> HTMLResponse:
             context["unavailable"] = True
         else:
             context["result"] = result
-            context["distinctions"] = distinctions(session, [hit.case.id for hit in result.items])
             context["facets"] = _facets(result.facets, selected)
             context["discussions"] = result.discussions
             context["pages"] = result.pages
