@@ -14,6 +14,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.casestudies.models import CaseStudy
+from service.collections.models import Collection as Selection
+from service.collections.models import CollectionItem
 from service.contests.models import Contest, ContestEntry
 from service.discussions.models import Post, Thread
 from service.events.models import Event, EventSession
@@ -66,10 +68,21 @@ def _changed_events(objects: list[Any]) -> set[int]:
     return ids
 
 
+def _changed_collections(objects: list[Any]) -> set[int]:
+    ids: set[int] = set()
+    for obj in objects:
+        if isinstance(obj, Selection) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, CollectionItem) and obj.collection_id is not None:
+            ids.add(obj.collection_id)
+    return ids
+
+
 WATCHERS: dict[IndexKind, Callable[[list[Any]], set[int]]] = {
     IndexKind.case: _changed_cases,
     IndexKind.thread: _changed_threads,
     IndexKind.event: _changed_events,
+    IndexKind.collection: _changed_collections,
 }
 
 

@@ -39,6 +39,7 @@ from service.discussions.indexing import ThreadResult, search_threads
 from service.organisations.models import Organisation, OrganisationKind
 from service.ratelimit.slots import Busy
 from service.search import distinctions, labels
+from service.search.collection_results import CollectionResult, search_collections
 from service.search.engine import SearchEngine
 from service.search.event_results import EventResult, search_events
 from service.search.service import FILTER_FIELDS, KIND_LABELS, STATUS_LABELS, SearchFilters, check_query
@@ -182,6 +183,7 @@ class SearchResult:
     facets: list[Facet]
     discussions: list[ThreadResult]
     events: list[EventResult] = field(default_factory=list)
+    collections: list[CollectionResult] = field(default_factory=list)
 
     @property
     def has_next(self) -> bool:
@@ -229,6 +231,7 @@ def run(session: Session, engine: SearchEngine, query: SearchQuery) -> SearchRes
     first = query.discussions and query.page == 1
     discussions = _discussions(session, engine, query.text) if first else []
     events = _events(session, engine, query.text) if first else []
+    collections = _collections(session, engine, query.text) if first else []
     return SearchResult(
         query=query,
         items=items,
@@ -236,6 +239,7 @@ def run(session: Session, engine: SearchEngine, query: SearchQuery) -> SearchRes
         facets=facet_counts(session, hits),
         discussions=discussions,
         events=events,
+        collections=collections,
     )
 
 
@@ -377,4 +381,16 @@ def _events(session: Session, engine: SearchEngine, text: str) -> list[EventResu
         return []
     except Exception:  # derived data next to the cases: the results stand without them
         log.exception("event search failed for %r", text)
+        return []
+
+
+def _collections(session: Session, engine: SearchEngine, text: str) -> list[CollectionResult]:
+    if engine.collection_searcher is None:
+        return []
+    try:
+        return search_collections(session, engine.collection_searcher, text)
+    except Busy:  # every embedding slot taken: the cases stand without their collections
+        return []
+    except Exception:  # derived data next to the cases: the results stand without them
+        log.exception("collection search failed for %r", text)
         return []

@@ -58,6 +58,18 @@ class EventSearchHit(BaseModel):
     url: str = Field(description="Chemin de l'événement sur le site.")
 
 
+class CollectionSearchHit(BaseModel):
+    """A public curated collection of experiences matching the query: a result type of its own."""
+
+    type: Literal["collection"] = "collection"
+    id: int
+    slug: str
+    title: str
+    items: int = Field(description="Nombre d'expériences publiées qu'elle rassemble.")
+    snippet: str = Field(description="Extrait, mots de la requête entre <mark>…</mark> (HTML échappé).")
+    url: str = Field(description="Chemin de la sélection sur le site.")
+
+
 class SearchResponse(BaseModel):
     items: list[SearchHit]
     total: int = Field(
@@ -73,6 +85,10 @@ class SearchResponse(BaseModel):
     )
     events: list[EventSearchHit] = Field(
         default_factory=list, description="Les événements du réseau les plus proches (première page)."
+    )
+    collections: list[CollectionSearchHit] = Field(
+        default_factory=list,
+        description="Les sélections publiques d'expériences les plus proches (première page).",
     )
 
 
