@@ -13,6 +13,7 @@ from service.api.errors import DomainError, NotFoundError
 from service.events import service
 from service.events.attendees import comparable_attendees
 from service.events.models import EventKind
+from service.events.organisers import may_organise
 from service.events.schemas import KIND_LABELS, SESSION_KIND_LABELS
 from web import queries
 from web.auth import current_principal
@@ -50,6 +51,7 @@ def event_list(request: Request, session: PageSession) -> HTMLResponse:
         "regions": service.regions(session),
         "themes": queries.themes(session),
         "EVENT_KIND_LABELS": KIND_LABELS,
+        "may_organise": may_organise(current_principal(request)),
         "params": {
             "quand": "passes" if when == "past" else None,
             "region": region,
@@ -82,6 +84,7 @@ def event_page(request: Request, session: PageSession, event_id: str) -> HTMLRes
         "SESSION_KIND_LABELS": SESSION_KIND_LABELS,
         "status": request.query_params.get("participation"),
         "is_past": service.is_past(event),
+        "saved": request.query_params.get("enregistre") == "oui",
     }
     return render(request, "event.html", context)
 
