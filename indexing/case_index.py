@@ -24,6 +24,7 @@ KEYWORD_FIELDS = (
     "population_bands",
     "status",
     "publication_state",
+    "distinctions",
 )
 # passage: counting passage 0 counts the indexed cases (health check) without a scroll.
 INTEGER_FIELDS = ("case_id", "year", "passage")

@@ -293,6 +293,7 @@ def worker(
 def reindex() -> None:
     """Rebuild the search index from the database (e.g. after changing the model)."""
     from indexing.case_index import PASSAGES_COLLECTION, SECOND_COLLECTION
+    from indexing.document_index import SELECTIONS_COLLECTION
     from indexing.event_index import EVENTS_COLLECTION
     from indexing.thread_index import THREADS_COLLECTION
     from indexing.vector_index import drop_index
@@ -306,7 +307,8 @@ def reindex() -> None:
     settings = Settings()
     settings.ensure_data_dir()
     upgrade(settings.resolved_database_url)
-    for collection in (PASSAGES_COLLECTION, SECOND_COLLECTION, THREADS_COLLECTION, EVENTS_COLLECTION):
+    collections = (PASSAGES_COLLECTION, SECOND_COLLECTION, THREADS_COLLECTION, EVENTS_COLLECTION)
+    for collection in (*collections, SELECTIONS_COLLECTION):
         drop_index(
             collection,
             path=settings.resolved_index_path,

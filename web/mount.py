@@ -20,6 +20,7 @@ from web.routes import (
     collections,
     contests,
     discussions,
+    event_forms,
     events,
     guide,
     home,
@@ -61,6 +62,7 @@ def web_router() -> APIRouter:
         my_territory,
         admin,
         discussions,
+        event_forms,  # before events: /evenements/nouveau is not an event's id
         events,
         oidc,
         widget,

@@ -14,16 +14,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from indexing.case_index import CaseIndexer
+from indexing.document_index import DocumentIndexer
 from indexing.event_index import EventIndexer
 from indexing.index_types import FieldFilter
 from indexing.thread_index import ThreadIndexer
 from indexing.vector_index import VectorIndex
 from service.casestudies.models import CaseStudy, PublicationState
+from service.collections.indexing import collection_document, is_searchable, searchable_collections
+from service.collections.models import Collection
 from service.discussions.indexing import searchable_threads, thread_document
 from service.discussions.models import Thread
 from service.events.indexing import event_document, searchable_events
 from service.events.models import Event
 from service.indexjobs.models import IndexKind
+from service.search.distinctions import distinction_values
 from service.search.documents import case_document
 from service.search.engine import SearchEngine
 
@@ -70,7 +74,8 @@ class CaseApplier:
     def apply(self, session: Session, entity_ids: Sequence[int]) -> int:
         cases = session.scalars(select(CaseStudy).where(CaseStudy.id.in_(entity_ids))).all()
         public = [c for c in cases if c.publication_state is PublicationState.published]
-        self.indexer.index_cases([case_document(c) for c in public])
+        won = distinction_values(session, [c.id for c in public])
+        self.indexer.index_cases([case_document(c, distinctions=won.get(c.id, [])) for c in public])
         self.indexer.remove_cases(sorted(set(entity_ids) - {c.id for c in public}))
         return len(public)
 
@@ -154,6 +159,39 @@ class EventApplier:
         return self.indexer.index.count()
 
 
+@dataclass
+class CollectionApplier:
+    """Public collections -> one point each in the `selections` collection (unlisted ones removed)."""
+
+    engine: SearchEngine
+    kind: IndexKind = IndexKind.collection
+    lock_namespace: int = 0x525B  # "R["
+
+    @property
+    def indexer(self) -> DocumentIndexer:
+        assert self.engine.collection_indexer is not None  # index_appliers() checked it
+        return self.engine.collection_indexer
+
+    def apply(self, session: Session, entity_ids: Sequence[int]) -> int:
+        found = session.scalars(select(Collection).where(Collection.id.in_(entity_ids))).unique().all()
+        public = [c for c in found if is_searchable(c)]
+        self.indexer.index_documents([collection_document(c) for c in public])
+        self.indexer.remove_documents(sorted(set(entity_ids) - {c.id for c in public}))
+        return len(public)
+
+    def expected_ids(self, session: Session) -> set[int]:
+        return set(session.scalars(searchable_collections()))
+
+    def expected_count(self, session: Session) -> int:
+        return session.scalar(select(func.count()).select_from(searchable_collections().subquery())) or 0
+
+    def indexed_ids(self) -> set[int]:
+        return self.indexer.indexed_ids()
+
+    def indexed_count(self) -> int:
+        return self.indexer.index.count()
+
+
 def index_appliers(engine: SearchEngine) -> dict[IndexKind, Applier]:
     """The appliers of the collections this engine has open (the threads one may be absent)."""
     appliers: dict[IndexKind, Applier] = {IndexKind.case: CaseApplier(engine)}
@@ -161,4 +199,6 @@ def index_appliers(engine: SearchEngine) -> dict[IndexKind, Applier]:
         appliers[IndexKind.thread] = ThreadApplier(engine)
     if engine.event_indexer is not None:
         appliers[IndexKind.event] = EventApplier(engine)
+    if engine.collection_indexer is not None:
+        appliers[IndexKind.collection] = CollectionApplier(engine)
     return appliers

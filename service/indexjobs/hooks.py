@@ -14,6 +14,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.casestudies.models import CaseStudy
+from service.collections.models import Collection as Selection
+from service.collections.models import CollectionItem
+from service.contests.models import Contest, ContestEntry
 from service.discussions.models import Post, Thread
 from service.events.models import Event, EventSession
 from service.indexjobs.models import IndexKind
@@ -30,7 +33,19 @@ def _touched(session: Session) -> list[Any]:
 
 
 def _changed_cases(objects: list[Any]) -> set[int]:
-    return {obj.id for obj in objects if isinstance(obj, CaseStudy) and obj.id is not None}
+    ids: set[int] = set()
+    for obj in objects:
+        if isinstance(obj, CaseStudy) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, ContestEntry) and obj.case_study_id is not None:
+            ids.add(
+                obj.case_study_id
+            )  # its distinctions are a search filter (service/search/distinctions.py)
+        elif isinstance(obj, Contest):  # its slug is a filter value of every case entered
+            # Only the entries already loaded (selectin): no lazy load inside a flush.
+            entries = obj.__dict__.get("entries", [])
+            ids.update(e.case_study_id for e in entries if e.case_study_id is not None)
+    return ids
 
 
 def _changed_threads(objects: list[Any]) -> set[int]:
@@ -53,10 +68,21 @@ def _changed_events(objects: list[Any]) -> set[int]:
     return ids
 
 
+def _changed_collections(objects: list[Any]) -> set[int]:
+    ids: set[int] = set()
+    for obj in objects:
+        if isinstance(obj, Selection) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, CollectionItem) and obj.collection_id is not None:
+            ids.add(obj.collection_id)
+    return ids
+
+
 WATCHERS: dict[IndexKind, Callable[[list[Any]], set[int]]] = {
     IndexKind.case: _changed_cases,
     IndexKind.thread: _changed_threads,
     IndexKind.event: _changed_events,
+    IndexKind.collection: _changed_collections,
 }
 
 

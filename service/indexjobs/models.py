@@ -19,6 +19,7 @@ class IndexKind(enum.StrEnum):
     case = "case"  # a case study: its passages in the `passages` collection
     thread = "thread"  # a discussion thread: one point in the `threads` collection
     event = "event"  # an event of the network: one point in the `events` collection
+    collection = "collection"  # a public curated selection: one point in the `selections` collection
 
 
 class JobState(enum.StrEnum):

@@ -19,6 +19,7 @@ from service.casestudies.links import origins_for
 from service.casestudies.models import SECTIONS, CaseStudy, LinkOrigin, PublicationState
 from service.casestudies.provenance import source_of
 from service.opendata.licences import licence_name, licence_url
+from service.search.distinctions import distinction_values
 from service.search.documents import case_document
 from service.search.service import FILTER_FIELDS, SearchFilters
 
@@ -115,10 +116,11 @@ def published_rows(session: Session, *, filters: SearchFilters, base_url: str) -
         origins: Origins = {
             kind: origins_for(session, kind, ids) for kind in ("territory", "theme", "software")
         }
+        won = distinction_values(session, ids)
         rows = [
             export_row(case, base_url=base_url, origins=origins)
             for case in batch
-            if matches(filters, case_document(case).payload)
+            if matches(filters, case_document(case, distinctions=won.get(case.id, [])).payload)
         ]
         session.expunge_all()  # forget the batch: memory does not grow with the number of cases
         yield from rows

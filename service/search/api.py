@@ -21,6 +21,7 @@ from service.search.engine import SearchEngine
 from service.search.params import search_filters
 from service.search.pipeline import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE
 from service.search.schemas import (
+    CollectionSearchHit,
     DiscussionHit,
     DuplicateCandidate,
     DuplicateCheckIn,
@@ -103,6 +104,7 @@ def search_response(result: pipeline.SearchResult) -> SearchResponse:
                 score=f.score,
                 snippet=f.snippet,
                 section=f.section,
+                distinctions=f.distinctions,
             )
             for f in result.items
         ],
@@ -135,6 +137,17 @@ def search_response(result: pipeline.SearchResult) -> SearchResponse:
                 url=f"/evenements/{r.event.id}",
             )
             for r in result.events
+        ],
+        collections=[
+            CollectionSearchHit(
+                id=r.collection.id,
+                slug=r.collection.slug,
+                title=r.collection.title,
+                items=r.items,
+                snippet=r.snippet,
+                url=f"/selections/{r.collection.slug}",
+            )
+            for r in result.collections
         ],
     )
 

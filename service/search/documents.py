@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy.orm import object_session
+
 from indexing.documents import CaseDocument
 from service.casestudies.models import SECTIONS, CaseStudy
+from service.search.distinctions import distinction_values
 from service.territories.bands import population_band
 
 
-def case_document(case: CaseStudy) -> CaseDocument:
+def case_document(case: CaseStudy, *, distinctions: Sequence[str] | None = None) -> CaseDocument:
+    """`distinctions`: the case's values from `distinction_values` when the caller loaded them for a
+    batch; otherwise they are read in the case's session."""
     territories = case.territories
     year = (
         case.started_on.year if case.started_on else (case.published_at.year if case.published_at else None)
@@ -25,6 +32,11 @@ def case_document(case: CaseStudy) -> CaseDocument:
         "regions": sorted({t.region_code for t in territories if t.region_code}),
         "population_bands": sorted({b for t in territories if (b := population_band(t.population))}),
     }
+    if distinctions is None:
+        session = object_session(case)
+        distinctions = distinction_values(session, [case.id]).get(case.id, []) if session else []
+    if distinctions:
+        payload["distinctions"] = list(distinctions)
     if year is not None:
         payload["year"] = year
     if case.organisation_id is not None:

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from indexing.case_index import CaseIndexer, SecondOpinion, passages_spec, second_spec
+from indexing.document_index import DocumentIndexer, selection_indexer, selections_spec
 from indexing.embedder import PACKAGED_E5, Embedder, load_embedder
 from indexing.event_index import EventIndexer, events_spec
 from indexing.index_types import CollectionSpec, IndexCorruptError
@@ -27,6 +28,7 @@ class SearchEngine:
         thread_index: VectorIndex | None = None,
         second: SecondOpinion | None = None,
         event_index: VectorIndex | None = None,
+        collection_index: VectorIndex | None = None,
     ) -> None:
         # Request time (searches, similar cases, duplicate checks, discussions): every embedding, by
         # either encoder, holds one of the bounded slots (429 when busy). The index worker (`indexer`,
@@ -47,6 +49,13 @@ class SearchEngine:
             ThreadIndexer(self.embedder, thread_index) if thread_index is not None else None
         )
         self.event_searcher = EventIndexer(self.embedder, event_index) if event_index is not None else None
+        # Public curated selections too (indexing/document_index.py).
+        self.collection_index = collection_index
+        self.collection_indexer: DocumentIndexer | None = None
+        self.collection_searcher: DocumentIndexer | None = None
+        if collection_index is not None:
+            self.collection_indexer = selection_indexer(embedder, collection_index)
+            self.collection_searcher = selection_indexer(self.embedder, collection_index)
         # Where a damaged embedded index was moved at start-up (it is then rebuilt from the DB).
         self.damaged_index_moved_to: Path | None = None
 
@@ -97,6 +106,13 @@ class SearchEngine:
             index.close()
             threads.close()
             raise
+        try:
+            selections = open_or_rebuild(selections_spec(embedder))
+        except BaseException:
+            index.close()
+            threads.close()
+            events.close()
+            raise
         second: SecondOpinion | None = None
         use_second = settings.second_encoder == "use" or (
             settings.second_encoder == "auto" and settings.model == PACKAGED_E5
@@ -111,6 +127,7 @@ class SearchEngine:
                 index.close()
                 threads.close()
                 events.close()
+                selections.close()
                 raise
             if second_index.count() == 0 and index.count() > 0:
                 # Built before the second encoder existed: ranking without it beats ranking with an
@@ -122,7 +139,7 @@ class SearchEngine:
             else:
                 second = SecondOpinion(second_embedder, second_index)
         retrieval = RetrievalSettings(ranking=settings.search_ranking, fusion=settings.search_fusion)
-        engine = cls(embedder, index, retrieval, threads, second, events)
+        engine = cls(embedder, index, retrieval, threads, second, events, selections)
         engine.damaged_index_moved_to = moved
         return engine
 
@@ -134,3 +151,5 @@ class SearchEngine:
             self.thread_index.close()
         if self.event_index is not None:
             self.event_index.close()
+        if self.collection_index is not None:
+            self.collection_index.close()

@@ -10,6 +10,7 @@ from fastapi import Query
 from pydantic import Field
 
 from service.casestudies.models import ProjectStatus
+from service.search import distinctions
 from service.search.service import SearchFilters
 from service.territories.bands import BAND_LABELS
 from service.territories.models import TerritoryKind
@@ -34,6 +35,7 @@ Bands = Annotated[
     list[Band] | None, Query(max_length=20, description="Tranches de population : " + ", ".join(BAND_LABELS))
 ]
 Year = Annotated[int, Field(ge=1900, le=2100)]
+Distinctions = Annotated[list[Slug] | None, Query(max_length=20, description=distinctions.DESCRIPTION)]
 
 
 def search_filters(
@@ -54,6 +56,7 @@ def search_filters(
     year: Annotated[
         list[Year] | None, Query(max_length=30, description="Année de début (ou de publication).")
     ] = None,
+    distinction: Distinctions = None,
 ) -> SearchFilters:
     return SearchFilters(
         values={
@@ -65,5 +68,6 @@ def search_filters(
             "population_band": list(population_band or []),
             "status": [s.value for s in status or []],
             "year": list(year or []),
+            "distinction": list(distinction or []),
         }
     )

@@ -34,10 +34,13 @@ from service.casestudies.models import (
     case_territories,
     case_themes,
 )
+from service.contests.schemas import DistinctionOut
+from service.contests.service import distinctions as case_distinctions
 from service.discussions.indexing import ThreadResult, search_threads
 from service.organisations.models import Organisation, OrganisationKind
 from service.ratelimit.slots import Busy
-from service.search import labels
+from service.search import distinctions, labels
+from service.search.collection_results import CollectionResult, search_collections
 from service.search.engine import SearchEngine
 from service.search.event_results import EventResult, search_events
 from service.search.service import FILTER_FIELDS, KIND_LABELS, STATUS_LABELS, SearchFilters
@@ -69,6 +72,7 @@ FACETS: tuple[FacetSpec, ...] = (
     FacetSpec("region", "Région"),
     FacetSpec("departement", "Département"),
     FacetSpec("year", "Année", limit=None),
+    FacetSpec("distinction", "Distinctions"),
 )
 FACET_NAMES = tuple(f.name for f in FACETS)
 
@@ -155,6 +159,7 @@ class FoundCase:
     score: float
     snippet: str
     section: str
+    distinctions: list[DistinctionOut] = field(default_factory=list)  # best result per contest
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +184,7 @@ class SearchResult:
     facets: list[Facet]
     discussions: list[ThreadResult]
     events: list[EventResult] = field(default_factory=list)
+    collections: list[CollectionResult] = field(default_factory=list)
 
     @property
     def has_next(self) -> bool:
@@ -212,18 +218,21 @@ def run(session: Session, engine: SearchEngine, query: SearchQuery) -> SearchRes
     cards = load_cards(session, [h.case_id for h in window])
     shown = [h for h in window if h.case_id in cards]
     texts = engine.index.retrieve_payloads([h.best.point_id for h in shown], ["text"]) if shown else {}
+    won = case_distinctions(session, [h.case_id for h in shown])
     items = [
         FoundCase(
             case=cards[h.case_id],
             score=h.score,
             snippet=_snippet(str(texts.get(h.best.point_id, {}).get("text", "")), query.text),
             section=str(h.best.payload.get("section", "")),
+            distinctions=won.get(h.case_id, []),
         )
         for h in shown
     ]
     first = query.discussions and query.page == 1
     discussions = _discussions(session, engine, query.text) if first else []
     events = _events(session, engine, query.text) if first else []
+    collections = _collections(session, engine, query.text) if first else []
     return SearchResult(
         query=query,
         items=items,
@@ -231,6 +240,7 @@ def run(session: Session, engine: SearchEngine, query: SearchQuery) -> SearchRes
         facets=facet_counts(session, hits),
         discussions=discussions,
         events=events,
+        collections=collections,
     )
 
 
@@ -343,6 +353,7 @@ def facet_counts(session: Session, hits: Sequence[CaseHit]) -> list[Facet]:
         "population_band": dict(BAND_LABELS),
         "status": {k.value: v for k, v in STATUS_LABELS.items()},
         "year": {},
+        "distinction": distinctions.value_labels(session, counters["distinction"]),
     }
     return [
         Facet(
@@ -371,4 +382,16 @@ def _events(session: Session, engine: SearchEngine, text: str) -> list[EventResu
         return []
     except Exception:  # derived data next to the cases: the results stand without them
         log.exception("event search failed for %r", text)
+        return []
+
+
+def _collections(session: Session, engine: SearchEngine, text: str) -> list[CollectionResult]:
+    if engine.collection_searcher is None:
+        return []
+    try:
+        return search_collections(session, engine.collection_searcher, text)
+    except Busy:  # every embedding slot taken: the cases stand without their collections
+        return []
+    except Exception:  # derived data next to the cases: the results stand without them
+        log.exception("collection search failed for %r", text)
         return []

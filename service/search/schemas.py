@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from service.api.datetimes import UtcDateTime
 from service.api.ids import DbId
 from service.casestudies.schemas import CaseStudySummary
+from service.contests.schemas import DistinctionOut
 
 
 class FacetValue(BaseModel):
@@ -27,6 +28,10 @@ class SearchHit(BaseModel):
     )
     snippet: str = Field(description="Extrait HTML échappé ; les mots trouvés sont entourés de <mark>.")
     section: str = Field(description="Section d'où vient l'extrait (summary, context, solution…).")
+    distinctions: list[DistinctionOut] = Field(
+        default_factory=list,
+        description="Distinctions de l'expérience : son meilleur résultat à chaque concours (badges).",
+    )
 
 
 class DiscussionHit(BaseModel):
@@ -53,6 +58,18 @@ class EventSearchHit(BaseModel):
     url: str = Field(description="Chemin de l'événement sur le site.")
 
 
+class CollectionSearchHit(BaseModel):
+    """A public curated collection of experiences matching the query: a result type of its own."""
+
+    type: Literal["collection"] = "collection"
+    id: int
+    slug: str
+    title: str
+    items: int = Field(description="Nombre d'expériences publiées qu'elle rassemble.")
+    snippet: str = Field(description="Extrait, mots de la requête entre <mark>…</mark> (HTML échappé).")
+    url: str = Field(description="Chemin de la sélection sur le site.")
+
+
 class SearchResponse(BaseModel):
     items: list[SearchHit]
     total: int = Field(
@@ -68,6 +85,10 @@ class SearchResponse(BaseModel):
     )
     events: list[EventSearchHit] = Field(
         default_factory=list, description="Les événements du réseau les plus proches (première page)."
+    )
+    collections: list[CollectionSearchHit] = Field(
+        default_factory=list,
+        description="Les sélections publiques d'expériences les plus proches (première page).",
     )
 
 

@@ -40,6 +40,7 @@ FILTER_FIELDS = {
     "population_band": "population_bands",
     "status": "status",
     "year": "year",
+    "distinction": "distinctions",
 }
 
 

@@ -41,7 +41,7 @@ def _summary_vector(engine: SearchEngine, case: CaseStudy) -> Any:
     stored = engine.index.retrieve_vectors([passage_point_id(case.id, 0)])
     if stored:
         return next(iter(stored.values()))
-    doc = case_document(case)  # not indexed yet: embed the same text the index would hold
+    doc = case_document(case, distinctions=[])  # not indexed yet: embed the same text the index would hold
     return engine.embedder.embed_passages([f"{doc.title}\n{doc.summary}"])[0]
 
 

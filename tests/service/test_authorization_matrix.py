@@ -442,6 +442,23 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
     ("POST", "/admin/cles/{key_id}/revoquer"): ("admin", lambda f, c: Req({"key_id": f.key(None)})),
 }
 
+
+def _event_form(organisation_id: int) -> dict[str, str]:
+    """The web form of an event (/evenements/nouveau, /evenements/{id}/modifier), complete."""
+    day = future_start(45).date().isoformat()
+    return {
+        "title": "Matrice web " + uuid.uuid4().hex[:8],
+        "kind": "webinar",
+        "start_date": day,
+        "start_time": "10:00",
+        "end_date": day,
+        "end_time": "11:00",
+        "timezone": "Europe/Paris",
+        "online_url": "https://visio.example.org/matrice",
+        "organisation_id": str(organisation_id),
+    }
+
+
 # Events
 MATRIX.update(
     {
@@ -461,6 +478,11 @@ MATRIX.update(
         ("POST", "/evenements/{event_id}/participation"): (
             "verified",
             lambda f, c: Req({"event_id": f.event().id}, form={}),
+        ),
+        ("POST", "/evenements/nouveau"): ("organiser", lambda f, c: Req(form=_event_form(f.people.org_id))),
+        ("POST", "/evenements/{event_id}/modifier"): (
+            "organiser",
+            lambda f, c: Req({"event_id": f.event().id}, form=_event_form(f.people.org_id)),
         ),
     }
 )
@@ -601,6 +623,7 @@ MATRIX.update(
 
 # Pages and reads that show private data (not enumerated: GET routes are mostly public).
 SENSITIVE_READS: dict[str, str] = {
+    "/evenements/nouveau": "organiser",  # the web form of a new event
     "/api/v1/users": "admin",
     "/api/v1/api-keys": "admin",
     "/api/v1/reports": "moderator",

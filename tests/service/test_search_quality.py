@@ -133,3 +133,19 @@ def test_nonsense_finds_nothing_and_the_page_shows_suggestions(real_client: Test
     page = real_client.get("/recherche", params={"q": "xkqzvbtw plorf"})
     assert page.status_code == 200
     assert "Aucune expérience trouvée" in page.text and "Quelques pistes" in page.text
+
+
+@pytest.mark.parametrize(
+    "need",
+    [
+        # None of these is a phrase of the event: they say what it is about in other words (and not in
+        # the words of the test events other modules leave in the database: tables rondes, data, Paris).
+        "rencontre où des start-ups sont auditionnées pour un concours régional",
+        "une grande ville présente son compte citoyen en ligne bâti sur un logiciel libre",
+    ],
+)
+def test_an_event_is_found_by_meaning(real_client: TestClient, need: str) -> None:
+    """The seeded Paris step of 2019 answers a need that describes it, as an event next to the cases."""
+    events = _search(real_client, need)["events"]
+    assert events and events[0]["title"] == "IntercoTOUR 2019 : étape de Paris", events
+    assert events[0]["type"] == "event" and "<mark>" in events[0]["snippet"]

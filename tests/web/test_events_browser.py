@@ -95,3 +95,43 @@ def test_event_and_contest_pages_are_accessible_at_desktop_and_mobile_widths(
                 assert violations == [], f"{path} ({label}): {violations}"
         finally:
             page.context.close()
+
+
+def test_an_organiser_publishes_an_event_from_the_form_and_its_pages_are_accessible(
+    browser: Any, live_server: str, people: People
+) -> None:
+    """The publish form (empty, then with its errors) and the edit form pass axe-core at both widths; the
+    organiser fixes the errors and lands on the event's page."""
+    client = httpx.Client(base_url=live_server)
+    event = _soonest_event(client, people)
+    for label, viewport in (
+        ("bureau", {"width": 1280, "height": 900}),
+        ("mobile", {"width": 390, "height": 844}),
+    ):
+        page = new_page(browser, live_server, viewport=viewport, bypass_csp=True)  # axe is injected inline
+        try:
+            browser_log_in(page, people.org_admin, next_path="/evenements")
+            page.get_by_role("link", name="Publier un événement").click()
+            page.wait_for_url("**/evenements/nouveau")
+            assert axe_violations(page) == [], f"/evenements/nouveau ({label})"
+            page.get_by_role("button", name="Publier l'événement").click()  # nothing filled in
+            page.wait_for_load_state("networkidle")
+            assert (
+                page.get_by_role("alert").is_visible()
+                and "Titre : Ce champ est obligatoire." in page.content()
+            )
+            assert axe_violations(page) == [], f"/evenements/nouveau with errors ({label})"
+            screenshot(page, f"evenement-formulaire-erreurs-{label}")
+            page.get_by_label("Titre").fill(f"Webinaire du formulaire ({label})")
+            page.get_by_label("Date de début").fill("2031-05-20")
+            page.get_by_label("Date de fin").fill("2031-05-20")
+            page.get_by_label("Lien en ligne").fill("https://visio.example.org/formulaire")
+            page.get_by_role("button", name="Publier l'événement").click()
+            page.wait_for_url(re.compile(r".*/evenements/\d+\?enregistre=oui"))
+            assert page.get_by_text("L'événement est enregistré.").is_visible()
+            page.goto(f"/evenements/{event['id']}/modifier")
+            page.wait_for_load_state("networkidle")
+            assert axe_violations(page) == [], f"/evenements/{event['id']}/modifier ({label})"
+            assert page.js_errors == []
+        finally:
+            page.context.close()

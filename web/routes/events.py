@@ -13,6 +13,7 @@ from service.authz.permissions import Action, authorize, can
 from service.events import service
 from service.events.attendees import comparable_attendees
 from service.events.models import EventKind
+from service.events.organisers import may_organise
 from service.events.schemas import KIND_LABELS, SESSION_KIND_LABELS
 from service.themes.listing import all_themes
 from web.dependencies import PagePrincipal
@@ -24,7 +25,7 @@ PER_PAGE = 20
 
 
 @router.get("/evenements", response_class=HTMLResponse)
-def event_list(request: Request, session: PageSession) -> HTMLResponse:
+def event_list(request: Request, session: PageSession, principal: PagePrincipal) -> HTMLResponse:
     params = request.query_params
     when: service.When = "past" if params.get("quand") == "passes" else "upcoming"
     region = text_param(params.get("region"), max_chars=3)
@@ -50,6 +51,7 @@ def event_list(request: Request, session: PageSession) -> HTMLResponse:
         "regions": service.regions(session),
         "themes": all_themes(session),
         "EVENT_KIND_LABELS": KIND_LABELS,
+        "may_organise": may_organise(principal),
         "params": {
             "quand": "passes" if when == "past" else None,
             "region": region,
@@ -83,6 +85,7 @@ def event_page(
         "SESSION_KIND_LABELS": SESSION_KIND_LABELS,
         "status": request.query_params.get("participation"),
         "is_past": service.is_past(event),
+        "saved": request.query_params.get("enregistre") == "oui",
     }
     return render(request, "event.html", context)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from service.casestudies.models import ProjectStatus
-from service.contests.service import distinctions
 from service.ratelimit.budgets import SearchBudget
 from service.ratelimit.slots import Busy
 from service.search import pipeline
@@ -26,6 +26,7 @@ from web.templating import is_htmx, render
 log = logging.getLogger(__name__)
 router = APIRouter()
 
+_SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 VISIBLE_OPTIONS = 6  # per facet; the others behind "Afficher plus"
 
 
@@ -54,6 +55,8 @@ def _valid(name: str, values: list[str]) -> list[str | int]:
         return [v for v in values if v in BAND_LABELS]
     if name == "year":
         return [int(v) for v in values if v.isdigit() and len(v) == 4]
+    if name == "distinction":
+        return [v for v in values if _SLUG.fullmatch(v)]
     return list(values)
 
 
@@ -95,7 +98,6 @@ def search_page(
         "page": page,
         "per_page": per_page,
         "result": None,
-        "distinctions": {},
         "fits": {},  # case id -> why it is close to « mon territoire » (web/closeness.py)
         "facets": [],
         "pages": 0,
@@ -118,7 +120,6 @@ def search_page(
             context["unavailable"] = True
         else:
             context["result"] = result
-            context["distinctions"] = distinctions(session, [hit.case.id for hit in result.items])
             context["fits"] = fits_for(request, session, engine, [hit.case.id for hit in result.items])
             context["facets"] = _facets(result.facets, selected)
             context["discussions"] = result.discussions
