@@ -11,6 +11,7 @@ from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import DomainError, NotFoundError
 from service.api.ids import CaseId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
+from service.api.since import UpdatedSince, updated_page
 from service.casestudies import authoring, service
 from service.casestudies.links import link_details
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
@@ -50,6 +51,7 @@ def list_case_studies(
     publication_state: PublicationState = PublicationState.published,
     limit: Limit = 20,
     cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[CaseStudySummary]:
     if publication_state is not PublicationState.published and principal.kind in (
         Kind.anonymous,
@@ -62,6 +64,16 @@ def list_case_studies(
         theme=theme, territory=territory, status=status_, publication_state=publication_state
     )
     stmt = authoring.restrict_to_readable(stmt, principal, publication_state)
+    if updated_since is not None:
+        return updated_page(
+            session,
+            stmt,
+            CaseStudy,
+            since=updated_since,
+            limit=limit,
+            cursor=cursor,
+            to_item=CaseStudySummary.model_validate,
+        )
     return keyset_page(
         session,
         stmt,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from service.api.errors import NotFoundError
 from service.api.ids import SoftwareId
 from service.api.pagination import Cursor, Limit, Page, decode_int_cursor, encode_cursor, keyset_page
+from service.api.since import UpdatedSince, updated_page
 from service.db.session import DbSession
 from service.organisations.schemas import OrganisationRef
 from service.software.models import Software
@@ -27,11 +28,22 @@ def list_software(
     q: Annotated[str | None, Query(max_length=100, description="Début du nom.")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[SoftwareOut]:
     stmt = select(Software)
     if q:
         key = slugify(q)
         stmt = stmt.where(Software.slug >= key, Software.slug < key + "\uffff")
+    if updated_since is not None:
+        return updated_page(
+            session,
+            stmt,
+            Software,
+            since=updated_since,
+            limit=limit,
+            cursor=cursor,
+            to_item=SoftwareOut.model_validate,
+        )
     return keyset_page(
         session, stmt, Software.id, limit=limit, cursor=cursor, to_item=SoftwareOut.model_validate
     )

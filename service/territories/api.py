@@ -13,6 +13,7 @@ from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import InvalidFieldError
 from service.api.ids import CaseId
 from service.api.pagination import Cursor, Limit, Page, decode_int_cursor, encode_cursor
+from service.api.since import UpdatedSince, updated_page
 from service.casestudies.authoring import readable_case
 from service.casestudies.schemas import CaseStudySummary
 from service.db.session import DbSession
@@ -37,7 +38,7 @@ from service.territories.experiences import experiences_for, funded_for
 from service.territories.features import facts_of
 from service.territories.fit import case_fit
 from service.territories.index_runtime import get_territory_index
-from service.territories.models import TerritoryKind
+from service.territories.models import Territory, TerritoryKind
 from service.territories.mutualisation import find_partners, pooling_near
 from service.territories.outputs import brief, parts, similar_item
 from service.territories.profile import territory_profile
@@ -61,7 +62,18 @@ def list_territories(
     departement: Annotated[str | None, Query(max_length=3)] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[TerritoryOut]:
+    if updated_since is not None:
+        return updated_page(
+            session,
+            service.search_statement(q=q, kind=kind, departement=departement),
+            Territory,
+            since=updated_since,
+            limit=limit,
+            cursor=cursor,
+            to_item=service.to_out,
+        )
     # Ordered by population, so the cursor is an offset (stable for this read-mostly reference data).
     offset = decode_int_cursor(cursor) or 0
     rows, total = service.search(session, q=q, kind=kind, departement=departement, limit=limit, offset=offset)
