@@ -215,6 +215,9 @@ def test_removed_cases_are_in_the_feed_and_out_of_the_list(
     assert only_cases["total"] == 0
 
 
+MARGIN = timedelta(minutes=5)  # the recipe's overlap: a long write may commit with an earlier instant
+
+
 class Mirror:
     """A partner's copy of the published cases, kept by the recipe of docs/api.md."""
 
@@ -224,16 +227,22 @@ class Mirror:
         self.updated_since = "1970-01-01T00:00:00Z"
         self.removed_since = "1970-01-01T00:00:00Z"
 
+    @staticmethod
+    def _before(instant: str) -> str:
+        return _stamp(_instant(instant) - MARGIN)
+
     def sync(self) -> None:
-        for item in _walk(self.client, CASES, {"updated_since": self.updated_since, "limit": 100}):
+        since = self._before(self.updated_since)
+        for item in _walk(self.client, CASES, {"updated_since": since, "limit": 100}):
             self.items[item["id"]] = item
             self.updated_since = item["updated_at"]
-        for removal in _walk(self.client, REMOVALS, {"since": self.removed_since, "limit": 100}):
+        since = self._before(self.removed_since)
+        for removal in _walk(self.client, REMOVALS, {"since": since, "kind": "case-study", "limit": 100}):
             self.removed_since = removal["removed_at"]
             copy = self.items.get(removal["entity_id"])
-            if removal["kind"] == "case-study" and copy is not None:
-                if _instant(copy["updated_at"]) <= _instant(removal["removed_at"]):
-                    del self.items[removal["entity_id"]]
+            newer = copy is not None and _instant(copy["updated_at"]) > _instant(removal["removed_at"])
+            if copy is not None and not newer:
+                del self.items[removal["entity_id"]]
 
 
 def test_a_mirror_following_the_recipe_equals_the_live_list(
@@ -272,3 +281,63 @@ def test_a_mirror_following_the_recipe_equals_the_live_list(
     mirror.sync()
     live = {i["id"]: i for i in _walk(client, CASES, {"limit": 100})}
     assert mirror.items == live
+
+
+def test_a_collection_made_unlisted_is_removed_and_its_items_move_updated_at(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    case = _create(client, admin_headers)
+    body: dict[str, Any] = {"title": f"Sélection miroir {uuid.uuid4().hex[:6]}", "visibility": "public"}
+    created = client.post("/api/v1/collections", json=body, headers=admin_headers)
+    assert created.status_code == 201, created.text
+    slug, first = created.json()["slug"], _instant(created.json()["updated_at"])
+    with_item = client.put(
+        f"/api/v1/collections/{slug}",
+        json={**body, "items": [{"case_study_id": case["id"]}]},
+        headers=admin_headers,
+    )
+    assert with_item.status_code == 200, with_item.text
+    assert _instant(with_item.json()["updated_at"]) > first
+    start = _now()
+    hidden = client.put(
+        f"/api/v1/collections/{slug}", json={**body, "visibility": "unlisted"}, headers=admin_headers
+    )
+    assert hidden.status_code == 200, hidden.text
+    removals = client.get(REMOVALS, params={"since": _stamp(start), "kind": "collection"}).json()["items"]
+    assert [(r["slug"], r["reason"]) for r in removals] == [(slug, "unlisted")]
+    listed = _walk(client, "/api/v1/collections", {"updated_since": _stamp(start)})
+    assert slug not in {c["slug"] for c in listed}
+
+
+def test_an_attendee_moves_the_event_and_a_hidden_thread_is_removed(
+    client: TestClient, people: Any, session: Session
+) -> None:
+    from service.discussions.models import Thread
+
+    events = _walk(client, "/api/v1/events", {"updated_since": "2000-01-01T00:00:00Z", "limit": 100})
+    event = events[0]
+    headers = {"Authorization": f"Bearer {people.member.api_key}"}
+    assert client.put(f"/api/v1/events/{event['id']}/attendance", headers=headers).status_code == 200
+    moved = client.get(f"/api/v1/events/{event['id']}").json()
+    assert _instant(moved["updated_at"]) > _instant(event["updated_at"])
+    assert moved["attendees"] == event["attendees"] + 1
+
+    opened = client.post(
+        "/api/v1/threads",
+        json={
+            "title": "Qui recopie Retex ?",
+            "body": "Nous tenons un miroir des expériences.",
+            "theme": "open-data",
+        },
+        headers=headers,
+    )
+    assert opened.status_code == 201, opened.text
+    start = _now()
+    thread = session.get(Thread, opened.json()["id"])
+    assert thread is not None
+    thread.is_hidden = True
+    session.commit()
+    removals = client.get(REMOVALS, params={"since": _stamp(start)}).json()["items"]
+    assert [(r["kind"], r["entity_id"], r["reason"]) for r in removals] == [("thread", thread.id, "hidden")]
+    thread.is_hidden = False  # leave the shared database as it was
+    session.commit()
