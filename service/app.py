@@ -52,6 +52,7 @@ from service.search.embedding_slots import QUERY_SLOTS
 from service.search.engine import SearchEngine
 from service.settings import Settings
 from service.software.api import router as software_router
+from service.sync.api import router as sync_router
 from service.territories.api import router as territories_router
 from service.territories.index_runtime import TerritoryIndexRuntime
 from service.territory_insights.api import case_fit_router
@@ -190,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         event_feed_router,
         contests_router,
         collections_router,
+        sync_router,
     ):
         api.include_router(router, dependencies=[ReadAccess])
     api.include_router(search_router, dependencies=[SearchAccess])

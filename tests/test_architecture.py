@@ -32,13 +32,15 @@ def test_the_indexing_pipeline_is_in_no_package_cycle() -> None:
     for domain in ("discussions", "territories", "casestudies"):
         assert not {"indexjobs"} & set(graph.get(domain, {})), domain
     assert "search" not in graph.get("discussions", {}), graph["discussions"].get("search")
-    # The kit installs the pipeline's hooks on the session factory and replays the request's rate
-    # counters after a rollback (ratelimit is kit too: in no cycle); it imports nothing else.
+    # The kit installs the pipeline's hooks and the partners' sync hooks (service/sync: updated_at of
+    # child rows, removals) on the session factory, and replays the request's rate counters after a
+    # rollback (ratelimit is kit too: in no cycle); it imports nothing else.
     assert {dst: sorted({i.target for i in edge}) for dst, edge in graph.get("db", {}).items()} == {
         "indexjobs": ["service.indexjobs.hooks"],
         "ratelimit": ["service.ratelimit.counters"],
+        "sync": ["service.sync.hooks"],
     }
-    assert [c for c in cycles(graph) if "ratelimit" in c] == []
+    assert [c for c in cycles(graph) if "ratelimit" in c or "sync" in c] == []
 
 
 def test_the_mail_transport_knows_no_feature() -> None:

@@ -23,6 +23,7 @@ from service.casestudies.models import (
     case_territories,
     case_themes,
 )
+from service.db.base import utcnow
 from service.software.detect import detect_software
 from service.territories.linker import (
     Link,
@@ -76,6 +77,13 @@ def origins_for(
     return found
 
 
+def _links_changed(session: Session, case: CaseStudy, attribute: str) -> None:
+    """The case's themes, territories or software changed by a Core statement, which no flush sees: its
+    `updated_at` moves here, so that a partner's `updated_since` walk reads it again."""
+    case.updated_at = utcnow()
+    session.expire(case, [attribute])
+
+
 def set_detected(
     session: Session, case: CaseStudy, kind: LinkKind, detected: Mapping[int, float | None]
 ) -> bool:
@@ -106,7 +114,7 @@ def set_detected(
         session.execute(insert(table), rows)
         changed = True
     if changed:
-        session.expire(case, [attribute])
+        _links_changed(session, case, attribute)
     return changed
 
 
@@ -180,7 +188,7 @@ def dismiss(session: Session, case: CaseStudy, kind: LinkKind, target: int) -> b
             table.c.origin == LinkOrigin.detected.value,
         )
     )
-    session.expire(case, [attribute])
+    _links_changed(session, case, attribute)
     return bool(getattr(result, "rowcount", 0))
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 from service.api.atom import ATOM_MEDIA_TYPE
 from service.api.auth import CurrentPrincipal
 from service.api.pagination import Cursor, Limit, Page, keyset_page
+from service.api.since import UpdatedSince, updated_page
 from service.api.transport import public_base, public_url_of
 from service.authz.permissions import Action, authorize
 from service.collections import service
@@ -43,7 +44,19 @@ def _doc(media_type: str, example: str) -> dict[int | str, dict[str, Any]]:
     operation_id="listCollections",
     summary="Sélections publiques d'expériences",
 )
-def list_collections(session: DbSession, limit: Limit = 20, cursor: Cursor = None) -> Page[CollectionSummary]:
+def list_collections(
+    session: DbSession, limit: Limit = 20, cursor: Cursor = None, updated_since: UpdatedSince = None
+) -> Page[CollectionSummary]:
+    if updated_since is not None:
+        return updated_page(
+            session,
+            service.listed_statement(),
+            Collection,
+            since=updated_since,
+            limit=limit,
+            cursor=cursor,
+            to_item=service.summary,
+        )
     return keyset_page(
         session,
         service.listed_statement(),

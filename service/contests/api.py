@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path
 from service.api.errors import NotFoundError
 from service.api.ids import CaseId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
+from service.api.since import UpdatedSince, updated_page
 from service.casestudies.models import CaseStudy, PublicationState
 from service.contests import service
 from service.contests.models import Contest
@@ -26,7 +27,19 @@ Slug = Annotated[str, Path(min_length=1, max_length=140, description="Identifian
     operation_id="listContests",
     summary="Concours et labels",
 )
-def list_contests(session: DbSession, limit: Limit = 20, cursor: Cursor = None) -> Page[ContestSummary]:
+def list_contests(
+    session: DbSession, limit: Limit = 20, cursor: Cursor = None, updated_since: UpdatedSince = None
+) -> Page[ContestSummary]:
+    if updated_since is not None:
+        return updated_page(
+            session,
+            service.contests_statement(),
+            Contest,
+            since=updated_since,
+            limit=limit,
+            cursor=cursor,
+            to_item=service.contest_summary,
+        )
     return keyset_page(
         session,
         service.contests_statement(),

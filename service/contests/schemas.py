@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from service.api.datetimes import UtcDateTime
 from service.contests.models import EntryResult, StageLevel
 from service.organisations.schemas import OrganisationRef
 
@@ -40,6 +41,7 @@ class ContestSummary(BaseModel):
     edition: str
     organisation: OrganisationRef
     url: str
+    updated_at: UtcDateTime = Field(description="Dernière modification (voir `updated_since`).")
 
 
 class ContestOut(ContestSummary):

@@ -41,6 +41,7 @@ def contest_summary(contest: Contest) -> ContestSummary:
         edition=contest.edition,
         organisation=OrganisationRef.model_validate(contest.organisation),
         url=f"/concours/{contest.slug}",
+        updated_at=contest.updated_at,
     )
 
 

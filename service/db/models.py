@@ -15,6 +15,7 @@ from service.pooling.models import PoolingOffer
 from service.publiccode.models import CodeForge, CodeRepository
 from service.ratelimit.models import RateCounter
 from service.software.models import Software, SoftwareUsage
+from service.sync.models import Removal
 from service.territories.models import Territory
 from service.themes.models import Theme
 
@@ -48,6 +49,7 @@ __all__ = [
     "Post",
     "PostRevision",
     "RateCounter",
+    "Removal",
     "Report",
     "Software",
     "SoftwareUsage",

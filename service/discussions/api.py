@@ -13,6 +13,7 @@ from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import InvalidFieldError, NotFoundError
 from service.api.ids import CaseId, DbIdPath, PostId, ThreadId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
+from service.api.since import UpdatedSince, updated_page
 from service.api.transport import public_base, public_url_of
 from service.authz.cases import readable_case
 from service.authz.permissions import Action, authorize
@@ -55,11 +56,16 @@ def list_threads(
     theme: Annotated[str | None, Query(max_length=80, description="Celles d'un thème (slug).")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[ThreadOut]:
     theme_id = None
     if theme:  # an unknown theme has no discussions: an empty list
         theme_id = db.scalar(select(Theme.id).where(Theme.slug == theme)) or -1
     stmt = reading.threads_statement(principal, case_study_id=case_study_id, theme_id=theme_id)
+    if updated_since is not None:
+        return updated_page(
+            db, stmt, Thread, since=updated_since, limit=limit, cursor=cursor, to_item=thread_out
+        )
     return keyset_page(db, stmt, Thread.id, limit=limit, cursor=cursor, to_item=thread_out, newest_first=True)
 
 

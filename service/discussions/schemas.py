@@ -101,6 +101,7 @@ class ThreadOut(BaseModel):
     post_count: int
     created_at: UtcDateTime
     last_post_at: UtcDateTime
+    updated_at: UtcDateTime = Field(description="Dernière modification (voir `updated_since`).")
 
 
 class FollowIn(BaseModel):

@@ -40,4 +40,5 @@ def thread_out(thread: Thread) -> ThreadOut:
         post_count=thread.post_count,
         created_at=thread.created_at,
         last_post_at=thread.last_post_at,
+        updated_at=thread.updated_at,
     )

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query, Request, Response, status
 from service.api.auth import CurrentPrincipal
 from service.api.ids import EventId
 from service.api.pagination import Cursor, Limit, Page
+from service.api.since import UpdatedSince, updated_page
 from service.api.transport import public_base
 from service.authz.permissions import Action, authorize
 from service.db.session import DbSession
 from service.events import service
 from service.events.calendar import ICS_MEDIA_TYPE, calendar_of
-from service.events.models import EventKind
+from service.events.models import Event, EventKind
 from service.events.schemas import AttendanceOut, EventIn, EventOut, EventSummary
 from service.events.views import event_out, event_summary
 
@@ -53,14 +54,35 @@ def _filters(
 )
 def list_events(
     session: DbSession,
-    when: WhenParam = "upcoming",
+    when: Annotated[
+        service.When | None,
+        Query(
+            description="upcoming : à venir (en cours compris) ; past : passés. Par défaut upcoming, "
+            "sauf avec `updated_since` : tous."
+        ),
+    ] = None,
     region: RegionParam = None,
     theme: ThemeParam = None,
     kind: KindParam = None,
     limit: Limit = 20,
     cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[EventSummary]:
-    page = service.events_page(session, _filters(when, region, theme, kind), limit=limit, cursor=cursor)
+    if updated_since is not None:
+        filters = service.EventFilters(when=when, region=region, theme=theme, kind=kind)
+        page = updated_page(
+            session,
+            service.events_statement(filters),
+            Event,
+            since=updated_since,
+            limit=limit,
+            cursor=cursor,
+            to_item=lambda e: e,
+        )
+    else:
+        page = service.events_page(
+            session, _filters(when or "upcoming", region, theme, kind), limit=limit, cursor=cursor
+        )
     counts = service.attendee_counts(session, [e.id for e in page.items])
     return Page(
         items=[event_summary(e, counts.get(e.id, 0)) for e in page.items], total=page.total, next=page.next

@@ -118,6 +118,7 @@ class EventSummary(BaseModel):
     attendees: int
     url: str = Field(description="Page de l'événement (chemin relatif).")
     ics_url: str = Field(description="Fichier iCalendar de l'événement (chemin relatif).")
+    updated_at: UtcDateTime = Field(description="Dernière modification (voir `updated_since`).")
 
 
 class EventOut(EventSummary):
@@ -126,7 +127,6 @@ class EventOut(EventSummary):
     note: str | None = Field(description="Provenance, quand l'événement n'a pas été saisi sur Retex.")
     sessions: list[SessionOut]
     created_at: UtcDateTime
-    updated_at: UtcDateTime
 
 
 class AttendanceOut(BaseModel):

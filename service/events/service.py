@@ -38,7 +38,7 @@ FIRST_YEAR, LAST_YEAR = 1990, 2200
 
 @dataclass(frozen=True)
 class EventFilters:
-    when: When = "upcoming"
+    when: When | None = "upcoming"  # None: past and upcoming (a partner's `updated_since` walk)
     region: str | None = None  # INSEE region code, e.g. "11" for Île-de-France
     theme: str | None = None
     kind: EventKind | None = None
@@ -47,7 +47,9 @@ class EventFilters:
 def events_statement(filters: EventFilters, *, now: datetime | None = None) -> Select[Event]:
     now = now or utcnow()
     # An event under way is still "upcoming": one can still join it.
-    stmt = select(Event).where(Event.ends_at >= now if filters.when == "upcoming" else Event.ends_at < now)
+    stmt = select(Event)
+    if filters.when is not None:
+        stmt = stmt.where(Event.ends_at >= now if filters.when == "upcoming" else Event.ends_at < now)
     if filters.kind is not None:
         stmt = stmt.where(Event.kind == filters.kind)
     if filters.region:

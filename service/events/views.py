@@ -24,6 +24,7 @@ def event_summary(event: Event, attendees: int) -> EventSummary:
         attendees=attendees,
         url=f"/evenements/{event.id}",
         ics_url=f"/api/v1/events/{event.id}/calendar.ics",
+        updated_at=event.updated_at,
     )
 
 
@@ -49,5 +50,4 @@ def event_out(event: Event, attendees: int) -> EventOut:
             for s in event.sessions
         ],
         created_at=event.created_at,
-        updated_at=event.updated_at,
     )

@@ -23,7 +23,7 @@ from service.indexjobs.models import IndexKind
 from service.indexjobs.outbox import enqueue
 
 
-def _touched(session: Session) -> list[Any]:
+def touched_objects(session: Session) -> list[Any]:
     """New, deleted, and really modified objects of the flush (dirty may hold unchanged ones)."""
     return [
         obj
@@ -93,7 +93,7 @@ _QUEUED = "queued_index_jobs"
 
 
 def record_index_changes(session: Session, _context: Any) -> None:
-    objects = _touched(session)
+    objects = touched_objects(session)
     queued: set[tuple[IndexKind, int]] = session.info.setdefault(_QUEUED, set())
     for kind, changed in WATCHERS.items():
         ids = {entity_id for entity_id in changed(objects) if (kind, entity_id) not in queued}

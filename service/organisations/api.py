@@ -10,6 +10,7 @@ from sqlalchemy import select
 from service.api.errors import NotFoundError
 from service.api.ids import OrganisationId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
+from service.api.since import UpdatedSince, updated_page
 from service.db.session import DbSession
 from service.organisations.models import Organisation, OrganisationKind
 from service.organisations.schemas import OrganisationOut
@@ -25,6 +26,7 @@ def list_organisations(
     kind: OrganisationKind | None = None,
     limit: Limit = 20,
     cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[OrganisationOut]:
     stmt = select(Organisation)
     if q:
@@ -32,6 +34,16 @@ def list_organisations(
         stmt = stmt.where(Organisation.slug >= key, Organisation.slug < key + "\uffff")
     if kind:
         stmt = stmt.where(Organisation.kind == kind)
+    if updated_since is not None:
+        return updated_page(
+            session,
+            stmt,
+            Organisation,
+            since=updated_since,
+            limit=limit,
+            cursor=cursor,
+            to_item=OrganisationOut.model_validate,
+        )
     return keyset_page(
         session, stmt, Organisation.id, limit=limit, cursor=cursor, to_item=OrganisationOut.model_validate
     )

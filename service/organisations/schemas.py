@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from service.api.datetimes import UtcDateTime
 from service.organisations.models import OrganisationKind
 from service.territories.schemas import TerritoryRef
 
@@ -21,3 +22,4 @@ class OrganisationOut(OrganisationRef):
     website: str | None = None
     description: str = ""
     territory: TerritoryRef | None = None
+    updated_at: UtcDateTime = Field(description="Dernière modification (voir `updated_since`).")

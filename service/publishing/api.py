@@ -10,6 +10,7 @@ from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import DomainError, NotFoundError
 from service.api.ids import CaseId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
+from service.api.since import UpdatedSince, updated_page
 from service.authz.cases import readable_case, restrict_to_readable
 from service.authz.principal import Kind
 from service.casestudies import service
@@ -52,6 +53,7 @@ def list_case_studies(
     publication_state: PublicationState = PublicationState.published,
     limit: Limit = 20,
     cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[CaseStudySummary]:
     if publication_state is not PublicationState.published and principal.kind in (
         Kind.anonymous,
@@ -64,6 +66,16 @@ def list_case_studies(
         theme=theme, territory=territory, status=status_, publication_state=publication_state
     )
     stmt = restrict_to_readable(stmt, principal, publication_state)
+    if updated_since is not None:
+        return updated_page(
+            session,
+            stmt,
+            CaseStudy,
+            since=updated_since,
+            limit=limit,
+            cursor=cursor,
+            to_item=CaseStudySummary.model_validate,
+        )
     return keyset_page(
         session,
         stmt,

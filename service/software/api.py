@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from service.api.errors import NotFoundError
 from service.api.ids import SoftwareId
 from service.api.pagination import Cursor, Limit, Page, decode_int_cursor, encode_cursor, keyset_page
+from service.api.since import UpdatedSince, updated_page
 from service.db.session import DbSession
 from service.organisations.schemas import OrganisationRef
 from service.software.catalogue import by_name_prefix
@@ -26,7 +27,18 @@ def list_software(
     q: Annotated[str | None, Query(max_length=100, description="Début du nom.")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[SoftwareOut]:
+    if updated_since is not None:
+        return updated_page(
+            session,
+            by_name_prefix(q),
+            Software,
+            since=updated_since,
+            limit=limit,
+            cursor=cursor,
+            to_item=SoftwareOut.model_validate,
+        )
     return keyset_page(
         session,
         by_name_prefix(q),

@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from service.api.datetimes import UtcDateTime
 from service.organisations.schemas import OrganisationRef
 from service.territories.schemas import TerritoryRef
 
@@ -26,6 +27,7 @@ class SoftwareOut(SoftwareRef):
     comptoir_id: int | None = None
     wikidata_id: str | None = None
     website: str | None = None
+    updated_at: UtcDateTime = Field(description="Dernière modification (voir `updated_since`).")
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service.api.pagination import Cursor, Limit, Page, decode_int_cursor, encode_cursor
+from service.api.since import UpdatedSince, updated_page
 from service.db.session import DbSession
 from service.territories import service
-from service.territories.models import TerritoryKind
+from service.territories.models import Territory, TerritoryKind
 from service.territories.schemas import TerritoryOut
 
 router = APIRouter(prefix="/territories", tags=["territories"])
@@ -31,7 +32,18 @@ def list_territories(
     departement: Annotated[str | None, Query(max_length=3)] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
+    updated_since: UpdatedSince = None,
 ) -> Page[TerritoryOut]:
+    if updated_since is not None:
+        return updated_page(
+            session,
+            service.search_statement(q=q, kind=kind, departement=departement),
+            Territory,
+            since=updated_since,
+            limit=limit,
+            cursor=cursor,
+            to_item=service.to_out,
+        )
     # Ordered by population, so the cursor is an offset (stable for this read-mostly reference data).
     offset = decode_int_cursor(cursor) or 0
     rows, total = service.search(session, q=q, kind=kind, departement=departement, limit=limit, offset=offset)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.api.datetimes import UtcDateTime
 from service.territories.models import EpciForm, TerritoryKind
 
 
@@ -26,6 +27,7 @@ class TerritoryOut(TerritoryRef):
     zone: str | None = None
     postal_codes: list[str] = []
     epci: TerritoryRef | None = None
+    updated_at: UtcDateTime = Field(description="Dernière modification (voir `updated_since`).")
 
 
 class PopulationBandOut(BaseModel):

@@ -26,6 +26,7 @@ def to_out(territory: Territory) -> TerritoryOut:
         zone=territory.zone,
         postal_codes=territory.postal_codes.split() if territory.postal_codes else [],
         epci=TerritoryRef.model_validate(epci) if epci else None,
+        updated_at=territory.updated_at,
     )
 
 
