@@ -14,9 +14,9 @@ from service.api.errors import NotFoundError
 from service.casestudies.models import CaseStudy, PublicationState
 from service.opendata.atom import case_updated
 from service.search import pipeline
-from service.search.engine import SearchEngine
 from service.search.pipeline import SearchQuery
 from service.search.service import load_cases
+from service.search_engine.engine import SearchEngine
 from service.territories.models import Territory
 from service.territory_insights.experiences import experiences_for
 from service.themes.models import Theme

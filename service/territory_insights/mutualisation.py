@@ -30,9 +30,9 @@ from service.casestudies.models import CaseStudy, ProjectStatus, PublicationStat
 from service.organisations.models import Organisation
 from service.pooling.service import PoolingMatch, offers_for
 from service.search import pipeline
-from service.search.engine import SearchEngine
 from service.search.pipeline import SearchQuery
 from service.search.service import STATUS_LABELS, SearchFilters
+from service.search_engine.engine import SearchEngine
 from service.territories.codes import departement_key
 from service.territories.features import facts_of
 from service.territories.models import Territory, TerritoryKind
