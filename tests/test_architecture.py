@@ -45,7 +45,7 @@ def test_the_indexing_pipeline_is_in_no_package_cycle() -> None:
 
 def test_search_infrastructure_sits_below_the_search_feature() -> None:
     # service/search_engine (engine, request-time embedding slots, indexed documents) and the indexing
-    # pipeline never import the search feature (service/search: pipeline, API, filters); the feature uses them.
+    # pipeline never import the search feature (service/search: pipeline, API, filters): it uses them.
     graph = package_graph()
     assert "search_engine" in graph, "the graph reads service/search_engine"
     for infrastructure in ("search_engine", "indexjobs"):
