@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
-from service.search.engine import SearchEngine
+from service.search_engine.engine import SearchEngine
 from service.settings import Settings
 from service.territories.index_runtime import open_territory_index, sync_territory_index
 from service.territories.models import Territory, TerritoryKind

@@ -48,8 +48,8 @@ from service.publishing.api import router as case_studies_router
 from service.ratelimit.budgets import ReadBudget
 from service.ratelimit.slots import default_size
 from service.search.api import router as search_router
-from service.search.embedding_slots import QUERY_SLOTS
-from service.search.engine import SearchEngine
+from service.search_engine.embedding_slots import QUERY_SLOTS
+from service.search_engine.engine import SearchEngine
 from service.settings import Settings
 from service.software.api import router as software_router
 from service.sync.api import router as sync_router

@@ -247,7 +247,7 @@ def worker(
     from service.indexjobs.claim_guard import OutboxBusyError, take_claim_guard
     from service.indexjobs.consistency import reconcile
     from service.indexjobs.worker import OutboxWorker
-    from service.search.engine import SearchEngine
+    from service.search_engine.engine import SearchEngine
 
     settings = Settings()
     settings.ensure_data_dir()
@@ -302,7 +302,7 @@ def reindex() -> None:
     from service.indexjobs.appliers import index_appliers
     from service.indexjobs.consistency import rebuild
     from service.indexjobs.models import IndexKind
-    from service.search.engine import SearchEngine
+    from service.search_engine.engine import SearchEngine
 
     settings = Settings()
     settings.ensure_data_dir()

@@ -43,6 +43,16 @@ def test_the_indexing_pipeline_is_in_no_package_cycle() -> None:
     assert [c for c in cycles(graph) if "ratelimit" in c or "sync" in c] == []
 
 
+def test_search_infrastructure_sits_below_the_search_feature() -> None:
+    # service/search_engine (engine, request-time embedding slots, indexed documents) and the indexing
+    # pipeline never import the search feature (service/search: pipeline, API, filters): it uses them.
+    graph = package_graph()
+    assert "search_engine" in graph, "the graph reads service/search_engine"
+    for infrastructure in ("search_engine", "indexjobs"):
+        assert "search" not in graph.get(infrastructure, {}), graph[infrastructure].get("search")
+    assert "search_engine" in graph.get("search", {})
+
+
 def test_the_mail_transport_knows_no_feature() -> None:
     # The digests (a discussions feature) are handed to the sender by the app, not imported by it.
     graph = package_graph()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from service.search.engine import SearchEngine
+from service.search_engine.engine import SearchEngine
 from service.territory_insights.fit import Fit, cases_fit, load_for_fit
 from web.my_territory import my_territory
 

@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from service.accounts.oidc import OidcClient
 from service.api.no_store import PRINCIPAL_STATE_KEY
 from service.authz.principal import Principal
-from service.search.engine import SearchEngine
+from service.search_engine.engine import SearchEngine
 from service.settings import Settings
 from web.auth import current_principal, resolve_principal
 

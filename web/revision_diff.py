@@ -12,11 +12,11 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from service.casestudies.models import CaseStudy
+from service.casestudies.schemas import STATUS_LABELS
 from service.moderation.models import CaseRevision
 from service.moderation.revisions import EDITABLE, snapshot
 from service.organisations.models import Organisation
 from service.search.labels import theme_labels
-from service.search.service import STATUS_LABELS
 from service.software.catalogue import software_names
 from web.forms import FIELD_LABELS
 

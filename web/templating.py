@@ -16,10 +16,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from service.accounts.models import Role
 from service.authz.permissions import Action, can
 from service.authz.principal import Principal
-from service.casestudies.schemas import SOURCE_LICENCE_LABELS
+from service.casestudies.schemas import SECTION_LABELS, SOURCE_LICENCE_LABELS, STATUS_LABELS
 from service.db.session import request_session
 from service.discussions.following import unread_count
-from service.search.service import KIND_LABELS, STATUS_LABELS
+from service.territories.schemas import KIND_LABELS
 from web.auth import current_principal
 from web.csrf import csrf_token
 from web.event_dates import event_day, event_when
@@ -37,14 +37,6 @@ LICENCE_URLS = {
     "cc-by-sa-4.0": "https://creativecommons.org/licenses/by-sa/4.0/deed.fr",
     "cc-by-nc-sa-4.0": "https://creativecommons.org/licenses/by-nc-sa/4.0/deed.fr",
     "mit": "https://opensource.org/license/mit",
-}
-SECTION_LABELS = {
-    "summary": "Résumé",
-    "context": "Contexte",
-    "solution": "Solution mise en œuvre",
-    "results": "Résultats",
-    "resources": "Moyens mobilisés",
-    "transferability": "Transférabilité",
 }
 NARROW_NBSP = "\u202f"
 

@@ -27,6 +27,24 @@ from service.software.schemas import SoftwareRef
 from service.territories.schemas import TerritoryRef
 from service.themes.schemas import ThemeOut
 
+# The French words for a project's status and a case's sections, for every page, feed and export.
+STATUS_LABELS = {
+    ProjectStatus.idea: "Idée",
+    ProjectStatus.pilot: "Expérimentation",
+    ProjectStatus.deployed: "Déployé",
+    ProjectStatus.generalised: "Généralisé",
+    ProjectStatus.stopped: "Arrêté",
+}
+SECTION_LABELS = {
+    "summary": "Résumé",
+    "context": "Contexte",
+    "solution": "Solution mise en œuvre",
+    "results": "Résultats",
+    "resources": "Moyens mobilisés",
+    "transferability": "Transférabilité",
+}
+
+
 Licence = Literal["etalab-2.0", "cc-by-4.0", "cc-by-sa-4.0", "cc-by-nc-sa-4.0"]
 LICENCE_LABELS: dict[str, str] = {
     "etalab-2.0": "Licence Ouverte / Open Licence 2.0",

@@ -37,7 +37,7 @@ from service.discussions.schemas import (
 )
 from service.discussions.views import post_out, thread_out
 from service.settings import Settings
-from service.themes.models import Theme
+from service.themes.listing import find_theme
 
 router = APIRouter(tags=["discussions"])
 
@@ -60,7 +60,8 @@ def list_threads(
 ) -> Page[ThreadOut]:
     theme_id = None
     if theme:  # an unknown theme has no discussions: an empty list
-        theme_id = db.scalar(select(Theme.id).where(Theme.slug == theme)) or -1
+        found = find_theme(db, slug=theme)
+        theme_id = found.id if found is not None else -1
     stmt = reading.threads_statement(principal, case_study_id=case_study_id, theme_id=theme_id)
     if updated_since is not None:
         return updated_page(
@@ -79,7 +80,7 @@ def create_thread(
     db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: ThreadIn
 ) -> ThreadOut:
     authorize(principal, Action.discuss)
-    theme = db.scalar(select(Theme).where(Theme.slug == data.theme))
+    theme = find_theme(db, slug=data.theme)
     if theme is None:
         raise InvalidFieldError(f"aucun thème « {data.theme} » (voir /api/v1/themes)", field="theme")
     thread, _ = posting.start_thread(
@@ -302,7 +303,7 @@ def thread_feed(request: Request, db: DbSession, thread_id: ThreadId) -> AtomRes
     responses=FEED_DOC,
 )
 def theme_discussions_feed(request: Request, db: DbSession, slug: str) -> AtomResponse:
-    theme = db.scalar(select(Theme).where(Theme.slug == slug))
+    theme = find_theme(db, slug=slug)
     if theme is None:
         raise NotFoundError(f"Aucun thème « {slug} ».")
     base = public_base(request)  # RETEX_PUBLIC_URL, never the Host header

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from service.api.errors import DATABASE_DOWN_ERRORS
 from service.indexjobs.consistency import index_status
-from service.search.engine import SearchEngine
+from service.search_engine.engine import SearchEngine
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger(__name__)

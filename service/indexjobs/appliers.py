@@ -22,14 +22,14 @@ from indexing.vector_index import VectorIndex
 from service.casestudies.models import CaseStudy, PublicationState
 from service.collections.indexing import collection_document, is_searchable, searchable_collections
 from service.collections.models import Collection
+from service.contests.distinctions import distinction_values
 from service.discussions.indexing import searchable_threads, thread_document
 from service.discussions.models import Thread
 from service.events.indexing import event_document, searchable_events
 from service.events.models import Event
 from service.indexjobs.models import IndexKind
-from service.search.distinctions import distinction_values
-from service.search.documents import case_document
-from service.search.engine import SearchEngine
+from service.search_engine.documents import case_document
+from service.search_engine.engine import SearchEngine
 
 # Every indexed case has a passage 0: counting those counts cases, not passages.
 FIRST_PASSAGES = FieldFilter(ranges={"passage": (0, 0)})

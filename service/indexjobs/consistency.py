@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.indexjobs.appliers import Applier, index_appliers
 from service.indexjobs.models import IndexJob, IndexKind, JobState
 from service.indexjobs.outbox import enqueue
-from service.search.engine import SearchEngine
+from service.search_engine.engine import SearchEngine
 
 REINDEX_BATCH = 32
 

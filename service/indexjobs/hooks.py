@@ -40,7 +40,7 @@ def _changed_cases(objects: list[Any]) -> set[int]:
         elif isinstance(obj, ContestEntry) and obj.case_study_id is not None:
             ids.add(
                 obj.case_study_id
-            )  # its distinctions are a search filter (service/search/distinctions.py)
+            )  # its distinctions are a search filter (service/contests/distinctions.py)
         elif isinstance(obj, Contest):  # its slug is a filter value of every case entered
             # Only the entries already loaded (selectin): no lazy load inside a flush.
             entries = obj.__dict__.get("entries", [])

@@ -20,7 +20,7 @@ from indexing.index_types import IndexUnavailableError
 from service.db.base import utcnow
 from service.indexjobs.appliers import Applier, index_appliers
 from service.indexjobs.models import IndexJob, IndexKind, JobState
-from service.search.engine import SearchEngine
+from service.search_engine.engine import SearchEngine
 
 log = logging.getLogger(__name__)
 

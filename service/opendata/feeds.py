@@ -14,11 +14,12 @@ from service.api.errors import NotFoundError
 from service.casestudies.models import CaseStudy, PublicationState
 from service.opendata.atom import case_updated
 from service.search import pipeline
-from service.search.engine import SearchEngine
 from service.search.pipeline import SearchQuery
 from service.search.service import load_cases
+from service.search_engine.engine import SearchEngine
 from service.territories.models import Territory
 from service.territory_insights.experiences import experiences_for
+from service.themes.listing import find_theme
 from service.themes.models import Theme
 
 
@@ -37,7 +38,7 @@ def latest(session: Session) -> list[CaseStudy]:
 
 
 def of_theme(session: Session, slug: str) -> tuple[Theme, list[CaseStudy]]:
-    theme = session.scalar(select(Theme).where(Theme.slug == slug))
+    theme = find_theme(session, slug=slug)
     if theme is None:
         raise NotFoundError(f"Aucun thème « {slug} ».")
     stmt = (

@@ -18,10 +18,10 @@ from service.casestudies.completeness import is_short
 from service.casestudies.links import origins_for
 from service.casestudies.models import SECTIONS, CaseStudy, LinkOrigin, PublicationState
 from service.casestudies.provenance import source_of
+from service.contests.distinctions import distinction_values
 from service.opendata.licences import licence_name, licence_url
-from service.search.distinctions import distinction_values
-from service.search.documents import case_document
 from service.search.service import FILTER_FIELDS, SearchFilters
+from service.search_engine.documents import case_document
 
 BATCH = 500
 

@@ -110,7 +110,7 @@ class WorkSlots:
                 self._cond.notify()
 
 
-# Request-time embeddings (service/search/embedding_slots.py); checked early by the search budget.
+# Request-time embeddings (service/search_engine/embedding_slots.py); checked early by the search budget.
 QUERY_SLOTS = WorkSlots(
     default_size(),
     wait_seconds=0.5,

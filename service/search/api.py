@@ -17,7 +17,6 @@ from service.db.session import DbSession
 from service.ratelimit.budgets import SearchBudget
 from service.search import pipeline, service
 from service.search import similar as similar_service
-from service.search.engine import SearchEngine
 from service.search.params import search_filters
 from service.search.pipeline import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE
 from service.search.schemas import (
@@ -33,6 +32,7 @@ from service.search.schemas import (
     SimilarCase,
     SimilarResponse,
 )
+from service.search_engine.engine import SearchEngine
 
 router = APIRouter(tags=["search"])
 

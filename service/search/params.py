@@ -10,7 +10,7 @@ from fastapi import Query
 from pydantic import Field
 
 from service.casestudies.models import ProjectStatus
-from service.search import distinctions
+from service.contests import distinctions
 from service.search.service import SearchFilters
 from service.territories.bands import BAND_LABELS
 from service.territories.models import TerritoryKind

@@ -34,19 +34,22 @@ from service.casestudies.models import (
     case_territories,
     case_themes,
 )
+from service.casestudies.schemas import STATUS_LABELS
+from service.contests import distinctions
 from service.contests.schemas import DistinctionOut
 from service.contests.service import distinctions as case_distinctions
 from service.discussions.indexing import ThreadResult, search_threads
 from service.organisations.models import Organisation, OrganisationKind
 from service.ratelimit.slots import Busy
-from service.search import distinctions, labels
+from service.search import labels
 from service.search.collection_results import CollectionResult, search_collections
-from service.search.engine import SearchEngine
 from service.search.event_results import EventResult, search_events
-from service.search.service import FILTER_FIELDS, KIND_LABELS, STATUS_LABELS, SearchFilters
+from service.search.service import FILTER_FIELDS, SearchFilters
+from service.search_engine.engine import SearchEngine
 from service.territories.bands import BAND_LABELS
 from service.territories.codes import departement_key, region_key
 from service.territories.models import Territory, TerritoryKind
+from service.territories.schemas import KIND_LABELS
 
 log = logging.getLogger(__name__)
 

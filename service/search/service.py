@@ -10,26 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexing.index_types import FieldFilter
-from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
-from service.territories.models import TerritoryKind
+from service.casestudies.models import CaseStudy, PublicationState
 
 PUBLISHED = PublicationState.published.value
-STATUS_LABELS = {
-    ProjectStatus.idea: "Idée",
-    ProjectStatus.pilot: "Expérimentation",
-    ProjectStatus.deployed: "Déployé",
-    ProjectStatus.generalised: "Généralisé",
-    ProjectStatus.stopped: "Arrêté",
-}
-KIND_LABELS = {
-    TerritoryKind.commune: "Commune",
-    TerritoryKind.epci: "Intercommunalité",
-    TerritoryKind.ept: "Établissement public territorial",
-    TerritoryKind.departement: "Département",
-    TerritoryKind.region: "Région",
-    TerritoryKind.syndicat_mixte: "Syndicat mixte",
-    TerritoryKind.other: "Autre",
-}
 # API parameter -> payload field of the index.
 FILTER_FIELDS = {
     "theme": "themes",

@@ -18,9 +18,9 @@ from indexing.case_index import HIT_FIELDS, passage_point_id
 from indexing.index_types import FieldFilter
 from indexing.retrieval import CaseHit, group_by_case
 from service.casestudies.models import CaseStudy
-from service.search.documents import case_document
-from service.search.engine import SearchEngine
 from service.search.service import PUBLISHED, load_cases
+from service.search_engine.documents import case_document
+from service.search_engine.engine import SearchEngine
 
 NEAR_COPY = 0.97  # cosine above which a case is the same text, not a "similar experience"
 # Duplicate check, calibrated on bench/duplicates/pairs.jsonl (python bench/duplicates_eval.py):

@@ -9,6 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from service.api.datetimes import UtcDateTime
 from service.territories.models import EpciForm, TerritoryKind
 
+KIND_LABELS = {
+    TerritoryKind.commune: "Commune",
+    TerritoryKind.epci: "Intercommunalité",
+    TerritoryKind.ept: "Établissement public territorial",
+    TerritoryKind.departement: "Département",
+    TerritoryKind.region: "Région",
+    TerritoryKind.syndicat_mixte: "Syndicat mixte",
+    TerritoryKind.other: "Autre",
+}
+
 
 class TerritoryRef(BaseModel):
     model_config = ConfigDict(from_attributes=True)

@@ -27,15 +27,17 @@ from sqlalchemy.orm import Session
 from indexing.territory_index import TerritoryFacts
 from service.api.errors import InvalidFieldError
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState, case_territories
+from service.casestudies.schemas import STATUS_LABELS
 from service.organisations.models import Organisation
 from service.pooling.service import PoolingMatch, offers_for
 from service.search import pipeline
-from service.search.engine import SearchEngine
 from service.search.pipeline import SearchQuery
-from service.search.service import STATUS_LABELS, SearchFilters
+from service.search.service import SearchFilters
+from service.search_engine.engine import SearchEngine
 from service.territories.codes import departement_key
 from service.territories.features import facts_of
 from service.territories.models import Territory, TerritoryKind
+from service.themes.listing import find_theme
 from service.themes.models import Theme
 
 MutualisationScope = Literal["epci", "departement"]
@@ -195,7 +197,7 @@ def find_partners(
         raise InvalidFieldError("indiquez le besoin (q) ou un thème (theme)", field="q")
     theme = None
     if theme_slug:
-        theme = session.scalar(select(Theme).where(Theme.slug == theme_slug))
+        theme = find_theme(session, slug=theme_slug)
         if theme is None:
             raise InvalidFieldError(f"thème inconnu : {theme_slug} (voir /api/v1/themes)", field="theme")
     perimeter = perimeter_of(session, territory, scope)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from sqlalchemy import select
 
 from service.api.auth import CurrentPrincipal
 from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
@@ -41,7 +40,7 @@ def create_theme(session: DbSession, principal: CurrentPrincipal, data: ThemeIn)
     slug = slugify(data.label)[:80]
     if not slug:
         raise InvalidFieldError("le libellé doit contenir des lettres", field="label")
-    if session.scalar(select(Theme.id).where(Theme.slug == slug)) is not None:
+    if find_theme(session, slug=slug) is not None:
         raise ConflictError(f"Le thème « {slug} » existe déjà.", field="label")
     theme = Theme(slug=slug, label=data.label, description=data.description)
     session.add(theme)

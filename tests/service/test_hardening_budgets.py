@@ -22,7 +22,7 @@ from service.casestudies.models import CaseStudy, PublicationState
 from service.ratelimit.counters import hit
 from service.ratelimit.models import RateCounter
 from service.ratelimit.slots import QUERY_SLOTS, Busy
-from service.search.embedding_slots import BoundedEmbedder
+from service.search_engine.embedding_slots import BoundedEmbedder
 from service.settings import Settings
 from service.territories.models import Territory, TerritoryKind
 from tests.service.accounts_support import emails_to, fresh_window, new_person, post_form

@@ -26,7 +26,7 @@ from service.indexjobs.claim_guard import OutboxBusyError, take_claim_guard
 from service.indexjobs.consistency import index_status
 from service.indexjobs.models import IndexJob, JobState
 from service.indexjobs.worker import OutboxWorker
-from service.search.engine import SearchEngine
+from service.search_engine.engine import SearchEngine
 from service.settings import Settings
 from tests.processes import LocalPostgres, free_port
 from tests.support.databases import create_database

@@ -36,7 +36,7 @@ def _modules(root: Path, top: str) -> dict[str, Path]:
 
 def imports(root: Path, *tops: str) -> Iterator[Import]:
     """Every import in the modules under the given top-level folders, resolved to the most precise
-    known module (`from service.search import engine` -> service.search.engine)."""
+    known module (`from service.search_engine import engine` -> service.search_engine.engine)."""
     known: dict[str, Path] = {}
     for top in tops:
         known.update(_modules(root, top))

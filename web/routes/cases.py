@@ -26,7 +26,7 @@ from service.moderation.models import HistoryEvent
 from service.publishing.authoring import review_link_as
 from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
-from service.search.engine import SearchEngine
+from service.search_engine.engine import SearchEngine
 from service.territories.service import find_by_code
 from service.territory_insights.fit import Fit, case_fit
 from service.themes.listing import all_themes, find_theme

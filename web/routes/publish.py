@@ -21,14 +21,13 @@ from service.authz.cases import readable_case
 from service.authz.permissions import Action, authorize, can
 from service.authz.principal import Principal
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
-from service.casestudies.schemas import LICENCE_LABELS, CaseStudyCreate, CaseStudyUpdate
+from service.casestudies.schemas import LICENCE_LABELS, STATUS_LABELS, CaseStudyCreate, CaseStudyUpdate
 from service.funding import service as funding
 from service.moderation import revisions
 from service.organisations.directory import organisation_names
 from service.publishing import authoring
 from service.ratelimit.slots import Busy
 from service.search import similar as search_similar
-from service.search.service import STATUS_LABELS
 from service.settings import Settings
 from service.software.catalogue import software_names
 from service.themes.listing import all_themes

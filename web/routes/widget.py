@@ -10,8 +10,8 @@ from service.api.transport import public_base
 from service.casestudies.models import CaseStudy
 from service.opendata import feeds
 from service.ratelimit.budgets import SearchBudget
-from service.search.engine import SearchEngine
 from service.search.pipeline import parse_query
+from service.search_engine.engine import SearchEngine
 from service.settings import Settings
 from service.territories import service as territories
 from web.dependencies import PageSearch, PageSettings

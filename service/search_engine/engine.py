@@ -13,7 +13,7 @@ from indexing.index_types import CollectionSpec, IndexCorruptError
 from indexing.retrieval import RetrievalSettings, Retriever
 from indexing.thread_index import ThreadIndexer, threads_spec
 from indexing.vector_index import VectorIndex, open_index, quarantine_index
-from service.search.embedding_slots import BoundedEmbedder
+from service.search_engine.embedding_slots import BoundedEmbedder
 from service.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import object_session
 
 from indexing.documents import CaseDocument
 from service.casestudies.models import SECTIONS, CaseStudy
-from service.search.distinctions import distinction_values
+from service.contests.distinctions import distinction_values
 from service.territories.bands import population_band
 
 
