@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
@@ -52,6 +53,8 @@ from service.territories.models import Territory, TerritoryKind
 from service.territories.schemas import KIND_LABELS
 
 log = logging.getLogger(__name__)
+Searcher = TypeVar("Searcher")
+Result = TypeVar("Result")
 
 MAX_PAGE = 50
 MAX_PAGE_SIZE = 50
@@ -233,9 +236,14 @@ def run(session: Session, engine: SearchEngine, query: SearchQuery) -> SearchRes
         for h in shown
     ]
     first = query.discussions and query.page == 1
-    discussions = _discussions(session, engine, query.text) if first else []
-    events = _events(session, engine, query.text) if first else []
-    collections = _collections(session, engine, query.text) if first else []
+    text = query.text
+    discussions = (
+        _beside("discussion", session, engine.thread_searcher, search_threads, text) if first else []
+    )
+    events = _beside("event", session, engine.event_searcher, search_events, text) if first else []
+    collections = (
+        _beside("collection", session, engine.collection_searcher, search_collections, text) if first else []
+    )
     return SearchResult(
         query=query,
         items=items,
@@ -252,15 +260,23 @@ def _snippet(text: str, q: str) -> str:
     return make_snippet(body or text, q, detect_language(q).lang)
 
 
-def _discussions(session: Session, engine: SearchEngine, text: str) -> list[ThreadResult]:
-    if engine.thread_searcher is None:
+def _beside(
+    what: str,
+    session: Session,
+    searcher: Searcher | None,
+    search: Callable[[Session, Searcher, str], list[Result]],
+    text: str,
+) -> list[Result]:
+    """A result type shown next to the cases (discussions, events, collections). Derived data: when its
+    index is missing, every embedding slot is busy or its search fails, the cases stand without it."""
+    if searcher is None:
         return []
     try:
-        return search_threads(session, engine.thread_searcher, text)
-    except Busy:  # every embedding slot taken: the cases stand without their discussions
+        return search(session, searcher, text)
+    except Busy:
         return []
-    except Exception:  # derived data next to the cases: the results stand without them
-        log.exception("discussion search failed for %r", text)
+    except Exception:
+        log.exception("%s search failed for %r", what, text)
         return []
 
 
@@ -374,27 +390,3 @@ def facet_counts(session: Session, hits: Sequence[CaseHit]) -> list[Facet]:
 def case_ids(session: Session, engine: SearchEngine, query: SearchQuery) -> list[int]:
     """The ids of every matching case, best first (mutualisation, feeds): no page, no facets."""
     return [h.case_id for h in ranked_hits(session, engine, query)]
-
-
-def _events(session: Session, engine: SearchEngine, text: str) -> list[EventResult]:
-    if engine.event_searcher is None:
-        return []
-    try:
-        return search_events(session, engine.event_searcher, text)
-    except Busy:  # every embedding slot taken: the cases stand without their events
-        return []
-    except Exception:  # derived data next to the cases: the results stand without them
-        log.exception("event search failed for %r", text)
-        return []
-
-
-def _collections(session: Session, engine: SearchEngine, text: str) -> list[CollectionResult]:
-    if engine.collection_searcher is None:
-        return []
-    try:
-        return search_collections(session, engine.collection_searcher, text)
-    except Busy:  # every embedding slot taken: the cases stand without their collections
-        return []
-    except Exception:  # derived data next to the cases: the results stand without them
-        log.exception("collection search failed for %r", text)
-        return []
