@@ -38,9 +38,8 @@ def _changed_cases(objects: list[Any]) -> set[int]:
         if isinstance(obj, CaseStudy) and obj.id is not None:
             ids.add(obj.id)
         elif isinstance(obj, ContestEntry) and obj.case_study_id is not None:
-            ids.add(
-                obj.case_study_id
-            )  # its distinctions are a search filter (service/contests/distinctions.py)
+            # Its distinctions are a search filter (service/contests/distinctions.py).
+            ids.add(obj.case_study_id)
         elif isinstance(obj, Contest):  # its slug is a filter value of every case entered
             # Only the entries already loaded (selectin): no lazy load inside a flush.
             entries = obj.__dict__.get("entries", [])
@@ -48,41 +47,27 @@ def _changed_cases(objects: list[Any]) -> set[int]:
     return ids
 
 
-def _changed_threads(objects: list[Any]) -> set[int]:
-    ids: set[int] = set()
-    for obj in objects:
-        if isinstance(obj, Thread) and obj.id is not None:
-            ids.add(obj.id)
-        elif isinstance(obj, Post) and obj.thread_id is not None:
-            ids.add(obj.thread_id)
-    return ids
+def _owner_or_part(owner: type[Any], part: type[Any], owner_id: str) -> Callable[[list[Any]], set[int]]:
+    """The ids of the `owner`s written, or whose `part`s (rows that point to them by `owner_id`) were:
+    a thread and its posts, an event and its sessions, a collection and its items."""
 
+    def changed(objects: list[Any]) -> set[int]:
+        ids: set[int] = set()
+        for obj in objects:
+            if isinstance(obj, owner) and obj.id is not None:
+                ids.add(obj.id)
+            elif isinstance(obj, part) and getattr(obj, owner_id) is not None:
+                ids.add(getattr(obj, owner_id))
+        return ids
 
-def _changed_events(objects: list[Any]) -> set[int]:
-    ids: set[int] = set()
-    for obj in objects:
-        if isinstance(obj, Event) and obj.id is not None:
-            ids.add(obj.id)
-        elif isinstance(obj, EventSession) and obj.event_id is not None:
-            ids.add(obj.event_id)
-    return ids
-
-
-def _changed_collections(objects: list[Any]) -> set[int]:
-    ids: set[int] = set()
-    for obj in objects:
-        if isinstance(obj, Selection) and obj.id is not None:
-            ids.add(obj.id)
-        elif isinstance(obj, CollectionItem) and obj.collection_id is not None:
-            ids.add(obj.collection_id)
-    return ids
+    return changed
 
 
 WATCHERS: dict[IndexKind, Callable[[list[Any]], set[int]]] = {
     IndexKind.case: _changed_cases,
-    IndexKind.thread: _changed_threads,
-    IndexKind.event: _changed_events,
-    IndexKind.collection: _changed_collections,
+    IndexKind.thread: _owner_or_part(Thread, Post, "thread_id"),
+    IndexKind.event: _owner_or_part(Event, EventSession, "event_id"),
+    IndexKind.collection: _owner_or_part(Selection, CollectionItem, "collection_id"),
 }
 
 
