@@ -92,6 +92,20 @@ def load_average() -> str:
     return f"load {one:.2f} {five:.2f} {fifteen:.2f} (2 cores)"
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of the server process so far (Linux /proc), or None when unknown.
+
+    CPU per search is the figure that load from other programs disturbs least: a shared machine
+    changes searches/s and latencies, much less the CPU one search costs the server."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def distinct_queries() -> list[str]:
     lines = (ROOT / "bench" / "devset" / "queries.jsonl").read_text(encoding="utf-8").splitlines()
     bases = [json.loads(line)["text"] for line in lines if line.strip()]
@@ -216,17 +230,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="Per measurement (default 30).")
     parser.add_argument("--web", action="store_true", help="The /recherche HTMX partial instead of the API.")
     parser.add_argument("--ready-timeout", type=float, default=3600.0)
+    parser.add_argument("--pid", type=int, help="With --url: the server's process id (CPU per search).")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
         return 2
     server = None
+    pid: int | None = args.pid
     base = args.url.rstrip("/") if args.url else ""
     if not base:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         print(f"starting the server on {base} with data dir {args.data_dir}", flush=True)
         server = start_server(args.data_dir, port)
+        pid = server.proc.pid if server.proc is not None else None
     try:
         index = wait_ready(base, server, args.ready_timeout)
         print(f"index ready: {index}")
@@ -247,14 +264,21 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for clients in args.clients or [1, 8]:
                 load = load_average()
+                cpu_before = cpu_seconds(pid)
                 r = run_wrk(
                     base, paths_file, clients=clients, seconds=args.seconds, headers=headers, offset=offset
                 )
                 offset += int(r["requests"]) + 1
+                cpu_after = cpu_seconds(pid)
+                cpu = (
+                    f"; server CPU {1000 * (cpu_after - cpu_before) / r['requests']:.1f} ms per search"
+                    if cpu_before is not None and cpu_after is not None and r["requests"]
+                    else ""
+                )
                 print(
                     f"{what:34} {clients:2} clients: {r['per_s']:7.1f} searches/s  p50 {r['p50_ms']:6.1f} ms"
                     f"  p95 {r['p95_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  errors {int(r['errors'])}"
-                    f"  ({r['requests']:.0f} requests; {load})",
+                    f"  ({r['requests']:.0f} requests{cpu}; {load})",
                     flush=True,
                 )
             load = load_average()

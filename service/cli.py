@@ -293,9 +293,7 @@ def worker(
 def reindex() -> None:
     """Rebuild the search index from the database (e.g. after changing the model)."""
     from indexing.case_index import PASSAGES_COLLECTION, SECOND_COLLECTION
-    from indexing.document_index import SELECTIONS_COLLECTION
-    from indexing.event_index import EVENTS_COLLECTION
-    from indexing.thread_index import THREADS_COLLECTION
+    from indexing.document_index import DOCUMENT_KINDS
     from indexing.vector_index import drop_index
     from service.db.engine import make_engine, make_session_factory
     from service.db.migrate import upgrade
@@ -307,8 +305,7 @@ def reindex() -> None:
     settings = Settings()
     settings.ensure_data_dir()
     upgrade(settings.resolved_database_url)
-    collections = (PASSAGES_COLLECTION, SECOND_COLLECTION, THREADS_COLLECTION, EVENTS_COLLECTION)
-    for collection in (*collections, SELECTIONS_COLLECTION):
+    for collection in (PASSAGES_COLLECTION, SECOND_COLLECTION, *(k.collection for k in DOCUMENT_KINDS)):
         drop_index(
             collection,
             path=settings.resolved_index_path,

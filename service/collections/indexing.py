@@ -4,7 +4,10 @@ reachable by its link, never found."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from indexing.document_index import WholeDocument
 from service.collections.models import Collection, Visibility
@@ -28,5 +31,11 @@ def collection_document(collection: Collection) -> WholeDocument:
         entity_id=collection.id,
         title=collection.title,
         text="\n".join(p for p in parts if p),
-        kind="collection",
+        fields={"kind": "collection"},
     )
+
+
+def collection_documents(db: Session, collection_ids: Sequence[int]) -> list[WholeDocument]:
+    """The documents of the public ones among those collections."""
+    found = db.scalars(select(Collection).where(Collection.id.in_(collection_ids))).unique()
+    return [collection_document(c) for c in found if is_searchable(c)]

@@ -1,15 +1,14 @@
 """What the search index knows of a thread: public, visible threads only, as plain data for
-indexing/thread_index.py; and the search of discussions for the search page and API."""
+indexing/document_index.py (the search of discussions is in service/search/thread_results.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
-from indexing.sparse import highlight
-from indexing.thread_index import ThreadDocument, ThreadIndexer
+from indexing.document_index import WholeDocument
 from service.discussions.models import Post, Thread
 from service.discussions.reading import visible_posts_statement
 from service.themes.models import Theme
@@ -31,7 +30,7 @@ def searchable_threads() -> Select[int]:
     )
 
 
-def thread_document(db: Session, thread: Thread) -> ThreadDocument | None:
+def thread_document(db: Session, thread: Thread) -> WholeDocument | None:
     """None when the thread must not be in the index (private, hidden, or nothing left to read)."""
     if not is_searchable(thread):
         return None
@@ -40,33 +39,15 @@ def thread_document(db: Session, thread: Thread) -> ThreadDocument | None:
     if not bodies:
         return None
     theme = db.scalar(select(Theme.slug).where(Theme.id == thread.theme_id)) if thread.theme_id else None
-    return ThreadDocument(
-        thread_id=thread.id,
+    return WholeDocument(
+        entity_id=thread.id,
         title=thread.title,
-        text="\n\n".join(bodies),
-        theme=theme,
-        case_id=thread.case_study_id,
+        text="\n\n".join(bodies),  # first message, then replies, in order
+        fields={"theme": theme or "", "case_id": thread.case_study_id or 0},
     )
 
 
-@dataclass(frozen=True)
-class ThreadResult:
-    thread: Thread
-    score: float
-    snippet: str
-
-
-def search_threads(db: Session, indexer: ThreadIndexer, query: str, *, limit: int = 3) -> list[ThreadResult]:
-    """The best public threads for `query`, rechecked against the database (the index may lag).
-
-    Next to the cases they are a side dish: a thread is shown only when it also shares a word with the
-    query (its snippet has a highlight), so an unrelated nearest neighbour never fills the space."""
-    hits = indexer.search(query, limit=limit * 3)
-    threads = {t.id: t for t in db.scalars(select(Thread).where(Thread.id.in_([h.thread_id for h in hits])))}
-    results = []
-    for hit in hits:
-        thread = threads.get(hit.thread_id)
-        snippet = highlight(hit.text, query)
-        if thread is not None and is_searchable(thread) and "<mark>" in snippet:
-            results.append(ThreadResult(thread=thread, score=hit.score, snippet=snippet))
-    return results[:limit]
+def thread_documents(db: Session, thread_ids: Sequence[int]) -> list[WholeDocument]:
+    """The documents of those threads that must be in the index."""
+    threads = db.scalars(select(Thread).where(Thread.id.in_(thread_ids))).all()
+    return [d for t in threads if (d := thread_document(db, t)) is not None]

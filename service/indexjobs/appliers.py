@@ -6,27 +6,22 @@ which are, for the start-up reconciliation and /readyz (consistency.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from indexing.case_index import CaseIndexer
-from indexing.document_index import DocumentIndexer
-from indexing.event_index import EventIndexer
+from indexing.document_index import EVENTS, SELECTIONS, THREADS, DocumentIndexer, WholeDocument
 from indexing.index_types import FieldFilter
-from indexing.thread_index import ThreadIndexer
 from indexing.vector_index import VectorIndex
 from service.casestudies.models import CaseStudy, PublicationState
-from service.collections.indexing import collection_document, is_searchable, searchable_collections
-from service.collections.models import Collection
+from service.collections.indexing import collection_documents, searchable_collections
 from service.contests.distinctions import distinction_values
-from service.discussions.indexing import searchable_threads, thread_document
-from service.discussions.models import Thread
-from service.events.indexing import event_document, searchable_events
-from service.events.models import Event
+from service.discussions.indexing import searchable_threads, thread_documents
+from service.events.indexing import event_documents, searchable_events
 from service.indexjobs.models import IndexKind
 from service.search_engine.documents import case_document
 from service.search_engine.engine import SearchEngine
@@ -95,110 +90,46 @@ class CaseApplier:
 
 
 @dataclass
-class ThreadApplier:
-    """Public, visible threads with something to read -> one point each in the `threads` collection."""
+class DocumentApplier:
+    """Entities indexed one point per document, in their kind's collection: public visible threads with
+    something to read, events, public selections. The domain says which entities must be indexed
+    (`searchable`) and gives their documents (`documents`: only for those that must be)."""
 
-    engine: SearchEngine
-    kind: IndexKind = IndexKind.thread
-    lock_namespace: int = 0x5259  # "RY"
-
-    @property
-    def indexer(self) -> ThreadIndexer:
-        assert self.engine.thread_indexer is not None  # index_appliers() checked it
-        return self.engine.thread_indexer
+    indexer: DocumentIndexer
+    kind: IndexKind
+    lock_namespace: int
+    documents: Callable[[Session, Sequence[int]], list[WholeDocument]]
+    searchable: Callable[[], Select[int]]
 
     def apply(self, session: Session, entity_ids: Sequence[int]) -> int:
-        threads = session.scalars(select(Thread).where(Thread.id.in_(entity_ids))).all()
-        docs = [d for t in threads if (d := thread_document(session, t)) is not None]
-        self.indexer.index_threads(docs)
-        self.indexer.remove_threads(sorted(set(entity_ids) - {d.thread_id for d in docs}))
+        docs = self.documents(session, entity_ids)
+        self.indexer.index_documents(docs)
+        self.indexer.remove_documents(sorted(set(entity_ids) - {d.entity_id for d in docs}))
         return len(docs)
 
     def expected_ids(self, session: Session) -> set[int]:
-        return set(session.scalars(searchable_threads()))
+        return set(session.scalars(self.searchable()))
 
     def expected_count(self, session: Session) -> int:
-        return session.scalar(select(func.count()).select_from(searchable_threads().subquery())) or 0
-
-    def indexed_ids(self) -> set[int]:
-        return {int(p["thread_id"]) for _, p in self.indexer.index.scroll_payloads(["thread_id"])}
-
-    def indexed_count(self) -> int:
-        return self.indexer.index.count()
-
-
-@dataclass
-class EventApplier:
-    """Events -> one point each in the `events` collection."""
-
-    engine: SearchEngine
-    kind: IndexKind = IndexKind.event
-    lock_namespace: int = 0x525A  # "RZ"
-
-    @property
-    def indexer(self) -> EventIndexer:
-        assert self.engine.event_indexer is not None  # index_appliers() checked it
-        return self.engine.event_indexer
-
-    def apply(self, session: Session, entity_ids: Sequence[int]) -> int:
-        events = session.scalars(select(Event).where(Event.id.in_(entity_ids))).unique().all()
-        self.indexer.index_events([event_document(e) for e in events])
-        self.indexer.remove_events(sorted(set(entity_ids) - {e.id for e in events}))
-        return len(events)
-
-    def expected_ids(self, session: Session) -> set[int]:
-        return set(session.scalars(searchable_events()))
-
-    def expected_count(self, session: Session) -> int:
-        return session.scalar(select(func.count()).select_from(searchable_events().subquery())) or 0
-
-    def indexed_ids(self) -> set[int]:
-        return {int(p["event_id"]) for _, p in self.indexer.index.scroll_payloads(["event_id"])}
-
-    def indexed_count(self) -> int:
-        return self.indexer.index.count()
-
-
-@dataclass
-class CollectionApplier:
-    """Public collections -> one point each in the `selections` collection (unlisted ones removed)."""
-
-    engine: SearchEngine
-    kind: IndexKind = IndexKind.collection
-    lock_namespace: int = 0x525B  # "R["
-
-    @property
-    def indexer(self) -> DocumentIndexer:
-        assert self.engine.collection_indexer is not None  # index_appliers() checked it
-        return self.engine.collection_indexer
-
-    def apply(self, session: Session, entity_ids: Sequence[int]) -> int:
-        found = session.scalars(select(Collection).where(Collection.id.in_(entity_ids))).unique().all()
-        public = [c for c in found if is_searchable(c)]
-        self.indexer.index_documents([collection_document(c) for c in public])
-        self.indexer.remove_documents(sorted(set(entity_ids) - {c.id for c in public}))
-        return len(public)
-
-    def expected_ids(self, session: Session) -> set[int]:
-        return set(session.scalars(searchable_collections()))
-
-    def expected_count(self, session: Session) -> int:
-        return session.scalar(select(func.count()).select_from(searchable_collections().subquery())) or 0
+        return session.scalar(select(func.count()).select_from(self.searchable().subquery())) or 0
 
     def indexed_ids(self) -> set[int]:
         return self.indexer.indexed_ids()
 
     def indexed_count(self) -> int:
-        return self.indexer.index.count()
+        return self.indexer.indexed_count()
 
 
 def index_appliers(engine: SearchEngine) -> dict[IndexKind, Applier]:
-    """The appliers of the collections this engine has open (the threads one may be absent)."""
+    """The appliers of the collections this engine has open."""
     appliers: dict[IndexKind, Applier] = {IndexKind.case: CaseApplier(engine)}
-    if engine.thread_indexer is not None:
-        appliers[IndexKind.thread] = ThreadApplier(engine)
-    if engine.event_indexer is not None:
-        appliers[IndexKind.event] = EventApplier(engine)
-    if engine.collection_indexer is not None:
-        appliers[IndexKind.collection] = CollectionApplier(engine)
+    documents = (
+        (THREADS, IndexKind.thread, 0x5259, thread_documents, searchable_threads),  # "RY"
+        (EVENTS, IndexKind.event, 0x525A, event_documents, searchable_events),  # "RZ"
+        (SELECTIONS, IndexKind.collection, 0x525B, collection_documents, searchable_collections),  # "R["
+    )
+    for document_kind, kind, lock_namespace, load, searchable in documents:
+        indexer = engine.indexers.get(document_kind)
+        if indexer is not None:
+            appliers[kind] = DocumentApplier(indexer, kind, lock_namespace, load, searchable)
     return appliers

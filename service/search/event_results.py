@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from indexing.event_index import EventIndexer
-from indexing.sparse import highlight
+from indexing.document_index import DocumentIndexer
 from service.events.models import AS_CARDS, Event
+from service.search.side_results import closest
 
 
 @dataclass(frozen=True)
@@ -20,16 +20,13 @@ class EventResult:
     snippet: str
 
 
-def search_events(db: Session, indexer: EventIndexer, query: str, *, limit: int = 3) -> list[EventResult]:
-    """The closest events for `query`, rechecked against the database (the index may lag). Next to the
-    cases they are a side dish, like the discussions: shown only when they share a word with the query."""
-    hits = indexer.search(query, limit=limit * 3)
-    wanted = select(Event).where(Event.id.in_([h.event_id for h in hits])).options(*AS_CARDS)
-    events = {e.id: e for e in db.scalars(wanted).unique()}
-    results = []
-    for hit in hits:
-        event = events.get(hit.event_id)
-        snippet = highlight(hit.text, query)
-        if event is not None and "<mark>" in snippet:
-            results.append(EventResult(event=event, score=hit.score, snippet=snippet))
-    return results[:limit]
+def _events(db: Session, ids: list[int]) -> dict[int, Event]:
+    return {e.id: e for e in db.scalars(select(Event).where(Event.id.in_(ids)).options(*AS_CARDS)).unique()}
+
+
+def search_events(db: Session, indexer: DocumentIndexer, query: str, *, limit: int = 3) -> list[EventResult]:
+    """The closest events for `query` that share a word with it (service/search/side_results.py)."""
+    return [
+        EventResult(e, score, snippet)
+        for e, score, snippet in closest(db, indexer, query, _events, limit=limit)
+    ]

@@ -39,13 +39,13 @@ from service.casestudies.schemas import STATUS_LABELS
 from service.contests import distinctions
 from service.contests.schemas import DistinctionOut
 from service.contests.service import distinctions as case_distinctions
-from service.discussions.indexing import ThreadResult, search_threads
 from service.organisations.models import Organisation, OrganisationKind
 from service.ratelimit.slots import Busy
 from service.search import labels
 from service.search.collection_results import CollectionResult, search_collections
 from service.search.event_results import EventResult, search_events
 from service.search.service import FILTER_FIELDS, SearchFilters
+from service.search.thread_results import ThreadResult, search_threads
 from service.search_engine.engine import SearchEngine
 from service.territories.bands import BAND_LABELS
 from service.territories.codes import departement_key, region_key
@@ -224,7 +224,9 @@ def run(session: Session, engine: SearchEngine, query: SearchQuery) -> SearchRes
     cards = load_cards(session, [h.case_id for h in window])
     shown = [h for h in window if h.case_id in cards]
     texts = engine.index.retrieve_payloads([h.best.point_id for h in shown], ["text"]) if shown else {}
-    won = case_distinctions(session, [h.case_id for h in shown])
+    # Only the cases the index knows a distinction of (a contest entry reindexes its case): most pages
+    # have none, and then cost no query.
+    won = case_distinctions(session, [h.case_id for h in shown if h.payload.get("distinctions")])
     items = [
         FoundCase(
             case=cards[h.case_id],

@@ -84,7 +84,7 @@ def test_a_thread_that_cannot_be_indexed_is_dead_lettered_after_the_retry_settin
         def broken(_docs: object) -> int:
             raise RuntimeError("index refuses the thread")
 
-        monkeypatch.setattr(app.state.search.thread_indexer, "index_threads", broken)
+        monkeypatch.setattr(app.state.search.thread_indexer, "index_documents", broken)
         thread = new_thread(client, writer, title=f"Refusé {uuid.uuid4().hex[:6]}")
         for _ in range(2):
             with app.state.session_factory() as session:  # skip the backoff wait

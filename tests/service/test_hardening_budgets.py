@@ -199,7 +199,7 @@ def test_finding_7_every_embedding_a_stranger_triggers_takes_a_bounded_slot(
         with pytest.raises(Busy):
             engine.embedder.embed_query("capteurs de pollen")
         with pytest.raises(Busy):
-            engine.thread_searcher.search("capteurs de pollen")  # /recherche's discussions
+            engine.thread_searcher.find("capteurs de pollen")  # /recherche's discussions
         if engine.second is not None:
             with pytest.raises(Busy):
                 engine.second.embedder.embed_query("capteurs de pollen")
