@@ -45,7 +45,7 @@ _bearer = HTTPBearer(
 _LAST_USED_EVERY = timedelta(minutes=1)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -130,11 +130,11 @@ def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def is_admin(principal: CurrentPrincipal) -> bool:
+async def is_admin(principal: CurrentPrincipal) -> bool:
     return principal.has_role(Role.admin)
 
 
-def require_admin(principal: CurrentPrincipal) -> None:
+async def require_admin(principal: CurrentPrincipal) -> None:
     authorize(principal, Action.manage_users)
 
 
@@ -142,14 +142,16 @@ IsAdmin = Annotated[bool, Depends(is_admin)]
 AdminOnly = Depends(require_admin)
 
 
-def require_read(principal: CurrentPrincipal) -> None:
+async def require_read(principal: CurrentPrincipal) -> None:
     authorize(principal, Action.read)
 
 
-def require_search(principal: CurrentPrincipal) -> None:
+async def require_search(principal: CurrentPrincipal) -> None:
     authorize(principal, Action.search)
 
 
+# Pure checks are `async def`: FastAPI runs a plain `def` dependency in a worker thread, one hop
+# (and a wait for the interpreter lock) per dependency and request.
 # Router-level guards (see service/app.py): every API request resolves its principal — so a bad key
 # or a spent quota is refused everywhere — and needs the key scope of its family of routes.
 ReadAccess = Depends(require_read)

@@ -57,7 +57,7 @@ def accepted_parameters(route: APIRoute) -> frozenset[str]:
     return known[1]
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:  # pure: no worker thread
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not request.query_params:
         return

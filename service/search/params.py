@@ -38,7 +38,7 @@ Year = Annotated[int, Field(ge=1900, le=2100)]
 Distinctions = Annotated[list[Slug] | None, Query(max_length=20, description=distinctions.DESCRIPTION)]
 
 
-def search_filters(
+async def search_filters(  # pure: no worker thread
     theme: Annotated[
         list[str] | None, Query(max_length=20, description="Slugs de thèmes (voir /themes).")
     ] = None,
