@@ -119,6 +119,7 @@ def fuzz_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             model="hashing",
             index_worker=False,
             email_sender=False,
+            webhook_worker=False,
             posts_per_minute=100_000,  # the fuzz posts fast; the flood limit has its own test
             anonymous_reads_per_minute=1_000_000,  # the anonymous caller sends thousands of requests
         )
