@@ -23,6 +23,7 @@ class Attempt:
     """What the worker sends, read from the claimed row (no ORM object crosses the network call)."""
 
     row_id: int
+    endpoint_id: int
     delivery_id: str
     event_type: str
     url: str

@@ -80,6 +80,7 @@ class WebhookWorker:
                 attempts.append(
                     Attempt(
                         row_id=delivery.id,
+                        endpoint_id=delivery.endpoint_id,
                         delivery_id=delivery.delivery_id,
                         event_type=delivery.event_type.value,
                         url=url,
@@ -90,11 +91,12 @@ class WebhookWorker:
             session.commit()
         return attempts
 
-    def record(self, attempt: Attempt, outcome: Outcome) -> None:
+    def record(self, attempt: Attempt, outcome: Outcome) -> bool:
+        """Store the outcome of a try; returns whether its endpoint is still active."""
         with self.session_factory() as session:
             delivery = session.get(WebhookDelivery, attempt.row_id)
             if delivery is None or delivery.state is not DeliveryState.pending:
-                return  # its endpoint was deleted meanwhile (or it was marked by hand)
+                return delivery is not None  # its endpoint was deleted meanwhile (or marked by hand)
             endpoint = session.scalars(
                 select(WebhookEndpoint).where(WebhookEndpoint.id == delivery.endpoint_id).with_for_update()
             ).one()
@@ -108,6 +110,16 @@ class WebhookWorker:
             else:
                 self._failed(session, delivery, endpoint)
             session.commit()
+            return endpoint.active
+
+    def release(self, attempt: Attempt) -> None:
+        """Give back a claimed delivery that was not tried (its endpoint was disabled in the batch)."""
+        with self.session_factory() as session:
+            delivery = session.get(WebhookDelivery, attempt.row_id)
+            if delivery is not None and delivery.state is DeliveryState.pending:
+                delivery.attempts -= 1
+                delivery.available_at = utcnow()
+                session.commit()
 
     def _failed(self, session: Session, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> None:
         settings = self.settings
@@ -129,14 +141,19 @@ class WebhookWorker:
     def run_once(self) -> int:
         """Claim, send and record one batch; returns how many deliveries were tried."""
         attempts = self.claim()
+        disabled: set[int] = set()
         for attempt in attempts:
+            if attempt.endpoint_id in disabled:
+                self.release(attempt)
+                continue
             outcome = send(
                 self.client,
                 attempt,
                 public_url=self.settings.public_url,
                 allow_private=self.settings.webhook_allow_private,
             )
-            self.record(attempt, outcome)
+            if not self.record(attempt, outcome):
+                disabled.add(attempt.endpoint_id)
         return len(attempts)
 
     def run_until_idle(self) -> int:
