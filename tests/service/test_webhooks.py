@@ -5,6 +5,7 @@ keeps failing disabled with one e-mail, redirects never followed."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -199,7 +200,7 @@ def test_a_failing_receiver_sees_retries_with_growing_delays_then_a_redelivery(
             sender.run_once()
             time.sleep(0.01)
         times = [r.at for r in rec.requests]
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         configured = [0.1 * 2**n for n in (1, 2, 3)]  # backoff after the 1st, 2nd, 3rd failure
         assert len(rec.requests) == 4 and len({r.delivery_id for r in rec.requests}) == 1
         assert all(gap >= wait for gap, wait in zip(gaps, configured, strict=True)), (gaps, configured)
