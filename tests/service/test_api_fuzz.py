@@ -198,6 +198,10 @@ def _with_real_references(case: schemathesis.Case) -> schemathesis.Case:
         case.body.update(REAL_EVENT_VALUES)  # a place is required: the territory is always given
         case.body["organisation_id"] = ORGANISER["id"]
         return case
+    if isinstance(case.body, dict) and case.operation.path.endswith("/webhooks"):
+        # A public https address: private, local and malformed ones are refused (test_webhooks.py).
+        case.body["url"] = "https://partenaire.example.org/retex/webhooks"
+        return case
     if isinstance(case.body, dict) and "/collections" in case.operation.path:
         # A selection holds published cases that exist (and the admin's fuzz deletes cases): none here.
         case.body["items"] = []

@@ -143,8 +143,8 @@ def test_every_event_type_is_delivered_signed_once(
         )
         assert event.status_code == 201, event.text  # event.published
 
-        sent = worker(seeded_engine, settings).run_until_idle()
-        assert sent == len(rec.requests) == 5
+        worker(seeded_engine, settings).run_until_idle()
+        assert len(rec.requests) == 5
         assert [(r.headers["Retex-Event"], r.event["data"]["id"]) for r in rec.requests] == [
             ("case.published", case.id),
             ("case.updated", case.id),
