@@ -76,9 +76,9 @@ feeds.
 
 
 log = logging.getLogger(__name__)
-# Connections beyond the request pool, for the background threads (outbox worker, webhook worker,
-# e-mail sender, territory index, streamed exports).
-BACKGROUND_CONNECTIONS = 6
+# Connections beyond the request pool, for the background threads (outbox worker, e-mail sender,
+# territory index, streamed exports); the webhook worker adds one per endpoint it sends to at once.
+BACKGROUND_CONNECTIONS = 5
 
 
 @asynccontextmanager
@@ -184,7 +184,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(
         settings.resolved_database_url,
         pool_size=settings.db_pool_size,
-        max_overflow=BACKGROUND_CONNECTIONS,
+        max_overflow=BACKGROUND_CONNECTIONS
+        + (settings.webhook_concurrency if settings.webhook_worker else 0),
         pool_timeout=settings.db_pool_timeout,
     )
     app.state.engine = engine

@@ -156,7 +156,13 @@ class Settings(BaseSettings):
     webhook_disable_after: int = Field(
         default=15, ge=1, description="Consecutive failed tries before an endpoint is disabled (e-mail)."
     )
-    webhook_batch_size: int = Field(default=20, ge=1, le=500, description="Deliveries claimed at once.")
+    webhook_batch_size: int = Field(default=50, ge=1, le=500, description="Deliveries claimed at once.")
+    webhook_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="Endpoints sent to at once, one connection each (each endpoint's deliveries in order).",
+    )
 
     # Login through an OpenID Connect provider (ProConnect for French public agents); off without an issuer.
     oidc_issuer: str | None = Field(
