@@ -13,14 +13,16 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from retex_client import verify_webhook_signature
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from service.accounts.models import ApiKey
 from service.casestudies.models import PublicationState
+from service.db.base import utcnow
 from service.discussions.models import Thread
 from service.emails.models import Email
 from service.settings import Settings
-from service.webhooks.models import WebhookDelivery
+from service.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from service.webhooks.urls import RefusedUrl, check_destination, check_url
 from tests.support.events import event_payload
 from tests.support.people import People
@@ -282,3 +284,27 @@ def test_a_redirect_is_not_followed(
         dead = _log(client, headers, hook["id"])[0]
         assert (dead["state"], dead["last_status_code"]) == ("dead", 302)
         assert dead["last_error"].startswith("redirection non suivie")
+
+
+def test_only_subscribed_events_of_valid_keys_are_queued(
+    client: TestClient, session: Session, seeded_engine: Engine, people: People
+) -> None:
+    with (
+        fresh_key(seeded_engine, people.member.user_id) as threads_only,
+        fresh_key(seeded_engine, people.member.user_id) as revoked,
+    ):
+        listening = register(client, threads_only, "https://partenaire.example.org/a", ["thread.created"])
+        silenced = register(client, revoked, "https://partenaire.example.org/b")
+        key_id = session.scalar(
+            select(WebhookEndpoint.api_key_id).where(WebhookEndpoint.id == silenced["id"])
+        )
+        session.execute(update(ApiKey).where(ApiKey.id == key_id).values(revoked_at=utcnow()))
+        session.commit()
+        new_case(session)
+        session.add(Thread(title="Ouverte à tous"))
+        session.commit()
+        assert _deliveries(session, silenced["id"]) == 0  # a revoked key's endpoints hear nothing
+        types = session.scalars(
+            select(WebhookDelivery.event_type).where(WebhookDelivery.endpoint_id == listening["id"])
+        ).all()
+        assert types == [WebhookEvent.thread_created]
