@@ -6,6 +6,7 @@ Create Date: 2026-12-04 19:10:00
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 EVENTS = ("case.published", "case.updated", "case.withdrawn", "thread.created", "event.published")
 
 
-def _stamp(name: str) -> sa.Column[sa.DateTime]:
+def _stamp(name: str) -> sa.Column[datetime]:
     return sa.Column(
         name, sa.DateTime(timezone=True), server_default=sa.text("(CURRENT_TIMESTAMP)"), nullable=False
     )
