@@ -35,7 +35,7 @@ from service.emails.sender import EmailSender
 from service.events.api import router as events_router
 from service.funding.api import router as funding_router
 from service.health.api import router as health_router
-from service.indexjobs.claim_guard import OutboxBusyError, take_claim_guard
+from service.indexjobs.claim_guard import ClaimGuard, OutboxBusyError, take_claim_guard
 from service.indexjobs.consistency import reconcile
 from service.indexjobs.worker import OutboxWorker
 from service.moderation.api import router as moderation_router
@@ -58,6 +58,8 @@ from service.territories.index_runtime import TerritoryIndexRuntime
 from service.territory_insights.api import case_fit_router
 from service.territory_insights.api import router as territory_insights_router
 from service.themes.api import router as themes_router
+from service.webhooks.api import router as webhooks_router
+from service.webhooks.worker import WebhookWorker
 from web.mount import mount_web  # web interface (web/), mounted below
 
 API_DESCRIPTION = """
@@ -75,7 +77,7 @@ feeds.
 
 log = logging.getLogger(__name__)
 # Connections beyond the request pool, for the background threads (outbox worker, e-mail sender,
-# territory index, streamed exports).
+# territory index, streamed exports); the webhook worker adds one per endpoint it sends to at once.
 BACKGROUND_CONNECTIONS = 5
 
 
@@ -119,9 +121,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     if settings.email_sender:
         emails.start()
+    webhooks, webhooks_guard = _start_webhooks(app, settings)
     try:
         yield
     finally:
+        if webhooks is not None:
+            webhooks.stop()
+        if webhooks_guard is not None:
+            webhooks_guard.release()
         emails.stop()
         worker.stop()
         if guard is not None:
@@ -130,6 +137,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.territory_index = None
         app.state.search = None
         engine.close()
+
+
+def _start_webhooks(app: FastAPI, settings: Settings) -> tuple[WebhookWorker | None, ClaimGuard | None]:
+    """The webhook deliveries' worker, as a thread of this process (one claimer per SQLite database)."""
+    if not settings.webhook_worker:
+        return None, None
+    try:
+        guard = take_claim_guard(settings.resolved_database_url, "webhooks")
+    except OutboxBusyError as exc:
+        log.warning("in-process webhook worker not started: %s", exc)
+        return None, None
+    worker = WebhookWorker(app.state.session_factory, settings)
+    app.state.webhook_worker = worker
+    worker.start()
+    return worker, guard
 
 
 def _reconcile_index(app: FastAPI, engine: SearchEngine) -> None:
@@ -151,7 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
         title="Retex API",
-        version="1.1.0",  # docs/api-changelog.md
+        version="1.3.0",  # docs/api-changelog.md
         description=API_DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # served from the vendored Swagger UI (service/api/docs_page.py)
@@ -162,7 +184,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(
         settings.resolved_database_url,
         pool_size=settings.db_pool_size,
-        max_overflow=BACKGROUND_CONNECTIONS,
+        max_overflow=BACKGROUND_CONNECTIONS
+        + (settings.webhook_concurrency if settings.webhook_worker else 0),
         pool_timeout=settings.db_pool_timeout,
     )
     app.state.engine = engine
@@ -192,6 +215,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contests_router,
         collections_router,
         sync_router,
+        webhooks_router,
     ):
         api.include_router(router, dependencies=[ReadAccess])
     api.include_router(search_router, dependencies=[SearchAccess])

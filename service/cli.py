@@ -289,6 +289,52 @@ def worker(
         guard.release()
 
 
+webhooks_app = typer.Typer(help="Webhooks des partenaires.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+
+
+@webhooks_app.command("deliver")
+def deliver_webhooks(
+    once: Annotated[bool, typer.Option(help="Send what is due, then stop (batch mode).")] = False,
+    poll: Annotated[float, typer.Option(min=0.01, help="Seconds between looks at an empty queue.")] = 1.0,
+    wait_db: Annotated[float, typer.Option(help="Seconds to wait for the database at start-up.")] = 60,
+) -> None:
+    """Send the webhook deliveries in a process of its own (`serve` also does, RETEX_WEBHOOK_WORKER).
+
+    Several processes may run at once on PostgreSQL; on SQLite only one sends."""
+    import signal
+    import threading
+
+    from service.db.engine import make_engine, make_session_factory
+    from service.indexjobs.claim_guard import OutboxBusyError, take_claim_guard
+    from service.webhooks.worker import WebhookWorker
+
+    settings = Settings()
+    settings.ensure_data_dir()
+    wait_for_database(settings, wait_db)
+    try:
+        guard = take_claim_guard(settings.resolved_database_url, "webhooks")
+    except OutboxBusyError as exc:
+        console.print(f"[red]Erreur : {exc}[/red]")
+        raise typer.Exit(code=2) from exc
+    engine = make_engine(settings.resolved_database_url)
+    worker = WebhookWorker(make_session_factory(engine), settings, poll_seconds=poll)
+    try:
+        if once:
+            console.print(f"{worker.run_until_idle()} envois tentés ; plus rien d'échu.")
+            return
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        console.print("Envoi des webhooks en cours (Ctrl-C pour arrêter).")
+        worker.start()
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    finally:
+        worker.stop()
+        engine.dispose()
+        guard.release()
+
+
 @app.command()
 def reindex() -> None:
     """Rebuild the search index from the database (e.g. after changing the model)."""

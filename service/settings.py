@@ -128,6 +128,41 @@ class Settings(BaseSettings):
     # Discussions
     posts_per_minute: int = Field(default=5, description="Posts a member may write per minute, then 429.")
     max_post_chars: int = Field(default=20_000, description="Longest discussion post (Markdown).")
+    # Partners' webhooks (service/webhooks/)
+    webhook_worker: bool = Field(default=True, description="Send webhook deliveries from inside `serve`.")
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Accept webhook endpoints in http:// and on private, loopback or link-local addresses "
+        "(tests, a partner on the same network); off: https only, public addresses only.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="Connect + read timeout of one webhook delivery."
+    )
+    webhook_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A claimed delivery is not claimed again before this (a worker killed mid-delivery: "
+        "another one retries after it). Longer than the timeout.",
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=30.0, gt=0, description="Retry n waits base·2^n seconds (60 s, 2 min, 4 min… ; tests: less)."
+    )
+    webhook_retry_cap_seconds: float = Field(
+        default=6 * 3600, gt=0, description="Longest wait between tries."
+    )
+    webhook_max_attempts: int = Field(
+        default=10, ge=1, description="Tries of one delivery before it is dead (kept in the delivery log)."
+    )
+    webhook_disable_after: int = Field(
+        default=15, ge=1, description="Consecutive failed tries before an endpoint is disabled (e-mail)."
+    )
+    webhook_batch_size: int = Field(default=50, ge=1, le=500, description="Deliveries claimed at once.")
+    webhook_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=32,
+        description="Endpoints sent to at once, one connection each (each endpoint's deliveries in order).",
+    )
 
     # Login through an OpenID Connect provider (ProConnect for French public agents); off without an issuer.
     oidc_issuer: str | None = Field(

@@ -78,6 +78,8 @@ def settings(database_url: str, data_dir: Path) -> Settings:
         model="hashing",
         index_worker=False,
         email_sender=False,  # tests read the queued emails from the table
+        webhook_worker=False,  # webhook tests run the worker themselves
+        webhook_allow_private=True,  # their receivers listen on 127.0.0.1
         posts_per_minute=1000,  # the flood test lowers it for itself
         anonymous_searches_per_minute=1_000_000,  # the budget tests lower it for themselves
         anonymous_reads_per_minute=1_000_000,

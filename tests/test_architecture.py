@@ -32,15 +32,17 @@ def test_the_indexing_pipeline_is_in_no_package_cycle() -> None:
     for domain in ("discussions", "territories", "casestudies"):
         assert not {"indexjobs"} & set(graph.get(domain, {})), domain
     assert "search" not in graph.get("discussions", {}), graph["discussions"].get("search")
-    # The kit installs the pipeline's hooks and the partners' sync hooks (service/sync: updated_at of
-    # child rows, removals) on the session factory, and replays the request's rate counters after a
-    # rollback (ratelimit is kit too: in no cycle); it imports nothing else.
+    # The kit installs the pipeline's hooks, the partners' sync hooks (service/sync: updated_at of
+    # child rows, removals) and their webhooks' hook (deliveries written with the change) on the session
+    # factory, and replays the request's rate counters after a rollback (ratelimit is kit too: in no
+    # cycle); it imports nothing else.
     assert {dst: sorted({i.target for i in edge}) for dst, edge in graph.get("db", {}).items()} == {
         "indexjobs": ["service.indexjobs.hooks"],
         "ratelimit": ["service.ratelimit.counters"],
         "sync": ["service.sync.hooks"],
+        "webhooks": ["service.webhooks.hooks"],
     }
-    assert [c for c in cycles(graph) if "ratelimit" in c or "sync" in c] == []
+    assert [c for c in cycles(graph) if {"ratelimit", "sync", "webhooks"} & set(c)] == []
 
 
 def test_search_infrastructure_sits_below_the_search_feature() -> None:

@@ -21,4 +21,6 @@ ReportId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant du sign
 ThreadId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant de la discussion.")]
 PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant du message.")]
 EventId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant de l'événement.")]
+WebhookId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant du webhook.")]
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant de l'envoi (`id` du journal).")]
 DbIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant numérique.")]

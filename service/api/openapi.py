@@ -97,6 +97,7 @@ TAGS: list[dict[str, str]] = [
     {"name": "contests", "description": "Concours et labels. / Contests and labels."},
     {"name": "collections", "description": "Sélections d'expériences. / Curated collections."},
     {"name": "sync", "description": "Tenir un miroir à jour : suppressions. / Mirror sync: removals."},
+    {"name": "webhooks", "description": "Être prévenu des changements. / Webhooks: change notifications."},
     {"name": "public-code", "description": "Code public des collectivités. / Public code."},
     {"name": "health", "description": "État du service. / Service health."},
 ]

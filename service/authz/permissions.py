@@ -6,7 +6,7 @@ Routes (API and web) call `authorize(principal, action, ...)`, which raises a 40
 Roles: anonymous (read, search) · member (write drafts, submit, edit their organisation's cases and
 their own, discuss, edit their own posts, report) · moderator (review queue, publish/reject, reports,
 hide posts, read private threads) · admin (everything: users, roles, themes, API keys) · partner (API
-key: read and search, rate-limited).
+key: read and search, rate-limited; any key manages its own webhooks).
 A member needs a verified email address before writing anything.
 """
 
@@ -49,6 +49,7 @@ class Action(StrEnum):
     manage_collection = (
         "manage_collection"  # curate a selection (`organisation_id`: its organisation, or None)
     )
+    manage_webhooks = "manage_webhooks"  # an API key's own webhook endpoints (partner or personal key)
 
 
 # The API-key scope an action needs (browser sessions and the operator have every scope).
@@ -57,6 +58,7 @@ _SCOPE = {
     Action.read_case: Scope.read,
     Action.read_thread: Scope.read,
     Action.search: Scope.search,
+    Action.manage_webhooks: Scope.read,  # a partner key (read, search) registers its webhooks
 }
 _MODERATORS = (Role.moderator, Role.admin)
 # What only a person does (the operator token is nobody: it cannot post, report or have an account).
@@ -147,6 +149,15 @@ def decide(
     if action is Action.read_thread:
         assert thread is not None
         return _reads_thread(principal, thread)
+    if action is Action.manage_webhooks:
+        # Endpoints belong to the key that registered them: only a key has some.
+        if principal.api_key_id is not None:
+            return ALLOW
+        return Decision(
+            False,
+            "Les webhooks appartiennent à une clé d'API : envoyez-la dans « Authorization: Bearer rtx_… ».",
+            needs_login=not principal.is_authenticated,
+        )
     # Everything below writes: a logged-in person (or the operator), never a partner key.
     if principal.kind is Kind.operator:
         if action in _PERSONAL:

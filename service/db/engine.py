@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.indexjobs.hooks import install_index_hooks
 from service.sync.hooks import install_sync_hooks
+from service.webhooks.hooks import install_webhook_hooks
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -45,9 +46,11 @@ def _owner_only(db_files: list[str]) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Every session of the app, the CLI and the seeds comes from here, so every write to an indexed
-    entity queues its index job in the same transaction (service/indexjobs/hooks.py), and every change a
-    partner's mirror must see moves `updated_at` or leaves a removal row (service/sync/hooks.py)."""
+    entity queues its index job in the same transaction (service/indexjobs/hooks.py), every change a
+    partner's mirror must see moves `updated_at` or leaves a removal row (service/sync/hooks.py), and every
+    change a partner's webhook listens to leaves a delivery row (service/webhooks/hooks.py)."""
     factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
     install_index_hooks(factory)
     install_sync_hooks(factory)
+    install_webhook_hooks(factory)  # after the sync hooks: reads the `updated_at` they move
     return factory

@@ -18,6 +18,7 @@ from service.software.models import Software, SoftwareUsage
 from service.sync.models import Removal
 from service.territories.models import Territory
 from service.themes.models import Theme
+from service.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -58,4 +59,6 @@ __all__ = [
     "Thread",
     "User",
     "UserSession",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -11,11 +11,13 @@ from typing import IO
 
 from sqlalchemy.engine import make_url
 
+QUEUE_LABELS = {"outbox": "la file d'indexation", "webhooks": "la file des webhooks"}
+
 
 class OutboxBusyError(RuntimeError):
-    def __init__(self, lock_path: Path) -> None:
+    def __init__(self, lock_path: Path, queue: str = "outbox") -> None:
         super().__init__(
-            "un autre processus applique déjà la file d'indexation de cette base SQLite "
+            f"un autre processus applique déjà {QUEUE_LABELS.get(queue, queue)} de cette base SQLite "
             f"(verrou {lock_path}) ; plusieurs workers demandent PostgreSQL"
         )
 
@@ -32,15 +34,16 @@ class ClaimGuard:
             self._handle = None
 
 
-def take_claim_guard(database_url: str) -> ClaimGuard:
+def take_claim_guard(database_url: str, queue: str = "outbox") -> ClaimGuard:
+    """The claim lock of one queue (`outbox`: index jobs, `webhooks`: deliveries): each its own file."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return ClaimGuard(None)
-    lock_path = Path(url.database).with_name(Path(url.database).name + ".outbox.lock")
+    lock_path = Path(url.database).with_name(f"{Path(url.database).name}.{queue}.lock")
     handle = open(lock_path, "a+b")  # noqa: SIM115 - held open while the worker runs
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise OutboxBusyError(lock_path) from None
+        raise OutboxBusyError(lock_path, queue) from None
     return ClaimGuard(handle)

@@ -28,8 +28,11 @@ MAX_IDLE_SECONDS = 30.0
 Entity = tuple[IndexKind, int]
 
 
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(300, 2**attempts))
+def backoff(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> timedelta:
+    """The delay before the next try of an outbox row that failed `attempts` times: base·2^attempts,
+    at most `cap` seconds. One formula for every outbox (index jobs; webhook deliveries, with their own
+    base and cap: service/webhooks/worker.py)."""
+    return timedelta(seconds=min(cap, base * 2**attempts))
 
 
 class OutboxWorker:

@@ -65,7 +65,7 @@ def bump_updated_at(session: Session, _context: Any, _instances: Any) -> None:
                 parent.updated_at = now
 
 
-def _was(obj: Any, attribute: str) -> Any:
+def was(obj: Any, attribute: str) -> Any:
     """The attribute's value before this flush (its current one if unchanged)."""
     history = get_history(obj, attribute)
     if history.deleted:
@@ -73,23 +73,35 @@ def _was(obj: Any, attribute: str) -> Any:
     return getattr(obj, attribute)
 
 
-def _public_thread(thread: Thread, *, before: bool) -> bool:
-    value = _was if before else getattr
+def public_thread(thread: Thread, *, before: bool) -> bool:
+    value = was if before else getattr
     return not value(thread, "is_hidden") and value(thread, "private_organisation_id") is None
+
+
+def case_leaving(case: CaseStudy, *, deleted: bool) -> RemovalReason | None:
+    """Why this flush takes a published case out of the public lists (None: it does not). Read by the
+    removals feed here and by the partners' webhooks (service/webhooks/hooks.py, `case.withdrawn`)."""
+    if was(case, "publication_state") is not PublicationState.published:
+        return None
+    if deleted:
+        return RemovalReason.deleted
+    now = case.publication_state
+    if now is PublicationState.published:
+        return None
+    return RemovalReason.archived if now is PublicationState.archived else RemovalReason.withdrawn
 
 
 def _left_lists(obj: object) -> tuple[MirroredKind, int, str | None, RemovalReason] | None:
     """A modified item that this flush takes out of the public lists, and why."""
     if isinstance(obj, CaseStudy):
-        before, now = _was(obj, "publication_state"), obj.publication_state
-        if before is PublicationState.published and now is not PublicationState.published:
-            reason = RemovalReason.archived if now is PublicationState.archived else RemovalReason.withdrawn
+        reason = case_leaving(obj, deleted=False)
+        if reason is not None:
             return MirroredKind.case_study, obj.id, obj.slug, reason
     elif isinstance(obj, Thread):
-        if _public_thread(obj, before=True) and not _public_thread(obj, before=False):
+        if public_thread(obj, before=True) and not public_thread(obj, before=False):
             return MirroredKind.thread, obj.id, None, RemovalReason.hidden
     elif isinstance(obj, Collection):
-        public_before = _was(obj, "visibility") is Visibility.public
+        public_before = was(obj, "visibility") is Visibility.public
         if public_before and obj.visibility is not Visibility.public:
             return MirroredKind.collection, obj.id, obj.slug, RemovalReason.unlisted
     return None
@@ -103,13 +115,13 @@ def _removals(session: Session) -> list[dict[str, Any]]:
 
     for obj in session.deleted:
         if isinstance(obj, CaseStudy):
-            if _was(obj, "publication_state") is PublicationState.published:
+            if case_leaving(obj, deleted=True) is not None:
                 add(MirroredKind.case_study, obj.id, obj.slug, RemovalReason.deleted)
         elif isinstance(obj, Thread):
-            if _public_thread(obj, before=True):
+            if public_thread(obj, before=True):
                 add(MirroredKind.thread, obj.id, None, RemovalReason.deleted)
         elif isinstance(obj, Collection):
-            if _was(obj, "visibility") is Visibility.public:
+            if was(obj, "visibility") is Visibility.public:
                 add(MirroredKind.collection, obj.id, obj.slug, RemovalReason.deleted)
         elif isinstance(obj, Organisation | Software | Contest):
             kind = {Organisation: MirroredKind.organisation, Software: MirroredKind.software}.get(

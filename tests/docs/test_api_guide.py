@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import REPO
+from tests.support.people import People
 
 GUIDE = REPO / "docs" / "api.md"
 DOC_BASE = "http://127.0.0.1:8000"
@@ -25,7 +26,14 @@ def test_the_guide_has_curl_and_python_examples() -> None:
     assert len(blocks("sh")) >= 5 and len(blocks("python")) >= 3
 
 
+@pytest.fixture
+def api_key(people: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The examples that need a key (webhooks) read it from RETEX_API_KEY: a partner's key."""
+    monkeypatch.setenv("RETEX_API_KEY", people.partner.api_key)
+
+
 @pytest.mark.parametrize("index", range(len(blocks("sh"))))
+@pytest.mark.usefixtures("api_key")
 def test_curl_example_runs(index: int, live_server: str, tmp_path: Path) -> None:
     script = blocks("sh")[index].replace(DOC_BASE, live_server)
     result = subprocess.run(
@@ -39,6 +47,7 @@ def test_curl_example_runs(index: int, live_server: str, tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("index", range(len(blocks("python"))))
+@pytest.mark.usefixtures("api_key")
 def test_python_example_runs(index: int, live_server: str) -> None:
     code = blocks("python")[index].replace(DOC_BASE, live_server)
     exec(compile(code, f"docs/api.md python block {index}", "exec"), {"__name__": "guide"})

@@ -119,6 +119,7 @@ def fuzz_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             model="hashing",
             index_worker=False,
             email_sender=False,
+            webhook_worker=False,
             posts_per_minute=100_000,  # the fuzz posts fast; the flood limit has its own test
             anonymous_reads_per_minute=1_000_000,  # the anonymous caller sends thousands of requests
         )
@@ -196,6 +197,10 @@ def _with_real_references(case: schemathesis.Case) -> schemathesis.Case:
     if isinstance(case.body, dict) and "/events" in case.operation.path:
         case.body.update(REAL_EVENT_VALUES)  # a place is required: the territory is always given
         case.body["organisation_id"] = ORGANISER["id"]
+        return case
+    if isinstance(case.body, dict) and case.operation.path.endswith("/webhooks"):
+        # A public https address: private, local and malformed ones are refused (test_webhooks.py).
+        case.body["url"] = "https://partenaire.example.org/retex/webhooks"
         return case
     if isinstance(case.body, dict) and "/collections" in case.operation.path:
         # A selection holds published cases that exist (and the admin's fuzz deletes cases): none here.

@@ -21,9 +21,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, delete, insert, select
 
-from service.accounts.api_keys import create_api_key
+from service.accounts.api_keys import create_api_key, find_active_key
 from service.accounts.models import Membership, MembershipStatus, Role, User
 from service.authz.principal import ALL_SCOPES, Scope
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState, case_themes
@@ -35,6 +35,8 @@ from service.funding.models import FundedProject
 from service.moderation.models import CaseRevision, Report, ReportTarget, RevisionStatus
 from service.organisations.models import Organisation, OrganisationKind
 from service.themes.models import Theme
+from service.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from service.webhooks.signing import new_secret
 from tests.support.events import event_payload, future_start
 from tests.support.people import PASSWORD, People, Person
 from tests.support.web import csrf_from, log_in
@@ -52,6 +54,8 @@ ALLOWED: dict[str, set[str]] = {
     "editor_or_moderator": {"member", "org_admin", "moderator", "admin"},
     "organiser": {"org_admin", "moderator", "admin"},  # the organiser's admins and the moderators
     "interactive_only": set(),  # an API key never makes keys (only the site's session: /compte/cles)
+    # Webhooks belong to a key: any key (a partner's, or a member's personal key), its own endpoints only.
+    "keyed": {"partner", "unverified", "outsider", "member", "org_admin", "moderator", "admin"},
 }
 CALLERS = sorted(ALLOWED["anyone"])
 
@@ -135,6 +139,40 @@ class Fixtures:
             )
             db.commit()
             return key.id
+
+    def webhook(self, caller: str) -> tuple[int, int]:
+        """An endpoint of the caller's own key (the partner's for the anonymous caller), and a dead
+        delivery in its log. The port 9 of the loopback refuses at once, should a worker try it."""
+        who = caller if caller != "anonymous" else "partner"
+        with self.factory() as db:
+            key = find_active_key(db, getattr(self.people, who).api_key)
+            assert key is not None
+            endpoint = WebhookEndpoint(
+                api_key_id=key.id,
+                url="http://127.0.0.1:9/matrice",
+                event_types=["case.published"],
+                secret=new_secret(),
+                active=True,
+                consecutive_failures=0,
+            )
+            db.add(endpoint)
+            db.flush()
+            delivery = WebhookDelivery(
+                endpoint_id=endpoint.id,
+                delivery_id=f"whd_{uuid.uuid4().hex}",
+                event_type=WebhookEvent.case_published,
+                payload={"id": "evt_matrice", "type": "case.published", "data": {}},
+                state=DeliveryState.dead,
+                attempts=3,
+            )
+            db.add(delivery)
+            db.commit()
+            return endpoint.id, delivery.id
+
+    def remove_webhooks(self) -> None:
+        with self.factory() as db:
+            db.execute(delete(WebhookEndpoint).where(WebhookEndpoint.url.like("http://127.0.0.1:9/%")))
+            db.commit()
 
     def funded_project_id(self) -> int:
         with self.factory() as db:
@@ -460,6 +498,33 @@ def _event_form(organisation_id: int) -> dict[str, str]:
 
 
 # Events
+def _webhook(f: Fixtures, caller: str) -> Req:
+    endpoint_id, _ = f.webhook(caller)
+    return Req({"webhook_id": endpoint_id})
+
+
+def _webhook_delivery(f: Fixtures, caller: str) -> Req:
+    endpoint_id, delivery_id = f.webhook(caller)
+    return Req({"webhook_id": endpoint_id, "delivery_id": delivery_id})
+
+
+MATRIX.update(
+    {
+        ("POST", "/api/v1/webhooks"): (
+            "keyed",
+            lambda f, c: Req(json={"url": "http://127.0.0.1:9/matrice", "event_types": ["case.published"]}),
+        ),
+        ("DELETE", "/api/v1/webhooks/{webhook_id}"): ("keyed", _webhook),
+        ("POST", "/api/v1/webhooks/{webhook_id}/disable"): ("keyed", _webhook),
+        ("POST", "/api/v1/webhooks/{webhook_id}/enable"): ("keyed", _webhook),
+        ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"): (
+            "keyed",
+            _webhook_delivery,
+        ),
+    }
+)
+
+
 MATRIX.update(
     {
         ("POST", "/api/v1/events"): ("organiser", lambda f, c: Req(json=event_payload(f.people.org_id))),
@@ -626,6 +691,7 @@ SENSITIVE_READS: dict[str, str] = {
     "/evenements/nouveau": "organiser",  # the web form of a new event
     "/api/v1/users": "admin",
     "/api/v1/api-keys": "admin",
+    "/api/v1/webhooks": "keyed",
     "/api/v1/reports": "moderator",
     "/api/v1/moderation/queue": "moderator",
     "/api/v1/moderation/revisions": "moderator",
@@ -690,8 +756,10 @@ def callers(app: FastAPI, people: People) -> Iterator[Callers]:
 
 
 @pytest.fixture(scope="module")
-def fixtures(seeded_engine: Engine, people: People) -> Fixtures:
-    return Fixtures(seeded_engine, people)
+def fixtures(seeded_engine: Engine, people: People) -> Iterator[Fixtures]:
+    made = Fixtures(seeded_engine, people)
+    yield made
+    made.remove_webhooks()  # no endpoint of the matrix outlives it
 
 
 def _refused(response: Any) -> bool:

@@ -38,10 +38,15 @@ from retex_client.models import (
     TerritoryRef,
     Theme,
     Thread,
+    Webhook,
+    WebhookCreated,
+    WebhookDelivery,
 )
 from retex_client.quotas import Quota
 from retex_client.webhooks import (
+    EVENT_HEADER,
     SIGNATURE_HEADER,
+    WEBHOOK_ID_HEADER,
     WebhookSignatureError,
     compute_signature,
     signature_header,
@@ -49,7 +54,9 @@ from retex_client.webhooks import (
 )
 
 __all__ = [
+    "EVENT_HEADER",
     "SIGNATURE_HEADER",
+    "WEBHOOK_ID_HEADER",
     "ApiError",
     "AuthenticationError",
     "BadRequestError",
@@ -87,6 +94,9 @@ __all__ = [
     "Theme",
     "Thread",
     "ValidationError",
+    "Webhook",
+    "WebhookCreated",
+    "WebhookDelivery",
     "WebhookSignatureError",
     "__version__",
     "compute_signature",

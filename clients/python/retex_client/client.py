@@ -34,6 +34,9 @@ from retex_client.models import (
     Territory,
     Theme,
     Thread,
+    Webhook,
+    WebhookCreated,
+    WebhookDelivery,
 )
 from retex_client.quotas import Quota, parse_rate_limit
 
@@ -362,6 +365,61 @@ class RetexClient:
         """Open a discussion in a theme (a member's key). A POST: retried only on a Retry-After."""
         response = self.request("POST", "/threads", json={"title": title, "body": body, "theme": theme})
         return Thread.model_validate(response.json())
+
+    # -- webhooks of the client's key (a partner's key, or a member's personal key)
+
+    def create_webhook(
+        self, url: str, event_types: Sequence[str], *, description: str = ""
+    ) -> WebhookCreated:
+        """Register an endpoint; keep `secret` (shown this once) to check the signatures."""
+        payload = {"url": url, "event_types": list(event_types), "description": description}
+        return WebhookCreated.model_validate(self.request("POST", "/webhooks", json=payload).json())
+
+    def list_webhooks(self, *, limit: int | None = None, cursor: str | None = None) -> Page[Webhook]:
+        return self._get_model("/webhooks", Page[Webhook], {"limit": limit, "cursor": cursor})
+
+    def iter_webhooks(self, *, page_size: int = 100) -> Iterator[Webhook]:
+        return self._iter_pages(lambda cursor: self.list_webhooks(limit=page_size, cursor=cursor))
+
+    def get_webhook(self, webhook_id: int) -> Webhook:
+        return self._get_model(f"/webhooks/{int(webhook_id)}", Webhook, {})
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        self.request("DELETE", f"/webhooks/{int(webhook_id)}")
+
+    def disable_webhook(self, webhook_id: int) -> Webhook:
+        """Suspend it: events keep accumulating in its log, unsent."""
+        return Webhook.model_validate(self.request("POST", f"/webhooks/{int(webhook_id)}/disable").json())
+
+    def enable_webhook(self, webhook_id: int) -> Webhook:
+        """Turn it back on (after a suspension, or once Retex disabled it): pending deliveries go at once."""
+        return Webhook.model_validate(self.request("POST", f"/webhooks/{int(webhook_id)}/enable").json())
+
+    def list_webhook_deliveries(
+        self,
+        webhook_id: int,
+        *,
+        state: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[WebhookDelivery]:
+        """The delivery log, newest first: tries, last status code, last error."""
+        params = {"state": state, "limit": limit, "cursor": cursor}
+        return self._get_model(f"/webhooks/{int(webhook_id)}/deliveries", Page[WebhookDelivery], params)
+
+    def iter_webhook_deliveries(
+        self, webhook_id: int, *, state: str | None = None, page_size: int = 100
+    ) -> Iterator[WebhookDelivery]:
+        return self._iter_pages(
+            lambda cursor: self.list_webhook_deliveries(
+                webhook_id, state=state, limit=page_size, cursor=cursor
+            )
+        )
+
+    def redeliver_webhook_delivery(self, webhook_id: int, delivery_id: int) -> WebhookDelivery:
+        """Send a dead (or delivered) delivery again, with the same `Retex-Webhook-Id`."""
+        path = f"/webhooks/{int(webhook_id)}/deliveries/{int(delivery_id)}/redeliver"
+        return WebhookDelivery.model_validate(self.request("POST", path).json())
 
     # -- any route
 

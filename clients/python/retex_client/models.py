@@ -218,3 +218,41 @@ class Thread(Resource):
     post_count: int = 0
     created_at: datetime
     last_post_at: datetime | None = None
+
+
+class Webhook(Resource):
+    """An endpoint of your key: Retex POSTs the chosen events to `url`, signed with its secret."""
+
+    id: int
+    url: str
+    description: str = ""
+    event_types: list[str]
+    active: bool
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = None
+    consecutive_failures: int = 0
+    created_at: datetime
+
+
+class WebhookCreated(Webhook):
+    """The answer to `create_webhook`: the only time the signing secret is shown."""
+
+    secret: str
+
+
+class WebhookDelivery(Resource):
+    """One entry of an endpoint's delivery log; `delivery_id` is the `Retex-Webhook-Id` of every try."""
+
+    id: int
+    delivery_id: str
+    event_type: str
+    state: str  # pending, delivered, dead
+    attempts: int
+    next_attempt_at: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    last_duration_ms: int | None = None
+    created_at: datetime
+    last_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)

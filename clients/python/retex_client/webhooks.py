@@ -16,6 +16,8 @@ import time
 from collections.abc import Mapping
 
 SIGNATURE_HEADER = "Retex-Signature"
+WEBHOOK_ID_HEADER = "Retex-Webhook-Id"  # the delivery's id, the same on every try: deduplicate on it
+EVENT_HEADER = "Retex-Event"  # the event's type, as `type` in the body
 DEFAULT_TOLERANCE = 300  # seconds either side of the receiver's clock
 
 
