@@ -11,6 +11,9 @@ German and Italian needs) fit a logistic model of "judged relevant" (qrels score
 candidates and every candidate of a no-answer need count as not relevant). The regularisation and
 the floor are chosen on out-of-fold predictions (5 folds over needs, never a need's own
 judgements); --write stores the model fitted on every need in indexing/relevance_model.json.
+The query gates (GATES: nonsense, near-miss) are learnt inside the same folds; their thresholds
+come from the out-of-fold sweep it prints (threshold -> nDCG@10 overall and per language, share of
+no-answer needs answered with nothing, answerable needs emptied, nonsense emptied).
 Prints every metric per language for the fused ranking of before issue 13, each signal alone, and
 the calibrated ranking (out-of-fold, unfloored and floored).
 """
@@ -42,6 +45,7 @@ from indexing.index_types import FieldFilter  # noqa: E402
 from indexing.query_language import detect_language  # noqa: E402
 from indexing.relevance import (  # noqa: E402
     FEATURES,
+    OTHER_LANGUAGES,
     CaseEvidence,
     GroupWeights,
     QueryGate,
@@ -72,7 +76,9 @@ def random_letters(count: int, seed: int = 13) -> list[str]:
 
 
 GATE_C = 0.1
-GATE_COST = 0.015  # out-of-fold nDCG@10 the query gate may cost
+GATE_COST = 0.015  # out-of-fold nDCG@10 the query gates may cost
+NONSENSE_COST = 0.0  # out-of-fold nDCG@10 the nonsense gate may cost
+GATE_MIN_NEEDS = 5  # answerable needs a language needs for a gate centre of its own
 NO_ANSWER_GOAL = 0.8
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 FLOOR_GRID = tuple(round(x, 3) for x in np.arange(0.0, 0.8, 0.005))
@@ -84,6 +90,7 @@ class Need:
     id: str
     lang: str
     group: str  # detected ranking group
+    detected: str  # detected language (the query gate's centre)
     train_group: str  # fr / foreign by the judged language
     no_answer: bool
     case_ids: list[int]
@@ -139,52 +146,103 @@ def gate(model: RelevanceModel, needs: list[Need]) -> RelevanceModel:
     )
 
 
-def gate_rows(needs: list[Need], model: RelevanceModel) -> np.ndarray:
-    return np.array([gate_row(n.matrix, model.probabilities(n.matrix, n.group)) for n in needs])  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class GateSpec:
+    """One query gate: what it reads and what it learns to silence."""
+
+    name: str
+    features: tuple[str, ...]  # among relevance.GATE_INPUTS
+    centred: bool  # rows minus the mean answerable row of the query's language
+    negatives: str  # "nonsense": the random strings; "no-answer": the needs judged to have no answer
 
 
-def fit_gate(model: RelevanceModel, needs: list[Need], threshold: float) -> RelevanceModel:
-    """The query gate: answerable needs against no-answer needs and random letters (balanced
-    classes: the negatives are few)."""
+# Nonsense: the second encoder sees nothing close and nothing stands out (the gate shipped before,
+# now learnt against nonsense only). Near misses: the collection only neighbours the subject, which
+# shows in how close e5 gets for the query's language (issue 13, bench/relevance_report.md).
+GATES = (
+    GateSpec(
+        "nonsense", ("top_logit", "dense", "dense_gap", "lexical", "second", "second_gap"), False, "nonsense"
+    ),
+    GateSpec("near-miss", ("dense", "dense_head"), True, "no-answer"),
+)
+
+
+def _rows(needs: list[Need], model: RelevanceModel, features: tuple[str, ...]) -> np.ndarray:
+    return np.array([gate_row(n.matrix, model.probabilities(n.matrix, n.group), features) for n in needs])  # type: ignore[arg-type]
+
+
+def gate_centres(needs: list[Need], model: RelevanceModel, spec: GateSpec) -> dict[str, tuple[float, ...]]:
+    """Per detected language, the mean gate row of its answerable needs (languages with fewer than
+    GATE_MIN_NEEDS take the mean of every non-French answerable need, as do unseen languages)."""
+    if not spec.centred:
+        return {OTHER_LANGUAGES: (0.0,) * len(spec.features)}
+    answerable = [n for n in needs if not n.no_answer and len(n.case_ids)]
+    by_lang: dict[str, list[Need]] = {}
+    for n in answerable:
+        by_lang.setdefault(n.detected, []).append(n)
+
+    def mean(chosen: list[Need]) -> tuple[float, ...]:
+        return tuple(float(x) for x in np.mean(_rows(chosen, model, spec.features), axis=0))
+
+    centres = {lang: mean(group) for lang, group in sorted(by_lang.items()) if len(group) >= GATE_MIN_NEEDS}
+    centres[OTHER_LANGUAGES] = mean([n for n in answerable if n.detected != "fr"])
+    return centres
+
+
+def fit_gate(model: RelevanceModel, spec: GateSpec, needs: list[Need], threshold: float) -> QueryGate:
+    """Answerable needs against the spec's negatives (balanced classes: the negatives are few)."""
     from sklearn.linear_model import LogisticRegression
 
-    chosen = [n for n in needs if len(n.case_ids)]
-    rows = gate_rows(chosen, model)
+    def negative(n: Need) -> bool:
+        return n.id.startswith("nonsense-") == (spec.negatives == "nonsense") and n.no_answer
+
+    chosen = [n for n in needs if len(n.case_ids) and (not n.no_answer or negative(n))]
+    centres = gate_centres(chosen, model, spec)
+    rows = _rows(chosen, model, spec.features) - np.array(
+        [centres.get(n.detected, centres[OTHER_LANGUAGES]) for n in chosen]
+    )
     labels = np.array([0 if n.no_answer else 1 for n in chosen])
     mean = np.nan_to_num(np.nanmean(rows, axis=0), nan=0.0)
     scale = np.nan_to_num(np.nanstd(rows, axis=0), nan=1.0)
     scale[scale == 0] = 1.0
     lr = LogisticRegression(C=GATE_C, class_weight="balanced", max_iter=2000)
     lr.fit(np.nan_to_num((rows - mean) / scale, nan=0.0), labels)
-    gate_model = QueryGate(
+    return QueryGate(
+        features=spec.features,
+        centres=centres,
         mean=tuple(float(x) for x in mean),
         scale=tuple(float(x) for x in scale),
         coef=tuple(float(x) for x in lr.coef_[0]),
         intercept=float(lr.intercept_[0]),
         threshold=threshold,
     )
-    return replace(model, gate=gate_model)
 
 
-def with_threshold(model: RelevanceModel, threshold: float) -> RelevanceModel:
-    return model if model.gate is None else replace(model, gate=replace(model.gate, threshold=threshold))
+def fit_gates(model: RelevanceModel, needs: list[Need], thresholds: tuple[float, ...]) -> RelevanceModel:
+    gates = tuple(fit_gate(model, spec, needs, t) for spec, t in zip(GATES, thresholds, strict=True))
+    return replace(model, gates=gates)
+
+
+def with_thresholds(model: RelevanceModel, thresholds: tuple[float, ...]) -> RelevanceModel:
+    gates = tuple(replace(g, threshold=t) for g, t in zip(model.gates, thresholds, strict=True))
+    return replace(model, gates=gates)
 
 
 def ranked(need: Need, model: RelevanceModel, ids: list[str], floor: float) -> list[str]:
     if not len(need.case_ids):
         return []
     p = model.probabilities(need.matrix, need.group)  # type: ignore[arg-type]
-    if floor > 0 and not model.answerable(CaseEvidence(need.case_ids, [], need.matrix), p):
+    if floor > 0 and not model.answerable(CaseEvidence(need.case_ids, [], need.matrix), p, need.detected):
         return []
     order = sorted((-float(pi), cid) for pi, cid in zip(p, need.case_ids, strict=True) if pi >= floor)
     return [ids[cid] for _, cid in order]
 
 
 def out_of_fold(
-    needs: list[Need], c: float, nonsense: list[Need] | None = None, threshold: float | None = None
+    needs: list[Need], c: float, nonsense: list[Need] | None = None, gated: bool = False
 ) -> dict[str, tuple[Need, RelevanceModel]]:
-    """Per need, the model fitted without it (5 folds over needs). With `threshold`, each fold's
-    model also carries a query gate learnt on its training needs and `nonsense` strings."""
+    """Per need, the model fitted without it (5 folds over needs). `gated`: each fold's model also
+    carries the query GATES learnt on its training needs and nonsense strings (thresholds 0)."""
     everyone = needs + (nonsense or [])
     folds = {n.id: i % FOLDS for i, n in enumerate(sorted(needs, key=lambda n: n.id))}
     folds |= {n.id: i % FOLDS for i, n in enumerate(nonsense or [])}
@@ -192,8 +250,9 @@ def out_of_fold(
     for f in range(FOLDS):
         train = [n for n in needs if folds[n.id] != f]
         model = gate(fit(train, c), train)
-        if threshold is not None:
-            model = fit_gate(model, [n for n in everyone if folds[n.id] != f], threshold)
+        if gated:
+            trained = train + [n for n in nonsense or [] if folds[n.id] != f]
+            model = fit_gates(model, trained, (0.0,) * len(GATES))
         for n in everyone:
             if folds[n.id] == f:
                 out[n.id] = (n, model)
@@ -328,6 +387,7 @@ def main() -> int:
                     id=q.id,
                     lang=q.lang or "und",
                     group=detect_language(q.text).group,
+                    detected=detect_language(q.text).lang,
                     train_group="fr" if q.lang == "fr" else "foreign",
                     no_answer=q.no_answer,
                     case_ids=ev.case_ids,
@@ -372,33 +432,68 @@ def main() -> int:
     for f in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
         r = evaluate({nid: ranked(n, m, ids, f) for nid, (n, m) in oof.items()}, qrels, queries)
         print(line(f"  floor {f}", r) + f" | combined {combined(r):.3f}")
-    # Query gate: learnt in each fold with the ranking model. Its threshold is the highest whose
-    # out-of-fold nDCG@10 stays within GATE_COST of the ungated run: silencing a no-answer need here
-    # costs answerable needs about one for one (the sweep prints it), so the 80 % goal for
-    # no-answer needs is out of reach without ruining the ranking; what the gate buys at this cost
-    # is nonsense answered with nothing and fewer answers to near-miss needs.
-    oof = out_of_fold(needs, c, nonsense_needs, threshold=0.5)
+    # Query gates, learnt in each fold with the ranking model. The nonsense gate's threshold is the
+    # highest that costs no out-of-fold nDCG@10 (NONSENSE_COST); then the near-miss gate's silences
+    # the most no-answer needs while the out-of-fold nDCG@10 stays within GATE_COST of the ungated
+    # run (ties: the better nDCG, then the higher threshold). The sweep also
+    # names the near-miss threshold that silences the most no-answer needs while meeting the issue's
+    # ranking goals (overall >= 0.55, French >= 0.50, no language more than 0.05 below French): on 12
+    # no-answer needs and 6-9 needs per foreign language that one moves with the fold assignment, so
+    # it is reported, not shipped.
+    oof = out_of_fold(needs, c, nonsense_needs, gated=True)
     base = {nid: ranked(n, m, ids, 0.0) for nid, (n, m) in oof.items()}
-    ungated = None
-    threshold = 0.0
-    for t in [round(x, 2) for x in np.arange(0.0, 1.0, 0.02)]:
-        run = {nid: ranked(n, with_threshold(m, t), ids, floor) for nid, (n, m) in oof.items()}
-        rep_t = evaluate({k: v for k, v in run.items() if not k.startswith("nonsense-")}, qrels, queries)
-        silent = [n.id for n in nonsense_needs if not run[n.id]]
-        kept = recall_kept(run, base, qrels)
+    grid = [round(x, 2) for x in np.arange(0.0, 1.0, 0.02)]
+
+    def gated_run(thresholds: tuple[float, ...]) -> tuple[Run, EvalReport, int]:
+        run = {nid: ranked(n, with_thresholds(m, thresholds), ids, floor) for nid, (n, m) in oof.items()}
+        report = evaluate({k: v for k, v in run.items() if not k.startswith("nonsense-")}, qrels, queries)
+        return run, report, sum(1 for n in nonsense_needs if not run[n.id])
+
+    ungated = gated_run((0.0, 0.0))[1].ndcg
+    nonsense_threshold = 0.0
+    for t in grid:
+        _, rep_t, silent = gated_run((t, 0.0))
         print(
-            line(f"  gate {t}", rep_t)
-            + f" | combined {combined(rep_t):.3f} | nonsense empty {len(silent)}/{len(nonsense_needs)}"
-            + f" | judged-relevant kept {kept:.3f}"
+            f"  nonsense gate {t}: nDCG {rep_t.ndcg:.3f}, nonsense empty {silent}/{len(nonsense_needs)},",
+            end=" ",
         )
-        ungated = rep_t.ndcg if ungated is None else ungated
-        if rep_t.ndcg >= ungated - GATE_COST:
-            threshold = t
-        if (rep_t.overall.no_answer_empty or 0.0) >= NO_ANSWER_GOAL:
-            print(f"  ({NO_ANSWER_GOAL:.0%} of the no-answer needs answered with nothing from gate {t})")
+        print(f"no-answer empty {rep_t.overall.no_answer_empty or 0:.0%}")
+        if rep_t.ndcg < ungated - NONSENSE_COST:
             break
-    print(f"gate threshold {threshold}")
-    final = fit_gate(gate(fit(needs, c, floor), needs), needs + nonsense_needs, threshold)
+        nonsense_threshold = t
+    print(f"nonsense gate threshold {nonsense_threshold}")
+    threshold, best = 0.0, (-1.0, -1.0)  # (no-answer empty, nDCG) at `threshold`
+    within_goals: tuple[float, float, float] | None = None  # (no-answer empty, nDCG, threshold)
+    print("| near-miss gate threshold | nDCG@10 | fr | en | es | de | it", end=" ")
+    print("| no-answer empty | answerable empty | nonsense empty |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for t in grid:
+        run, rep_t, silent = gated_run((nonsense_threshold, t))
+        o = rep_t.overall
+        by_lang = {lang: m.ndcg for lang, m in rep_t.by_lang.items() if m.queries}
+        print(
+            f"| {t} | {rep_t.ndcg:.3f} | "
+            + " | ".join(f"{by_lang.get(lang, 0.0):.3f}" for lang in ("fr", "en", "es", "de", "it"))
+            + f" | {o.no_answer_empty or 0:.0%} | {o.answerable_empty:.0%}"
+            + f" | {silent}/{len(nonsense_needs)} |"
+            + f" combined {combined(rep_t):.3f}, judged-relevant kept {recall_kept(run, base, qrels):.3f}"
+        )
+        if rep_t.ndcg >= ungated - GATE_COST and (o.no_answer_empty or 0.0, rep_t.ndcg) >= best:
+            threshold, best = t, (o.no_answer_empty or 0.0, rep_t.ndcg)
+        fr = by_lang.get("fr", 0.0)
+        if rep_t.ndcg >= 0.55 and fr >= 0.5 and all(v >= fr - 0.05 for v in by_lang.values()):
+            candidate = (o.no_answer_empty or 0.0, rep_t.ndcg, t)
+            if within_goals is None or candidate[:2] > within_goals[:2]:
+                within_goals = candidate
+        if (o.no_answer_empty or 0.0) >= 1.0:
+            break
+    if within_goals is not None:
+        na, ndcg, t = within_goals
+        print(f"most no-answer needs silenced within the ranking goals: gate {t} ({na:.0%}, nDCG {ndcg:.3f})")
+    print(f"near-miss gate threshold {threshold}")
+    final = fit_gates(
+        gate(fit(needs, c, floor), needs), needs + nonsense_needs, (nonsense_threshold, threshold)
+    )
     print(f"gate: best second-encoder cosine >= {final.min_second}", end=" ")
     print(f"({final.min_second_unmatched} without a lexical match)")
     totals = {
@@ -421,6 +516,22 @@ def main() -> int:
         median, top, empty = values[len(values) // 2], values[-1], values.count(0)
         print(f"results per need at floor {floor} ({kind}): median {median}, max {top}", end=", ")
         print(f"{empty}/{len(values)} empty")
+    for g in final.gates:
+        print(
+            "gate",
+            g.features,
+            "centres",
+            {k: [round(x, 4) for x in v] for k, v in g.centres.items()},
+            end=" ",
+        )
+        print(
+            "coef",
+            [round(x, 3) for x in g.coef],
+            "intercept",
+            round(g.intercept, 3),
+            "threshold",
+            g.threshold,
+        )
     for g, w in final.groups.items():
         print(g, {name: round(x, 3) for name, x in zip(FEATURES, w.coef, strict=True)}, round(w.intercept, 3))
     if args.write:

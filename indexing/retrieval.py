@@ -129,12 +129,13 @@ class Retriever:
         if not evidence.case_ids:
             return []
         model = self.model
-        probabilities = model.probabilities(evidence.matrix, detect_language(query).group)
+        language = detect_language(query)
+        probabilities = model.probabilities(evidence.matrix, language.group)
         # The floor is calibrated for one encoder's scores; with another (the tests' fake) the
         # probabilities still rank but mean nothing absolute: keep every candidate.
         calibrated = model.dense_model == self.embedder.model_name
         floor = (model.floor if calibrated else 0.0) if s.floor is None else s.floor
-        if floor > 0 and not model.answerable(evidence, probabilities):
+        if floor > 0 and not model.answerable(evidence, probabilities, language.lang):
             return []
         kept = [
             (case_id, hit, float(p))

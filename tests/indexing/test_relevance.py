@@ -15,11 +15,13 @@ from indexing.index_types import FieldFilter, Hit
 from indexing.query_language import detect_language
 from indexing.relevance import (
     FEATURES,
-    GATE_FEATURES,
+    GATE_INPUTS,
+    OTHER_LANGUAGES,
     GroupWeights,
     QueryGate,
     RelevanceModel,
     case_evidence,
+    gate_row,
     load_model,
 )
 from indexing.retrieval import RetrievalSettings, Retriever
@@ -85,22 +87,61 @@ def test_probabilities_and_the_gate() -> None:
     assert m.answerable(case_evidence([hit(1, 0, 0.9)], [], 1))  # no second encoder, no gate
 
 
-def test_the_query_gate_silences_a_query_whose_whole_profile_says_nothing_answers() -> None:
-    n = len(GATE_FEATURES)
+def test_a_query_gate_silences_a_query_whose_profile_says_nothing_answers() -> None:
     # Reads only the best second-encoder cosine above its background (standardised as is).
-    coef = tuple(8.0 if f == "second_gap" else 0.0 for f in GATE_FEATURES)
-    m = RelevanceModel(
-        groups=model().groups,
-        floor=0.01,
-        gate=QueryGate(mean=(0.0,) * n, scale=(1.0,) * n, coef=coef, intercept=-1.0, threshold=0.5),
+    gate = QueryGate(
+        features=("second_gap",),
+        centres={OTHER_LANGUAGES: (0.0,)},
+        mean=(0.0,),
+        scale=(1.0,),
+        coef=(8.0,),
+        intercept=-1.0,
+        threshold=0.5,
     )
+    m = RelevanceModel(groups=model().groups, floor=0.01, gates=(gate,))
     assert RelevanceModel.from_json(m.to_json()) == m
     stands_out = case_evidence([hit(1, 0, 0.9)], [], 1, second_hits=[hit(1, 0, 0.6), hit(2, 0, 0.2)])
     flat = case_evidence([hit(1, 0, 0.9)], [], 1, second_hits=[hit(1, 0, 0.22), hit(2, 0, 0.2)])
     for ev in (stands_out, flat):
-        assert m.answerable(ev)  # without probabilities the gate is not consulted
+        assert m.answerable(ev)  # without probabilities the gates are not consulted
     assert m.answerable(stands_out, m.probabilities(stands_out.matrix, "fr"))
     assert not m.answerable(flat, m.probabilities(flat.matrix, "fr"))
+
+
+def test_a_query_gate_compares_the_best_cosine_with_what_the_query_language_reaches() -> None:
+    # Reads only the best dense cosine, above the centre of the query's language.
+    gate = QueryGate(
+        features=("dense", "dense_head"),
+        centres={"fr": (0.87, 0.87), "en": (0.83, 0.83), OTHER_LANGUAGES: (0.84, 0.84)},
+        mean=(0.0, 0.0),
+        scale=(1.0, 1.0),
+        coef=(100.0, 0.0),
+        intercept=0.0,
+        threshold=0.5,
+    )
+    m = RelevanceModel(groups=model().groups, floor=0.01, gates=(gate,))
+    assert RelevanceModel.from_json(m.to_json()) == m
+    ev = case_evidence([hit(1, 0, 0.85), hit(2, 0, 0.80)], [], 1)
+    p = m.probabilities(ev.matrix, "fr")
+    assert m.answerable(ev)  # without probabilities the gates are not consulted
+    assert not m.answerable(ev, p, "fr")  # 0.85 is low for a French query over French text...
+    assert m.answerable(ev, p, "en")  # ...and high for an English one
+    assert m.answerable(ev, p, "de")  # a language without a centre of its own: the foreign one (0.84)
+    assert gate.probability(gate_row(ev.matrix, p, gate.features), "fr") < 0.5
+    with pytest.raises(ValueError, match="centres"):
+        RelevanceModel.from_json(m.to_json().replace(f'"{OTHER_LANGUAGES}"', '"pt"'))
+    with pytest.raises(ValueError, match="features"):
+        RelevanceModel.from_json(m.to_json().replace('"dense_head"', '"unknown"'))
+
+
+def test_the_shipped_model_gates_nonsense_and_near_misses() -> None:
+    gates = load_model().gates
+    assert len(gates) == 2
+    near_miss = next(g for g in gates if "fr" in g.centres)
+    assert set(near_miss.features) <= set(GATE_INPUTS)
+    assert {"fr", "en", OTHER_LANGUAGES} <= set(near_miss.centres)
+    # e5 cosines of a French query over French text run higher than an English one's.
+    assert near_miss.centres["fr"][0] > near_miss.centres["en"][0]
 
 
 @pytest.fixture()
