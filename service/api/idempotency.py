@@ -42,6 +42,13 @@ log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_CHARS = 255
+# What the schema promises (checked by parse_key, so that a bad key is a 400 with its reason, not a 422):
+# printable ASCII, no space at either end (HTTP would trim it), 1 to 255 characters.
+KEY_SCHEMA: dict[str, Any] = {
+    "minLength": 1,
+    "maxLength": MAX_KEY_CHARS,
+    "pattern": "^[!-~]([ -~]{0,253}[!-~])?$",
+}
 KEPT_HEADERS = ("content-type", "location")  # what a replay must say besides its status and body
 _STATE = "idempotency_claim"
 _NEVER_REPLAYED = "__retex_never_replayed__"
@@ -68,10 +75,9 @@ def never_replayed(endpoint: F) -> F:
 
 
 def parse_key(raw: str) -> str:
-    """The key of the header: a token, or a Structured Field string ("…") as the draft writes it."""
+    """The key of the header, compared as sent (the draft's quoted form `"…"` is a key of its own: a
+    client sends its key the same way each time)."""
     value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
     if not value:
         raise InvalidIdempotencyKey("En-tête Idempotency-Key vide : envoyez une clé (un UUID, par exemple).")
     if len(value) > MAX_KEY_CHARS:
@@ -240,8 +246,11 @@ def document_idempotency(schema: dict[str, Any]) -> None:
     """The answers of the operations that read the header say when they are a replay."""
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
-            if not any(p.get("name") == HEADER for p in operation.get("parameters", [])):
+            keys = [p for p in operation.get("parameters", []) if p.get("name") == HEADER]
+            if not keys:
                 continue
+            keys[0]["description"] = DESCRIPTION
+            keys[0]["schema"] = {"type": "string", **KEY_SCHEMA}  # optional header: no `null` branch
             for status, response in operation.get("responses", {}).items():
                 headers = response.setdefault("headers", {})
                 if status.startswith("2"):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.paths import REPO
+from tests.support.people import People
 
 GUIDE = REPO / "docs" / "api.md"
 DOC_BASE = "http://127.0.0.1:8000"
@@ -23,6 +24,12 @@ def blocks(language: str) -> list[str]:
 
 def test_the_guide_has_curl_and_python_examples() -> None:
     assert len(blocks("sh")) >= 5 and len(blocks("python")) >= 3
+
+
+@pytest.fixture(autouse=True)
+def member_key(people: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The examples that write (Idempotency-Key) read a member's key from RETEX_API_KEY."""
+    monkeypatch.setenv("RETEX_API_KEY", people.member.api_key)
 
 
 @pytest.mark.parametrize("index", range(len(blocks("sh"))))

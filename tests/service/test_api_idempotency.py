@@ -64,9 +64,6 @@ def test_a_repeat_gets_the_stored_answer_and_creates_nothing(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.content == first.content and again.headers["content-type"] == first.headers["content-type"]
     assert _count(session, body["title"]) == 1
-    # The draft form of the header (a Structured Field string) names the same key.
-    quoted = client.post(CASES, json=body, headers={**headers, HEADER: f'"{key}"'})
-    assert quoted.headers.get("Idempotent-Replayed") == "true" and _count(session, body["title"]) == 1
     # Without a key, the same body is a new request.
     assert client.post(CASES, json=body, headers=people.headers("member")).status_code == 201
     assert _count(session, body["title"]) == 2
@@ -103,7 +100,7 @@ def test_a_failed_request_gives_its_key_back(client: TestClient, people: People,
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("", "vide"), ("x" * 256, "trop longue"), ("cl\xe9", "ASCII imprimables"), ('""', "vide")],
+    [("", "vide"), (" ", "vide"), ("x" * 256, "trop longue"), ("cl\xe9", "ASCII imprimables")],
 )
 def test_an_unreadable_key_is_a_400(client: TestClient, people: People, value: str, message: str) -> None:
     headers = {**people.headers("member"), HEADER: value.encode("latin-1")}  # type: ignore[dict-item]
