@@ -69,6 +69,21 @@ def test_a_repeat_gets_the_stored_answer_and_creates_nothing(
     assert _count(session, body["title"]) == 2
 
 
+def test_a_browser_may_send_the_key_and_read_the_replay(client: TestClient) -> None:
+    preflight = client.options(
+        CASES,
+        headers={
+            "Origin": "https://agence.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+        },
+    )
+    assert preflight.status_code == 200, preflight.text
+    assert "idempotency-key" in preflight.headers["Access-Control-Allow-Headers"].lower()
+    answer = client.get("/api/v1/themes", headers={"Origin": "https://agence.example"})
+    assert "Idempotent-Replayed" in answer.headers["Access-Control-Expose-Headers"]
+
+
 def test_the_same_key_for_another_request_is_refused(
     client: TestClient, people: People, session: Session
 ) -> None:
