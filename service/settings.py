@@ -125,6 +125,12 @@ class Settings(BaseSettings):
         default=30, ge=1, description="A login session ends this many days after the login, even if active."
     )
     api_key_default_rate_limit: int = Field(default=600, description="Requests per minute for a new key.")
+    idempotency_key_hours: int = Field(
+        default=24, ge=1, description="An Idempotency-Key of the API is remembered this many hours."
+    )
+    idempotency_lease_seconds: int = Field(
+        default=60, ge=1, description="A keyed POST that died without an answer holds its key this long."
+    )
     # Discussions
     posts_per_minute: int = Field(default=5, description="Posts a member may write per minute, then 429.")
     max_post_chars: int = Field(default=20_000, description="Longest discussion post (Markdown).")

@@ -25,6 +25,7 @@ from service.accounts.schemas import (
 )
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import ConflictError, NotFoundError
+from service.api.idempotency import IdempotentRoute, never_replayed
 from service.api.ids import KeyId, OrganisationId, UserId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.authz.permissions import Action, Forbidden, authorize
@@ -32,7 +33,7 @@ from service.authz.principal import ALL_SCOPES, Principal
 from service.db.session import DbSession
 from service.organisations.models import Organisation
 
-router = APIRouter(tags=["accounts"])
+router = APIRouter(tags=["accounts"], route_class=IdempotentRoute)
 
 
 def _me(db: DbSession, principal: Principal) -> User:
@@ -96,6 +97,7 @@ def list_my_keys(
     summary="Créer une clé personnelle (agit en votre nom, dans les droits choisis)",
     description="Une clé d'API ne crée pas de clé (403) : créez-la sur le site, page « Mon compte ».",
 )
+@never_replayed  # the answer shows the new key's secret once: never stored
 def create_my_key(
     db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: ApiKeyCreate
 ) -> ApiKeyCreated:
@@ -172,6 +174,7 @@ def list_partner_keys(
     description="Avec le jeton d'opérateur (première installation, scripts). Une clé d'API, même celle "
     "d'un administrateur, ne crée pas de clé (403) : créez-la sur le site, page Administration.",
 )
+@never_replayed  # the answer shows the new key's secret once: never stored
 def create_partner_key(
     db: DbSession, settings: AppSettings, principal: CurrentPrincipal, data: PartnerKeyCreate
 ) -> ApiKeyCreated:

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from service.api.errors import PROBLEM_JSON, TITLES
+from service.api.idempotency import document_idempotency
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -200,6 +201,7 @@ def install_openapi(app: FastAPI) -> None:
             schema = generate()  # stores its result in app.openapi_schema
             document_problems(schema)
             document_names(schema)
+            document_idempotency(schema)
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

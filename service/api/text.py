@@ -24,6 +24,11 @@ def squash_spaces(text: str) -> str:
     return SPACES.sub(" ", text.replace("\x00", "")).strip()
 
 
+def drop_nul(text: str) -> str:
+    """NUL characters dropped: invisible, and PostgreSQL refuses them in text (a 400 for valid JSON)."""
+    return text.replace("\x00", "")
+
+
 def visible_length(text: str) -> int:
     return len(SPACES.sub("", text.replace("\x00", "")))
 

@@ -20,7 +20,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from service.api.datetimes import UtcDateTime
 from service.api.ids import DbId
-from service.api.text import visible_pattern
+from service.api.text import drop_nul, visible_pattern
 from service.casestudies.models import ProjectStatus, PublicationState
 from service.organisations.schemas import OrganisationRef
 from service.software.schemas import SoftwareRef
@@ -61,12 +61,16 @@ NotNull = SkipJsonSchema[None]
 Title = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
-    AfterValidator(lambda v: " ".join(v.split())),
+    AfterValidator(lambda v: " ".join(drop_nul(v).split())),
 ]
-Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Summary = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(drop_nul)
+]
 # The hard cap here only protects the parser; the configurable limit is checked by the service.
-Section = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200_000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Section = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200_000), AfterValidator(drop_nul)
+]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(drop_nul)]
 
 
 class LinkIn(BaseModel):

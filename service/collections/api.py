@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 
 from service.api.atom import ATOM_MEDIA_TYPE
 from service.api.auth import CurrentPrincipal
+from service.api.idempotency import IdempotentRoute
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.api.since import UpdatedSince, updated_page
 from service.api.transport import public_base, public_url_of
@@ -22,7 +23,7 @@ from service.db.session import DbSession
 from service.opendata.atom import atom_feed
 from service.opendata.licences import licence_name
 
-router = APIRouter(tags=["collections"])
+router = APIRouter(tags=["collections"], route_class=IdempotentRoute)
 Slug = Annotated[str, Path(min_length=1, max_length=140, description="Identifiant (slug) de la sélection.")]
 
 

@@ -8,6 +8,7 @@ from service.discussions.models import Follow, Notification, Post, PostRevision,
 from service.emails.models import Email
 from service.events.models import Event, EventAttendance, EventSession, EventSpeaker
 from service.funding.models import FundedProject
+from service.idempotency.models import IdempotencyKey
 from service.indexjobs.models import IndexJob
 from service.moderation.models import CaseRevision, CaseStateChange, Report
 from service.organisations.models import Organisation
@@ -41,6 +42,7 @@ __all__ = [
     "EventSpeaker",
     "Follow",
     "FundedProject",
+    "IdempotencyKey",
     "IndexJob",
     "Membership",
     "Notification",

@@ -11,6 +11,7 @@ from service.accounts.models import User
 from service.api.atom import FEED_DOC, AtomResponse, atom_document
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import InvalidFieldError, NotFoundError
+from service.api.idempotency import IdempotentRoute
 from service.api.ids import CaseId, DbIdPath, PostId, ThreadId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.api.since import UpdatedSince, updated_page
@@ -39,7 +40,7 @@ from service.discussions.views import post_out, thread_out
 from service.settings import Settings
 from service.themes.listing import find_theme
 
-router = APIRouter(tags=["discussions"])
+router = APIRouter(tags=["discussions"], route_class=IdempotentRoute)
 
 
 def limits_of(settings: Settings) -> posting.PostingLimits:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 
 from service.api.auth import CurrentPrincipal
+from service.api.idempotency import IdempotentRoute
 from service.api.ids import EventId
 from service.api.pagination import Cursor, Limit, Page
 from service.api.since import UpdatedSince, updated_page
@@ -20,7 +21,7 @@ from service.events.models import Event, EventKind
 from service.events.schemas import AttendanceOut, EventIn, EventOut, EventSummary
 from service.events.views import event_out, event_summary
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=IdempotentRoute)
 UPCOMING_CALENDAR_SIZE = 200
 
 

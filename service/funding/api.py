@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from service.api.auth import AppSettings, CurrentPrincipal
+from service.api.idempotency import IdempotentRoute
 from service.api.ids import MAX_ID
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.casestudies.schemas import CaseStudyOut
@@ -19,7 +20,7 @@ from service.funding.schemas import FundedProjectOut
 from service.publishing import authoring
 from service.territories import service as territories
 
-router = APIRouter(prefix="/funded-projects", tags=["funded-projects"])
+router = APIRouter(prefix="/funded-projects", tags=["funded-projects"], route_class=IdempotentRoute)
 ProjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="Identifiant du projet financé.")]
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import NotFoundError
+from service.api.idempotency import IdempotentRoute
 from service.api.ids import CaseId, ReportId, RevisionId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.authz.cases import readable_case
@@ -26,7 +27,7 @@ from service.moderation.schemas import (
     TransitionIn,
 )
 
-router = APIRouter(tags=["moderation"])
+router = APIRouter(tags=["moderation"], route_class=IdempotentRoute)
 
 
 @router.post(

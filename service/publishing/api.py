@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import DomainError, NotFoundError
+from service.api.idempotency import IdempotentRoute
 from service.api.ids import CaseId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.api.since import UpdatedSince, updated_page
@@ -27,7 +28,7 @@ from service.db.session import DbSession
 from service.moderation import revisions
 from service.publishing import authoring
 
-router = APIRouter(prefix="/case-studies", tags=["case-studies"])
+router = APIRouter(prefix="/case-studies", tags=["case-studies"], route_class=IdempotentRoute)
 LinkKindParam = Annotated[
     Literal["territory", "theme", "software"], Path(description="territory, theme ou software.")
 ]

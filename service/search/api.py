@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from indexing.index_types import SearchMode
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import DomainError, InvalidFieldError
+from service.api.idempotency import IdempotentRoute
 from service.api.ids import CaseId
 from service.api.pagination import decode_int_cursor, encode_cursor
 from service.authz.cases import readable_case
@@ -34,7 +35,7 @@ from service.search.schemas import (
 )
 from service.search_engine.engine import SearchEngine
 
-router = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"], route_class=IdempotentRoute)
 
 
 def get_engine(request: Request) -> SearchEngine:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from service.api.auth import CurrentPrincipal
 from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
+from service.api.idempotency import IdempotentRoute
 from service.authz.permissions import Action, authorize
 from service.db.session import DbSession
 from service.textkeys import slugify
@@ -13,7 +14,7 @@ from service.themes.listing import all_themes, find_theme
 from service.themes.models import Theme
 from service.themes.schemas import ThemeIn, ThemeOut, ThemeUpdate
 
-router = APIRouter(prefix="/themes", tags=["themes"])
+router = APIRouter(prefix="/themes", tags=["themes"], route_class=IdempotentRoute)
 
 
 @router.get("", response_model=list[ThemeOut], summary="La taxonomie des thèmes")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import ConflictError, InvalidFieldError, NotFoundError
+from service.api.idempotency import IdempotentRoute
 from service.api.ids import DeliveryId, WebhookId
 from service.api.pagination import Cursor, Limit, Page, keyset_page
 from service.api.text import squash_spaces
@@ -31,7 +32,7 @@ from service.webhooks.schemas import (
 from service.webhooks.signing import new_secret
 from service.webhooks.urls import RefusedUrl, check_url
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], route_class=IdempotentRoute)
 MAX_ENDPOINTS_PER_KEY = 20
 
 

@@ -10,6 +10,7 @@ import hmac
 import json
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from retex_client import (
+    ApiError,
     AuthenticationError,
     CaseStudySummary,
     NotFoundError,
@@ -122,11 +124,39 @@ def test_a_503_without_retry_after_backs_off_for_a_get_only() -> None:
         server.client(max_attempts=4, backoff=0.5).list_themes()
     assert server.sleeps == [0.5, 1.0, 2.0]
     assert raised.value.retry_after is None and "Bad gateway" in raised.value.detail
-    # A POST that may have taken effect is not repeated.
+    # A POST without Idempotency-Key that may have taken effect is not repeated.
     post = Recorder(httpx.Response(503, text="upstream timeout"))
     with pytest.raises(ServiceUnavailableError):
-        post.client().create_thread(title="Une question", body="Texte", theme="open-data")
+        post.client().request("POST", "/threads", json={"title": "Une question"}, idempotency_key=False)
     assert len(post.requests) == 1 and post.sleeps == []
+    assert "Idempotency-Key" not in post.requests[0].headers
+
+
+def test_a_keyed_post_is_retried_with_the_same_key() -> None:
+    thread = {"id": 5, "title": "Une question", "created_at": "2026-12-01T10:00:00+00:00"}
+    server = Recorder(
+        httpx.Response(503, text="upstream timeout"),
+        problem(409, "Une requête avec cette clé est encore en cours.", {"Retry-After": "1"}),
+        httpx.Response(201, json=thread, headers={"Idempotent-Replayed": "true"}),
+    )
+    retex = server.client(backoff=0.5)
+    assert retex.create_thread(title="Une question", body="Texte", theme="open-data").id == 5
+    keys = [r.headers["Idempotency-Key"] for r in server.requests]
+    assert len(keys) == 3 and len(set(keys)) == 1 and server.sleeps == [0.5, 1.0]
+    assert str(uuid.UUID(keys[0], version=4)) == keys[0]
+    # The next call is another request: another key. A key of one's own is sent as given.
+    retex.create_thread(title="Une autre", body="Texte", theme="open-data")
+    assert server.requests[-1].headers["Idempotency-Key"] not in keys
+    retex.request("POST", "/threads", json={}, idempotency_key="import-2026-12-04-ligne-17")
+    assert server.requests[-1].headers["Idempotency-Key"] == "import-2026-12-04-ligne-17"
+
+
+def test_a_conflict_without_retry_after_is_not_retried() -> None:
+    # A 409 of the resource's state (not of a running key) is the caller's to read.
+    server = Recorder(problem(409, "Une expérience publiée ne peut pas devenir brouillon."))
+    with pytest.raises(ApiError) as raised:
+        server.client().create_thread(title="Une question", body="Texte", theme="open-data")
+    assert raised.value.status == 409 and len(server.requests) == 1
 
 
 def test_a_post_is_retried_when_the_server_said_retry_after() -> None:
@@ -274,6 +304,45 @@ def test_a_cursor_that_comes_back_stops_the_walk() -> None:
     server = Recorder(ok({"items": [CASE], "total": 9, "next": "same"}))
     with pytest.raises(RetexError, match="deux fois"):
         list(server.client().iter_case_studies())
+
+
+def test_updated_since_walks_a_mirrored_list_in_change_order() -> None:
+    def page(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/removals"):
+            removal = {"id": 3, "kind": "case-study", "entity_id": 1, "slug": "c1", "reason": "archived"}
+            return ok(
+                {"items": [{**removal, "removed_at": "2026-12-02T09:00:00Z"}], "total": 1, "next": None}
+            )
+        if request.url.path.endswith("/events"):
+            item = {"id": 7, "title": "IntercoTOUR", "updated_at": "2026-12-02T08:00:00Z"}
+            return ok({"items": [item], "total": 1, "next": None})
+        cursor = request.url.params.get("cursor")
+        items = [{**CASE, "id": 2 if cursor else 1}]
+        return ok({"items": items, "total": 2, "next": None if cursor else "k1"})
+
+    server = Recorder(page)
+    retex = server.client()
+    since = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    cases = list(retex.iter_updated_since("case-studies", since, page_size=1))
+    assert [c.id for c in cases] == [1, 2] and isinstance(cases[0], CaseStudySummary)
+    first, second = server.requests
+    assert first.url.path == "/api/v1/case-studies" and second.url.params["cursor"] == "k1"
+    assert (
+        first.url.params["updated_since"] == "2026-12-01T08:00:00+00:00" and first.url.params["limit"] == "1"
+    )
+    assert b"%2B00%3A00" in first.url.query  # the « + » of the offset encoded, never a space
+    event = next(retex.iter_updated_since("events", "2026-12-01T08:00:00Z"))
+    assert event.id == 7 and event.model_extra == {"title": "IntercoTOUR"}
+    removal = next(retex.removals(since, kind="case-study"))
+    assert removal.entity_id == 1 and removal.removed_at > since
+    assert server.requests[-1].url.params["kind"] == "case-study"
+    everything = Recorder(page)
+    assert len(list(everything.client().removals())) == 1
+    assert "since" not in everything.requests[0].url.params  # the whole feed
+    with pytest.raises(ValueError, match="fuseau"):
+        list(retex.iter_updated_since("case-studies", datetime(2026, 12, 1, 8)))
+    with pytest.raises(ValueError, match="recopiable"):
+        list(retex.iter_updated_since("users", since))  # type: ignore[call-overload]
 
 
 def test_unknown_fields_and_values_are_tolerated() -> None:

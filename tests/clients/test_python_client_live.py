@@ -6,8 +6,10 @@ README executed."""
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from retex_client import (
     AuthenticationError,
@@ -16,7 +18,10 @@ from retex_client import (
     RetexClient,
     ValidationError,
 )
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from service.discussions.models import Thread
 from tests.support.paths import REPO
 from tests.support.people import People
 
@@ -92,6 +97,46 @@ def test_a_member_opens_a_thread_and_reads_it_back(live_server: str, people: Peo
         assert member.get_thread(created.id).title == created.title
         listed = list(member.iter_threads(theme=theme, page_size=1))
         assert created.id in {t.id for t in listed} and len({t.id for t in listed}) == len(listed)
+
+
+class LostAnswer(httpx.BaseTransport):
+    """The real server gets the first POST and does its work, but its answer is lost on the way back: the
+    client sees a proxy's 503 (no Retry-After) in its place."""
+
+    def __init__(self) -> None:
+        self.real = httpx.HTTPTransport()
+        self.sent: list[httpx.Request] = []
+        self.replayed: list[str | None] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.real.handle_request(request)
+        if request.method != "POST":
+            return response
+        self.sent.append(request)
+        self.replayed.append(response.headers.get("Idempotent-Replayed"))
+        if len(self.sent) > 1:
+            return response
+        response.read()
+        response.close()
+        return httpx.Response(503, text="<html>502 Bad Gateway</html>", request=request)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def test_a_post_retried_after_a_lost_answer_creates_one_thread(
+    live_server: str, people: People, session: Session
+) -> None:
+    transport = LostAnswer()
+    title = f"Qui a déjà mutualisé son SIG ? {uuid.uuid4().hex[:6]}"
+    with RetexClient(live_server, api_key=people.member.api_key, transport=transport, backoff=0.1) as member:
+        created = member.create_thread(title=title, body="Nous cherchons des retours.", theme="open-data")
+    first, retry = transport.sent
+    assert first.headers["Idempotency-Key"] == retry.headers["Idempotency-Key"]
+    assert transport.replayed == [None, "true"]
+    session.expire_all()
+    threads = session.scalars(select(Thread).where(Thread.title == title)).all()
+    assert [t.id for t in threads] == [created.id]  # the retry was answered from the stored answer
 
 
 def test_errors_are_exceptions_with_the_french_problem(retex: RetexClient, live_server: str) -> None:

@@ -28,8 +28,9 @@ def test_the_guide_has_curl_and_python_examples() -> None:
 
 @pytest.fixture
 def api_key(people: People, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The examples that need a key (webhooks) read it from RETEX_API_KEY: a partner's key."""
-    monkeypatch.setenv("RETEX_API_KEY", people.partner.api_key)
+    """The examples that need a key (webhooks, writes with an Idempotency-Key) read a member's key from
+    RETEX_API_KEY (any key may register webhooks)."""
+    monkeypatch.setenv("RETEX_API_KEY", people.member.api_key)
 
 
 @pytest.mark.parametrize("index", range(len(blocks("sh"))))

@@ -1,7 +1,7 @@
 """Client Python de l'API partenaires de Retex (`/api/v1`) : voir clients/python/README.md."""
 
 from retex_client._version import __version__
-from retex_client.client import CaseStudyFilters, RetexClient, SearchFilters
+from retex_client.client import CaseStudyFilters, MirroredList, RetexClient, SearchFilters
 from retex_client.errors import (
     ApiError,
     AuthenticationError,
@@ -27,12 +27,14 @@ from retex_client.models import (
     Organisation,
     OrganisationRef,
     Page,
+    Removal,
     SearchHit,
     SearchResults,
     SimilarTerritories,
     SimilarTerritory,
     Software,
     SoftwareRef,
+    SyncItem,
     Territory,
     TerritoryBrief,
     TerritoryRef,
@@ -69,6 +71,7 @@ __all__ = [
     "FacetValue",
     "FieldError",
     "Link",
+    "MirroredList",
     "NotFoundError",
     "Organisation",
     "OrganisationRef",
@@ -76,6 +79,7 @@ __all__ = [
     "PermissionDeniedError",
     "Quota",
     "RateLimitedError",
+    "Removal",
     "RetexClient",
     "RetexConnectionError",
     "RetexError",
@@ -88,6 +92,7 @@ __all__ = [
     "SimilarTerritory",
     "Software",
     "SoftwareRef",
+    "SyncItem",
     "Territory",
     "TerritoryBrief",
     "TerritoryRef",

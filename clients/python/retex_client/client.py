@@ -1,20 +1,25 @@
 """The synchronous client of /api/v1, on top of httpx.
 
-Retries (429 and 503 only, at most `max_attempts` attempts in all):
-- a request that can be repeated without harm (GET, HEAD, OPTIONS, PUT, DELETE) is retried after the delay
-  of `Retry-After`, or, when the server gave none (a proxy's 503), after an exponential backoff;
-- a request that may not be repeated (POST, PATCH) is retried only when the answer carries `Retry-After`:
-  Retex sends it on a 429 or a 503 only when it refused the request before doing any of its work (quotas are
-  counted before the work; a request that fails is rolled back). Without it, the request may have taken
-  effect: the error is raised and the caller decides;
+Retries (429 and 503, and a keyed POST's 409 with Retry-After; at most `max_attempts` attempts in all):
+- a request that can be repeated without harm (GET, HEAD, OPTIONS, PUT, DELETE, and a POST carrying an
+  `Idempotency-Key`) is retried after the delay of `Retry-After`, or, when the server gave none (a proxy's
+  503), after an exponential backoff. Every POST gets a key of its own (a UUID v4), the same for each of
+  its attempts: the server runs it once and answers the repeats with the stored answer, so a POST whose
+  answer was lost is not done twice; a 409 with Retry-After says its first attempt is still running;
+- a request that may not be repeated (PATCH, a POST sent with `idempotency_key=False`) is retried only
+  when the answer carries `Retry-After`: Retex sends it on a 429 or a 503 only when it refused the request
+  before doing any of its work (quotas are counted before the work; a request that fails is rolled back).
+  Without it, the request may have taken effect: the error is raised and the caller decides;
 - the client never retries sooner than `Retry-After`: when the server asks for more than `max_retry_wait`
   seconds, it raises `RateLimitedError` / `ServiceUnavailableError` at once, with `retry_after`."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypedDict, TypeVar, Unpack
+from datetime import datetime
+from typing import Any, Literal, TypedDict, TypeVar, Unpack, overload
 from urllib.parse import quote
 
 import httpx
@@ -27,10 +32,13 @@ from retex_client.models import (
     CaseStudySummary,
     Organisation,
     Page,
+    Removal,
+    Resource,
     SearchHit,
     SearchResults,
     SimilarTerritories,
     Software,
+    SyncItem,
     Territory,
     Theme,
     Thread,
@@ -44,6 +52,21 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 API_PREFIX = "/api/v1"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRIED_STATUSES = frozenset({429, 503})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# The lists a partner mirrors with `updated_since` (docs/api.md, « Tenir un miroir à jour »).
+MirroredList = Literal[
+    "case-studies", "organisations", "software", "territories", "threads", "events", "collections", "contests"
+]
+_MIRRORED_MODELS: dict[str, type[Resource]] = {
+    "case-studies": CaseStudySummary,
+    "organisations": Organisation,
+    "software": Software,
+    "territories": Territory,
+    "threads": Thread,
+    "events": SyncItem,
+    "collections": SyncItem,
+    "contests": SyncItem,
+}
 
 Scalar = str | int | float | bool
 ParamValue = Scalar | Sequence[Scalar] | None
@@ -362,7 +385,8 @@ class RetexClient:
         return self._get_model(f"/threads/{int(thread_id)}", Thread, {})
 
     def create_thread(self, *, title: str, body: str, theme: str) -> Thread:
-        """Open a discussion in a theme (a member's key). A POST: retried only on a Retry-After."""
+        """Open a discussion in a theme (a member's key). Sent with its own `Idempotency-Key`: retried
+        without risk of a second discussion."""
         response = self.request("POST", "/threads", json={"title": title, "body": body, "theme": theme})
         return Thread.model_validate(response.json())
 
@@ -421,6 +445,67 @@ class RetexClient:
         path = f"/webhooks/{int(webhook_id)}/deliveries/{int(delivery_id)}/redeliver"
         return WebhookDelivery.model_validate(self.request("POST", path).json())
 
+    # -- synchronisation (docs/api.md, « Tenir un miroir à jour »)
+
+    @overload
+    def iter_updated_since(
+        self, resource: Literal["case-studies"], since: datetime | str, *, page_size: int = 100
+    ) -> Iterator[CaseStudySummary]: ...
+    @overload
+    def iter_updated_since(
+        self, resource: Literal["organisations"], since: datetime | str, *, page_size: int = 100
+    ) -> Iterator[Organisation]: ...
+    @overload
+    def iter_updated_since(
+        self, resource: Literal["software"], since: datetime | str, *, page_size: int = 100
+    ) -> Iterator[Software]: ...
+    @overload
+    def iter_updated_since(
+        self, resource: Literal["territories"], since: datetime | str, *, page_size: int = 100
+    ) -> Iterator[Territory]: ...
+    @overload
+    def iter_updated_since(
+        self, resource: Literal["threads"], since: datetime | str, *, page_size: int = 100
+    ) -> Iterator[Thread]: ...
+    @overload
+    def iter_updated_since(
+        self,
+        resource: Literal["events", "collections", "contests"],
+        since: datetime | str,
+        *,
+        page_size: int = 100,
+    ) -> Iterator[SyncItem]: ...
+    def iter_updated_since(
+        self, resource: MirroredList, since: datetime | str, *, page_size: int = 100
+    ) -> Iterator[Resource]:
+        """Every item of a mirrored list created or changed at `since` or after, oldest change first
+        (`updated_at`, then `id`): replace your copy of each. `since` must carry its time zone."""
+        model = _MIRRORED_MODELS.get(resource)
+        if model is None:
+            raise ValueError(f"{resource!r} n'est pas une liste recopiable : {', '.join(_MIRRORED_MODELS)}")
+        page_type = Page[model]  # type: ignore[valid-type]
+        params = {"updated_since": _instant(since), "limit": page_size}
+
+        def fetch(cursor: str | None) -> tuple[list[Resource], str | None]:
+            page = page_type.model_validate(self.get_json(f"/{resource}", {**params, "cursor": cursor}))
+            return list(page.items), page.next
+
+        return _follow(fetch)
+
+    def removals(
+        self, since: datetime | str | None = None, *, kind: str | None = None, page_size: int = 100
+    ) -> Iterator[Removal]:
+        """The removals feed (`listRemovals`) from `since` on (all of it without), oldest first: delete
+        your copy of each item unless the copy is newer (`updated_at` after `removed_at`)."""
+        params: dict[str, object] = {
+            "since": None if since is None else _instant(since),
+            "kind": kind,
+            "limit": page_size,
+        }
+        return self._iter_pages(
+            lambda cursor: self._get_model("/removals", Page[Removal], {**params, "cursor": cursor})
+        )
+
     # -- any route
 
     def get_json(self, path: str, params: Mapping[str, object] | None = None) -> Any:
@@ -428,15 +513,30 @@ class RetexClient:
         return self.request("GET", path, params=params).json()
 
     def request(
-        self, method: str, path: str, *, params: Mapping[str, object] | None = None, json: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, object] | None = None,
+        json: Any = None,
+        idempotency_key: str | bool = True,
     ) -> httpx.Response:
-        """One call, with the retry rule of this module; an answer of 400 or more raises an `ApiError`."""
+        """One call, with the retry rule of this module; an answer of 400 or more raises an `ApiError`.
+
+        A POST carries `Idempotency-Key`: a new UUID v4 (`True`), yours (a string, e.g. to repeat a call
+        of an earlier run), or none (`False`); the same key goes with each of its attempts."""
         method = method.upper()
         query = _query(params or {})
+        headers: dict[str, str] = {}
+        if method == "POST" and idempotency_key is not False:
+            headers[IDEMPOTENCY_HEADER] = (
+                str(uuid.uuid4()) if idempotency_key is True else str(idempotency_key)
+            )
+        keyed = bool(headers)
         attempt = 1
         while True:
             try:
-                response = self._http.request(method, path, params=query, json=json)
+                response = self._http.request(method, path, params=query, json=json, headers=headers)
             except httpx.TimeoutException as exc:
                 raise RetexConnectionError(f"{self._http.base_url} : pas de réponse à temps ({exc})") from exc
             except httpx.TransportError as exc:
@@ -446,20 +546,26 @@ class RetexClient:
                 self.rate_limit = told
             if response.status_code < 400:
                 return response
-            delay = self._retry_delay(method, response, attempt)
+            delay = self._retry_delay(method, response, attempt, keyed=keyed)
             if delay is None:
                 raise error_for(response)
             response.close()
             self._sleep(delay)
             attempt += 1
 
-    def _retry_delay(self, method: str, response: httpx.Response, attempt: int) -> float | None:
+    def _retry_delay(
+        self, method: str, response: httpx.Response, attempt: int, *, keyed: bool = False
+    ) -> float | None:
         """Seconds to wait before the next attempt, or None: do not retry."""
-        if response.status_code not in RETRIED_STATUSES or attempt >= self.max_attempts:
+        if attempt >= self.max_attempts:
             return None
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        # A keyed POST's 409 with Retry-After: its first attempt still runs; the next one reads its answer.
+        running = keyed and response.status_code == 409 and retry_after is not None
+        if response.status_code not in RETRIED_STATUSES and not running:
+            return None
         if retry_after is None:
-            if method not in IDEMPOTENT_METHODS:
+            if method not in IDEMPOTENT_METHODS and not keyed:
                 return None  # the request may have taken effect: never repeat it blindly
             return min(self.backoff * 2.0 ** (attempt - 1), self.max_retry_wait)
         if retry_after > self.max_retry_wait:
@@ -502,6 +608,16 @@ def _query(params: Mapping[str, object]) -> httpx.QueryParams:
         for v in values:
             pairs.append((name, ("true" if v else "false") if isinstance(v, bool) else str(v)))
     return httpx.QueryParams(tuple(pairs))
+
+
+def _instant(value: datetime | str) -> str:
+    """An instant for the API (RFC 3339 with its offset): a datetime without a time zone is refused here,
+    as the server would refuse it."""
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("since : un instant avec son fuseau horaire (datetime(..., tzinfo=UTC))")
+    return value.isoformat()
 
 
 def _segment(value: str) -> str:

@@ -47,6 +47,7 @@ class Territory(TerritoryRef):
     zone: str | None = None
     postal_codes: list[str] = Field(default_factory=list)
     epci: TerritoryRef | None = None
+    updated_at: datetime | None = None
 
 
 class TerritoryBrief(TerritoryRef):
@@ -91,6 +92,7 @@ class Organisation(OrganisationRef):
     website: str | None = None
     description: str = ""
     territory: TerritoryRef | None = None
+    updated_at: datetime | None = None
 
 
 class SoftwareRef(Resource):
@@ -108,6 +110,7 @@ class Software(SoftwareRef):
     website: str | None = None
     comptoir_url: str | None = None
     sill_url: str | None = None
+    updated_at: datetime | None = None
 
 
 class Link(Resource):
@@ -218,6 +221,7 @@ class Thread(Resource):
     post_count: int = 0
     created_at: datetime
     last_post_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 class Webhook(Resource):
@@ -256,3 +260,22 @@ class WebhookDelivery(Resource):
     last_attempt_at: datetime | None = None
     delivered_at: datetime | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class SyncItem(Resource):
+    """An item of a mirrored list this client has no model for (an event, a collection, a contest):
+    every field is kept (`model_extra`), `id` and `updated_at` are read."""
+
+    id: int
+    updated_at: datetime
+
+
+class Removal(Resource):
+    """An item a mirror must delete (`listRemovals`), unless its copy is newer than `removed_at`."""
+
+    id: int
+    kind: str  # the list it was in, singular: case-study, organisation, software, territory, thread…
+    entity_id: int
+    slug: str | None = None  # its code for a territory
+    reason: str  # withdrawn, archived, deleted, hidden, unlisted…
+    removed_at: datetime
