@@ -293,6 +293,11 @@ def test_an_invalid_session_is_told_next_to_its_field_and_nothing_is_saved(
         assert f'aria-describedby="f-{field}' in html and 'href="#f-' + field + '"' in html
         assert 'value="Bonne session"' in html  # the programme kept as typed
         assert client.get(f"/api/v1/events/{made['id']}").json() == before  # nothing written
+    # Tampered fields (a kind, a theme or a case id no form offers): refused in French, never a 500.
+    for extra in ({"s1-kind": "fete"}, {"s1-themes": "inconnu"}, {"s1-cases": "0"}, {"programme": "up-99"}):
+        response = _post(client, url, {**base, "s1-title": "Trafiquée", "s1-case-q": "", **extra})
+        assert response.status_code in (200, 422), (extra, response.status_code)
+        assert "programme" in extra or "error-summary" in response.text
     assert session.scalar(select(func.count(Event.id)).where(Event.title == title)) == 0
 
 
