@@ -37,3 +37,21 @@ def event_when(starts_at: datetime, ends_at: datetime, zone: str) -> str:
 
 def event_day(starts_at: datetime, zone: str) -> str:
     return _day(_local(starts_at, zone))
+
+
+def session_when(
+    starts_at: datetime | None, ends_at: datetime | None, event_starts_at: datetime, zone: str
+) -> str:
+    """A session's hours (« 9 h 30 – 11 h »), with its day when the event spans several (« mardi … »);
+    "" when the organiser gave none."""
+    if starts_at is None and ends_at is None:
+        return ""
+    start = _local(starts_at, zone) if starts_at else None
+    end = _local(ends_at, zone) if ends_at else None
+    first = start or end
+    assert first is not None
+    day = "" if first.date() == _local(event_starts_at, zone).date() else f"{_day(first)}, "
+    if start and end:
+        until = _hour(end) if end.date() == start.date() else f"{_day(end)}, {_hour(end)}"
+        return f"{day}{_hour(start)} – {until}"
+    return f"{day}à partir de {_hour(start)}" if start else f"{day}jusqu'à {_hour(first)}"

@@ -1,9 +1,10 @@
 """The publish/edit form of an event: what the organiser typed (kept as typed, to show it again), the
 conversion to the API's schema (`EventIn`, the same checks as `POST /api/v1/events`), and one French
-message per field in error, all in one round."""
+message per field in error, all in one round. Its programme is web/programme_form.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -16,6 +17,14 @@ from service.api.datetimes import as_utc
 from service.events.models import Event, EventKind
 from service.events.schemas import EventIn, SessionIn
 from web.params import form_text
+from web.programme_form import (
+    SessionForm,
+    field_label,
+    flat_values,
+    read_programme,
+    service_field,
+    to_sessions,
+)
 
 FIELDS = (
     "title", "kind", "start_date", "start_time", "end_date", "end_time", "timezone", "territory_code",
@@ -57,9 +66,19 @@ _MESSAGES = {
 class EventForm:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    programme: list[SessionForm] = field(default_factory=list)
 
     def value(self, name: str) -> str:
         return self.values.get(name, "")
+
+    def set_programme(self, programme: list[SessionForm]) -> None:
+        """The sessions, and their text fields under their names (for the field macros)."""
+        self.programme = programme
+        self.values = {k: v for k, v in self.values.items() if k in FIELDS} | flat_values(programme)
+
+    def error_list(self) -> list[tuple[str, str, str]]:
+        """(field, its label, message) for the summary at the top of the form."""
+        return [(n, FIELD_LABELS.get(n) or field_label(n) or n, m) for n, m in self.errors.items()]
 
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
@@ -73,10 +92,10 @@ def empty_form(organisation_id: int | None) -> EventForm:
     return EventForm(values=values)
 
 
-def form_from_event(event: Event) -> EventForm:
+def form_from_event(event: Event, programme: list[SessionForm]) -> EventForm:
     zone = ZoneInfo(event.timezone)
     starts, ends = as_utc(event.starts_at).astimezone(zone), as_utc(event.ends_at).astimezone(zone)
-    return EventForm(
+    ef = EventForm(
         values={
             "title": event.title,
             "kind": event.kind.value,
@@ -92,11 +111,15 @@ def form_from_event(event: Event) -> EventForm:
             "description": event.description,
         }
     )
+    ef.set_programme(programme)
+    return ef
 
 
 def read_form(form: FormData) -> EventForm:
     # One character over the limit: a text too long is told, not cut.
-    return EventForm(values={name: form_text(form, name, LIMITS.get(name, 200) + 1) for name in FIELDS})
+    ef = EventForm(values={name: form_text(form, name, LIMITS.get(name, 200) + 1) for name in FIELDS})
+    ef.set_programme(read_programme(form))
+    return ef
 
 
 def _zone(ef: EventForm) -> ZoneInfo | None:
@@ -143,9 +166,11 @@ def _message(err: Any) -> str:
     return _MESSAGES.get(kind, "Valeur invalide.")
 
 
-def to_schema(ef: EventForm, *, programme: list[SessionIn]) -> EventIn | None:
-    """The API schema for this form (the programme kept as it is), or None with `ef.errors` filled in."""
+def to_schema(ef: EventForm, *, account_of: Callable[[str], int | None]) -> EventIn | None:
+    """The API schema for this form and its programme, or None with `ef.errors` filled in.
+    `account_of` gives the account of a speaker's @handle."""
     zone = _zone(ef)
+    programme: list[SessionIn] = to_sessions(ef.programme, zone, account_of, ef.error, _message)
     starts_at = _moment(ef, "start_date", "start_time", zone)
     ends_at = _moment(ef, "end_date", "end_time", zone)
     if starts_at is not None and ends_at is not None and ends_at < starts_at:
@@ -171,8 +196,8 @@ def to_schema(ef: EventForm, *, programme: list[SessionIn]) -> EventIn | None:
     except ValidationError as exc:
         for err in exc.errors():
             name = str((err.get("loc") or ("form",))[0])
-            if name in ("starts_at", "ends_at"):
-                continue  # told above, on the date and time fields
+            if name in ("starts_at", "ends_at", "sessions"):
+                continue  # told above, on the date and time fields, and on each session's
             ef.error(_SERVICE_FIELDS.get(name, name), _message(err))
         return None
     return None if ef.errors else result
@@ -182,4 +207,4 @@ def service_error_field(name: str | None) -> str:
     """The form field a service error (InvalidFieldError.field) belongs to."""
     if not name:
         return "form"
-    return _SERVICE_FIELDS.get(name, name if name in FIELD_LABELS else "form")
+    return _SERVICE_FIELDS.get(name) or service_field(name) or (name if name in FIELD_LABELS else "form")

@@ -22,7 +22,7 @@ from service.discussions.following import unread_count
 from service.territories.schemas import KIND_LABELS
 from web.auth import current_principal
 from web.csrf import csrf_token
-from web.event_dates import event_day, event_when
+from web.event_dates import event_day, event_when, session_when
 from web.markdown import render_markdown, render_plain, tidy_snippet
 from web.my_territory import my_territory
 
@@ -108,6 +108,7 @@ def _environment() -> Environment:
     env.globals.update(
         plural=plural,
         event_when=event_when,
+        session_when=session_when,
         event_day=event_day,
         query_string=query_string,
         STATUS_LABELS={k.value: v for k, v in STATUS_LABELS.items()},

@@ -4,6 +4,7 @@ statements whatever the number of rows (relations are loaded by `selectin`/joine
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -14,6 +15,7 @@ from service.casestudies.models import CaseStudy, PublicationState, case_softwar
 from service.casestudies.service import list_statement
 from service.software.models import Software
 from service.territories.models import Territory, TerritoryKind
+from service.textkeys import fold
 
 PUBLISHED = CaseStudy.publication_state == PublicationState.published
 
@@ -83,3 +85,18 @@ def cases_by_id(session: Session, *, ids: Collection[int]) -> dict[int, CaseStud
     if not ids:
         return {}
     return {c.id: c for c in session.scalars(select(CaseStudy).where(CaseStudy.id.in_(list(ids))))}
+
+
+def published_by_title(session: Session, *, q: str, limit: int) -> list[CaseStudy]:
+    """Published cases whose title has every word of `q` (as typed, or without accents in the slug),
+    by title: the picker of the experiences presented at an event."""
+    words = [w for w in re.split(r"[\W_]+", q.casefold()) if len(w) > 1][:8]
+    if not words:
+        return []
+    title = func.lower(CaseStudy.title)
+    stmt = select(CaseStudy).where(PUBLISHED)
+    for word in words:
+        stmt = stmt.where(
+            or_(title.contains(word, autoescape=True), CaseStudy.slug.contains(fold(word), autoescape=True))
+        )
+    return list(session.scalars(stmt.options(*AS_CARDS).order_by(CaseStudy.title).limit(limit)))

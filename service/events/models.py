@@ -97,6 +97,9 @@ class EventSession(Base):
     title: Mapped[str] = mapped_column(String(200))
     kind: Mapped[SessionKind] = mapped_column(Enum(SessionKind, native_enum=False, length=20))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Optional times (UTC), within the event's; shown in the event's time zone.
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     event: Mapped[Event] = relationship(back_populates="sessions")
     themes: Mapped[list[Theme]] = relationship(secondary=event_session_themes, lazy="selectin")

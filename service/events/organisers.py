@@ -1,12 +1,13 @@
 """What the web forms of events need from the domain: the organisations a person may organise for, and an
-event's programme as the API's input (a form that edits the event's header keeps its programme)."""
+event's programme as the API's input, the accounts named as speakers by their @handle."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.accounts.models import Role
+from service.accounts.models import Role, User
+from service.api.datetimes import as_utc
 from service.authz.principal import Principal
 from service.casestudies.models import PublicationState
 from service.events.models import Event
@@ -37,6 +38,8 @@ def programme_in(event: Event) -> list[SessionIn]:
             title=s.title,
             kind=s.kind,
             description=s.description,
+            starts_at=as_utc(s.starts_at) if s.starts_at else None,
+            ends_at=as_utc(s.ends_at) if s.ends_at else None,
             themes=[t.slug for t in s.themes],
             speakers=[
                 SpeakerIn(user_id=p.user_id, name=p.name or None, organisation=p.organisation_name)
@@ -46,3 +49,18 @@ def programme_in(event: Event) -> list[SessionIn]:
         )
         for s in event.sessions
     ]
+
+
+def speaker_account(session: Session, handle: str) -> User | None:
+    """The active account with this @handle (the one of a mention), the oldest if several share it."""
+    return session.scalar(
+        select(User).where(User.handle == handle, User.is_active).order_by(User.id).limit(1)
+    )
+
+
+def speaker_handles(session: Session, user_ids: list[int]) -> dict[int, str]:
+    """The @handles of the accounts named as speakers, to show them again in the form."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.handle).where(User.id.in_(user_ids)))
+    return {i: handle for i, handle in rows if handle}

@@ -55,6 +55,12 @@ class SessionIn(BaseModel):
     title: Line
     kind: SessionKind = SessionKind.round_table
     description: Markdown = ""
+    starts_at: datetime | None = Field(
+        default=None, description="Début de la session, avec son décalage horaire, pendant l'événement."
+    )
+    ends_at: datetime | None = Field(
+        default=None, description="Fin de la session, avec son décalage horaire."
+    )
     themes: Annotated[list[str], Field(max_length=10, description="Slugs de thèmes (voir /themes).")] = []
     speakers: Annotated[list[SpeakerIn], Field(max_length=30)] = []
     case_study_ids: Annotated[
@@ -99,6 +105,8 @@ class SessionOut(BaseModel):
     title: str
     kind: SessionKind
     description: str
+    starts_at: UtcDateTime | None
+    ends_at: UtcDateTime | None
     themes: list[ThemeOut]
     speakers: list[SpeakerOut]
     case_studies: list[CaseRef]

@@ -143,13 +143,35 @@ def _timezone(name: str) -> str:
     return name
 
 
-def _session(session: Session, position: int, data: SessionIn) -> EventSession:
+def _session_times(
+    position: int, data: SessionIn, event_span: tuple[datetime, datetime]
+) -> tuple[datetime | None, datetime | None]:
+    """A session's times, in UTC: stated with their offset, inside the event, the end after the start."""
+    field = f"sessions.{position}"
+    times: list[datetime | None] = []
+    for name, value in (("starts_at", data.starts_at), ("ends_at", data.ends_at)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidFieldError("indiquez le décalage horaire de l'heure", field=f"{field}.{name}")
+        if value is not None and not event_span[0] <= as_utc(value) <= event_span[1]:
+            raise InvalidFieldError("l'heure est en dehors des dates de l'événement", field=f"{field}.{name}")
+        times.append(as_utc(value) if value is not None else None)
+    starts_at, ends_at = times
+    if starts_at is not None and ends_at is not None and ends_at < starts_at:
+        raise InvalidFieldError("la fin de la session précède son début", field=f"{field}.ends_at")
+    return starts_at, ends_at
+
+
+def _session(
+    session: Session, position: int, data: SessionIn, event_span: tuple[datetime, datetime]
+) -> EventSession:
+    field = f"sessions.{position}"
+    starts_at, ends_at = _session_times(position, data, event_span)
     cases = list(session.scalars(select(CaseStudy).where(CaseStudy.id.in_(data.case_study_ids))))
     published = {c.id: c for c in cases if c.publication_state is PublicationState.published}
     missing = [str(i) for i in dict.fromkeys(data.case_study_ids) if i not in published]
     if missing:
         raise InvalidFieldError(
-            f"expérience(s) publiée(s) introuvable(s) : {', '.join(missing)}", field="sessions.case_study_ids"
+            f"expérience(s) publiée(s) introuvable(s) : {', '.join(missing)}", field=f"{field}.case_study_ids"
         )
     speakers = []
     for i, s in enumerate(data.speakers):
@@ -157,11 +179,13 @@ def _session(session: Session, position: int, data: SessionIn) -> EventSession:
         if s.user_id is not None:
             user = session.get(User, s.user_id)
             if user is None:
-                raise InvalidFieldError(f"compte n° {s.user_id} inconnu", field="sessions.speakers.user_id")
+                raise InvalidFieldError(
+                    f"compte n° {s.user_id} inconnu", field=f"{field}.speakers.{i}.user_id"
+                )
             name = name or user.display_name
         if not name:
             raise InvalidFieldError(
-                "un intervenant sans compte a besoin d'un nom", field="sessions.speakers.name"
+                "un intervenant sans compte a besoin d'un nom", field=f"{field}.speakers.{i}.name"
             )
         speakers.append(
             EventSpeaker(position=i, user_id=s.user_id, name=name, organisation_name=s.organisation)
@@ -171,6 +195,8 @@ def _session(session: Session, position: int, data: SessionIn) -> EventSession:
         title=data.title,
         kind=data.kind,
         description=data.description,
+        starts_at=starts_at,
+        ends_at=ends_at,
         themes=resolve_themes(session, data.themes),
         cases=[published[i] for i in dict.fromkeys(data.case_study_ids)],
         speakers=speakers,
@@ -195,7 +221,7 @@ def apply_event(session: Session, event: Event, data: EventIn) -> Event:
         raise InvalidFieldError(
             "indiquez un lieu : territoire, adresse ou lien en ligne", field="territory_code"
         )
-    sessions = [_session(session, i, s) for i, s in enumerate(data.sessions)]
+    sessions = [_session(session, i, s, (starts_at, ends_at)) for i, s in enumerate(data.sessions)]
     event.title = data.title
     event.kind = data.kind
     event.starts_at, event.ends_at, event.timezone = starts_at, ends_at, timezone

@@ -40,6 +40,8 @@ def event_out(event: Event, attendees: int) -> EventOut:
                 title=s.title,
                 kind=s.kind,
                 description=s.description,
+                starts_at=s.starts_at,
+                ends_at=s.ends_at,
                 themes=[ThemeOut.model_validate(t) for t in s.themes],
                 speakers=[
                     SpeakerOut(user_id=p.user_id, name=p.name, organisation=p.organisation_name)

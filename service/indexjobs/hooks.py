@@ -10,17 +10,20 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Select, event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.casestudies.models import CaseStudy
 from service.collections.models import Collection as Selection
-from service.collections.models import CollectionItem
+from service.collections.models import CollectionItem, Visibility
 from service.contests.models import Contest, ContestEntry
 from service.discussions.models import Post, Thread
-from service.events.models import Event, EventSession
+from service.events.models import Event, EventSession, event_session_cases
 from service.indexjobs.models import IndexKind
 from service.indexjobs.outbox import enqueue
+
+# The ids of one kind that the flushed objects change (the session to look up what shows a case).
+Watcher = Callable[[Session, list[Any]], set[int]]
 
 
 def touched_objects(session: Session) -> list[Any]:
@@ -47,27 +50,73 @@ def _changed_cases(objects: list[Any]) -> set[int]:
     return ids
 
 
-def _owner_or_part(owner: type[Any], part: type[Any], owner_id: str) -> Callable[[list[Any]], set[int]]:
-    """The ids of the `owner`s written, or whose `part`s (rows that point to them by `owner_id`) were:
-    a thread and its posts, an event and its sessions, a collection and its items."""
+def _retitled_cases(objects: list[Any]) -> set[int]:
+    """Cases renamed, published or withdrawn in this flush: the text of what shows them changes (the
+    attribute history is still there in `after_flush`)."""
+    ids: set[int] = set()
+    for obj in objects:
+        if isinstance(obj, CaseStudy) and obj.id is not None:
+            attrs = inspect(obj).attrs
+            if attrs.title.history.has_changes() or attrs.publication_state.history.has_changes():
+                ids.add(obj.id)
+    return ids
 
-    def changed(objects: list[Any]) -> set[int]:
+
+def _owner_or_part(
+    owner: type[Any],
+    part: type[Any],
+    owner_id: str,
+    *,
+    showing_cases: Callable[[set[int]], Select[int]] | None = None,
+) -> Watcher:
+    """The ids of the `owner`s written, or whose `part`s (rows that point to them by `owner_id`) were:
+    a thread and its posts, an event and its sessions, a collection and its items; and, when its indexed
+    text holds case titles, the owners `showing_cases` names for the cases renamed or withdrawn."""
+
+    def changed(session: Session, objects: list[Any]) -> set[int]:
         ids: set[int] = set()
         for obj in objects:
             if isinstance(obj, owner) and obj.id is not None:
                 ids.add(obj.id)
             elif isinstance(obj, part) and getattr(obj, owner_id) is not None:
                 ids.add(getattr(obj, owner_id))
+        cases = _retitled_cases(objects) if showing_cases is not None else set()
+        if showing_cases is not None and cases:
+            ids.update(session.connection().execute(showing_cases(cases)).scalars())
         return ids
 
     return changed
 
 
-WATCHERS: dict[IndexKind, Callable[[list[Any]], set[int]]] = {
-    IndexKind.case: _changed_cases,
+def _collections_showing(case_ids: set[int]) -> Select[int]:
+    """The public collections holding these cases (an unlisted one is not in the index)."""
+    return (
+        select(CollectionItem.collection_id)
+        .join(Selection, Selection.id == CollectionItem.collection_id)
+        .where(CollectionItem.case_study_id.in_(case_ids), Selection.visibility == Visibility.public)
+    )
+
+
+def _events_presenting(case_ids: set[int]) -> Select[int]:
+    return (
+        select(EventSession.event_id)
+        .join(event_session_cases, event_session_cases.c.session_id == EventSession.id)
+        .where(event_session_cases.c.case_study_id.in_(case_ids))
+    )
+
+
+def _only_objects(watch: Callable[[list[Any]], set[int]]) -> Watcher:
+    return lambda _session, objects: watch(objects)
+
+
+WATCHERS: dict[IndexKind, Watcher] = {
+    IndexKind.case: _only_objects(_changed_cases),
     IndexKind.thread: _owner_or_part(Thread, Post, "thread_id"),
-    IndexKind.event: _owner_or_part(Event, EventSession, "event_id"),
-    IndexKind.collection: _owner_or_part(Selection, CollectionItem, "collection_id"),
+    # Their indexed text holds the titles of the cases they present, of the cases chosen.
+    IndexKind.event: _owner_or_part(Event, EventSession, "event_id", showing_cases=_events_presenting),
+    IndexKind.collection: _owner_or_part(
+        Selection, CollectionItem, "collection_id", showing_cases=_collections_showing
+    ),
 }
 
 
@@ -81,7 +130,7 @@ def record_index_changes(session: Session, _context: Any) -> None:
     objects = touched_objects(session)
     queued: set[tuple[IndexKind, int]] = session.info.setdefault(_QUEUED, set())
     for kind, changed in WATCHERS.items():
-        ids = {entity_id for entity_id in changed(objects) if (kind, entity_id) not in queued}
+        ids = {entity_id for entity_id in changed(session, objects) if (kind, entity_id) not in queued}
         enqueue(session, kind, ids)
         queued.update((kind, entity_id) for entity_id in ids)
 

@@ -482,7 +482,8 @@ MATRIX: dict[tuple[str, str], tuple[str, Builder]] = {
 
 
 def _event_form(organisation_id: int) -> dict[str, str]:
-    """The web form of an event (/evenements/nouveau, /evenements/{id}/modifier), complete."""
+    """The web form of an event (/evenements/nouveau, /evenements/{id}/modifier), complete, with a
+    programme of one session and its speaker."""
     day = future_start(45).date().isoformat()
     return {
         "title": "Matrice web " + uuid.uuid4().hex[:8],
@@ -494,6 +495,10 @@ def _event_form(organisation_id: int) -> dict[str, str]:
         "timezone": "Europe/Paris",
         "online_url": "https://visio.example.org/matrice",
         "organisation_id": str(organisation_id),
+        "s0-title": "Session de la matrice",
+        "s0-kind": "talk",
+        "s0-p0-name": "Camille Martin",
+        "s0-p0-organisation": "Les Interconnectés",
     }
 
 
@@ -689,6 +694,7 @@ MATRIX.update(
 # Pages and reads that show private data (not enumerated: GET routes are mostly public).
 SENSITIVE_READS: dict[str, str] = {
     "/evenements/nouveau": "organiser",  # the web form of a new event
+    "/evenements/experiences-a-presenter": "organiser",  # its search of the experiences presented
     "/api/v1/users": "admin",
     "/api/v1/api-keys": "admin",
     "/api/v1/webhooks": "keyed",

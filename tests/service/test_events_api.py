@@ -145,10 +145,10 @@ def test_bad_input_is_refused_in_french_and_nothing_is_written(
         ({"territory_code": "99999"}, "territory_codes"),
         ({"territory_code": None, "address": ""}, "territory_code"),
         ({"sessions": [{"title": "Table", "themes": ["inconnu"]}]}, "themes"),
-        ({"sessions": [{"title": "Table", "case_study_ids": [2_000_000]}]}, "sessions.case_study_ids"),
+        ({"sessions": [{"title": "Table", "case_study_ids": [2_000_000]}]}, "sessions.0.case_study_ids"),
         (
             {"sessions": [{"title": "Table", "speakers": [{"organisation": "Sans nom"}]}]},
-            "sessions.speakers.name",
+            "sessions.0.speakers.0.name",
         ),
         ({"starts_at": "2030-01-01T09:00:00"}, "starts_at"),
         ({"starts_at": "0001-01-01T00:00:00+14:00"}, "starts_at"),  # no overflow, a clear refusal

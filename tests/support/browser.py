@@ -21,6 +21,7 @@ CHROMIUM_ARGS = [
 ]
 AXE_JS = REPO / "tests" / "web" / "vendor" / "axe.min.js"
 SCREENSHOTS = REPO / "build" / "screenshots"
+DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"  # the ones the README and the closing notes show
 
 
 def new_page(browser: Any, base_url: str, **options: Any) -> Any:
@@ -72,4 +73,22 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-ecran.png"))
+    return path
+
+
+def docs_screenshot(page: Any, name: str, *, band: tuple[str, str] | None = None) -> Path:
+    """The whole page as docs/screenshots/`name`.png (committed: the README shows it), or only the band of
+    the page, full width, from the top of one element to the bottom of another (CSS selectors)."""
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = DOCS_SCREENSHOTS / f"{name}.png"
+    clip = None
+    if band is not None:
+        top, bottom = page.evaluate(
+            "([a, b]) => [document.querySelector(a).getBoundingClientRect().top + window.scrollY,"
+            " document.querySelector(b).getBoundingClientRect().bottom + window.scrollY]",
+            list(band),
+        )
+        top = max(0, top - 16)
+        clip = {"x": 0, "y": top, "width": page.viewport_size["width"], "height": bottom + 16 - top}
+    page.screenshot(path=str(path), full_page=True, clip=clip)
     return path

@@ -8,18 +8,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.support.browser import axe_violations, browser_log_in, new_page
-from tests.support.paths import REPO
+from tests.support.browser import axe_violations, browser_log_in, docs_screenshot, new_page
 from tests.support.people import People
 
-DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
 SEARCH_Q = "centrale d'achat pour les communes de taille modeste"
 VIEWPORTS = (("bureau", {"width": 1280, "height": 900}), ("mobile", {"width": 390, "height": 844}))
-
-
-def _shot(page: Any, name: str) -> None:
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(DOCS_SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def _pick_regusse(page: Any) -> None:
@@ -39,7 +32,7 @@ def test_an_anonymous_visitor_picks_regusse_and_sees_comparable_experiences(page
     assert cards.count() >= 3
     first = cards.first.inner_text()
     assert "Pourquoi proche" in first and "hab." in first  # the reason names the size compared
-    _shot(page, "mon-territoire-regusse")
+    docs_screenshot(page, "mon-territoire-regusse")
     page.goto(f"/recherche?q={SEARCH_Q}")
     why = page.locator(".results-list .why")
     assert why.count() >= 1
@@ -84,7 +77,7 @@ def test_a_member_saves_finds_submits_and_withdraws_a_draft(page: Any, people: P
     page.get_by_role("link", name="Mes expériences").first.click()
     drafts = page.locator("section", has=page.get_by_role("heading", name="Brouillons"))
     assert title in drafts.inner_text()
-    _shot(page, "mes-experiences")
+    docs_screenshot(page, "mes-experiences")
     drafts.get_by_role("button", name=f"Soumettre pour relecture : {title}").click()
     page.wait_for_url("**/mes-experiences?etat=submitted")
     submitted = page.locator(
@@ -110,6 +103,6 @@ def test_new_pages_pass_axe(browser: Any, live_server: str, people: People) -> N
             browser_log_in(page, people.member, next_path="/mes-experiences")
             assert axe_violations(page) == [], f"/mes-experiences ({label})"
             if label == "mobile":
-                _shot(page, "mes-experiences-mobile")
+                docs_screenshot(page, "mes-experiences-mobile")
         finally:
             page.context.close()
