@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import threading
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.base import utcnow
+from service.db.polling import PollingWorker
 from service.emails.models import Email
 from service.settings import Settings
 
@@ -76,7 +76,12 @@ def send_pending(settings: Settings, session_factory: sessionmaker[Session], *, 
     return sent
 
 
-class EmailSender:
+class EmailSender(PollingWorker):
+    """Runs the producers (e.g. the discussions' digests, handed over by the app), then sends what is
+    queued, every `interval` seconds (at once again while mails are waiting)."""
+
+    thread_name = "retex-email-sender"
+
     def __init__(
         self,
         settings: Settings,
@@ -85,29 +90,14 @@ class EmailSender:
         producers: Sequence[Producer] = (),
         interval: float = 2.0,
     ):
+        super().__init__(poll_seconds=interval)
         self._settings = settings
         self._factory = session_factory
         self._producers = tuple(producers)
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="retex-email-sender", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                for produce in self._producers:
-                    with self._factory() as db:
-                        produce(db)
-                        db.commit()
-                send_pending(self._settings, self._factory)
-            except Exception:  # the database may be away for a while: keep trying
-                log.exception("email sender: will retry")
-            self._stop.wait(self._interval)
+    def run_once(self) -> int:
+        for produce in self._producers:
+            with self._factory() as db:
+                produce(db)
+                db.commit()
+        return send_pending(self._settings, self._factory)

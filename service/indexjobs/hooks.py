@@ -6,17 +6,17 @@ every write is queued the same way."""
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, event, inspect, select
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.casestudies.models import CaseStudy
 from service.collections.models import Collection as Selection
 from service.collections.models import CollectionItem, Visibility
 from service.contests.models import Contest, ContestEntry
+from service.db.flush_hooks import attach_once
 from service.discussions.models import Post, Thread
 from service.events.models import Event, EventSession, event_session_cases
 from service.indexjobs.models import IndexKind
@@ -135,22 +135,6 @@ def record_index_changes(session: Session, _context: Any) -> None:
         queued.update((kind, entity_id) for entity_id in ids)
 
 
-def _forget_queued(session: Session, *_: Any) -> None:
-    """After a commit, or any rollback (a savepoint's too: its jobs are gone), queue afresh."""
-    session.info.pop(_QUEUED, None)
-
-
-# Factories already equipped. Not `event.contains`: SQLAlchemy keys its registry by id() of the target,
-# and a new factory may get the id of a garbage-collected one whose entry lingers, so `contains` said
-# yes for a factory that had no hook (seen in the full suite: writes queued nothing).
-_EQUIPPED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
-
-
 def install_index_hooks(factory: sessionmaker[Session]) -> None:
     """Queue index jobs for every session this factory makes (idempotent)."""
-    if factory in _EQUIPPED:
-        return
-    event.listen(factory, "after_flush", record_index_changes)
-    event.listen(factory, "after_commit", _forget_queued)
-    event.listen(factory, "after_soft_rollback", _forget_queued)
-    _EQUIPPED.add(factory)
+    attach_once(factory, "index", {"after_flush": record_index_changes}, memory=_QUEUED)

@@ -9,33 +9,26 @@ the same entity to the index in the wrong order. On SQLite there is one claimer 
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
-from datetime import timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from indexing.index_types import IndexUnavailableError
 from service.db.base import utcnow
+from service.db.polling import PollingWorker, backoff
 from service.indexjobs.appliers import Applier, index_appliers
 from service.indexjobs.models import IndexJob, IndexKind, JobState
 from service.search_engine.engine import SearchEngine
 
 log = logging.getLogger(__name__)
 
-MAX_IDLE_SECONDS = 30.0
 Entity = tuple[IndexKind, int]
 
 
-def backoff(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> timedelta:
-    """The delay before the next try of an outbox row that failed `attempts` times: base·2^attempts,
-    at most `cap` seconds. One formula for every outbox (index jobs; webhook deliveries, with their own
-    base and cap: service/webhooks/worker.py)."""
-    return timedelta(seconds=min(cap, base * 2**attempts))
+class OutboxWorker(PollingWorker):
+    thread_name = "retex-outbox"
 
-
-class OutboxWorker:
     def __init__(
         self,
         session_factory: sessionmaker[Session],
@@ -45,14 +38,11 @@ class OutboxWorker:
         max_attempts: int = 5,
         poll_seconds: float = 1.0,
     ) -> None:
+        super().__init__(poll_seconds=poll_seconds)
         self.session_factory = session_factory
         self.appliers: dict[IndexKind, Applier] = index_appliers(engine)
         self.batch_size = batch_size
         self.max_attempts = max_attempts
-        self.poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Claim and apply one batch of due jobs (every kind); returns how many jobs were handled."""
@@ -153,50 +143,8 @@ class OutboxWorker:
                 log.error("index job %d (%s %d) dead-lettered: %s", job.id, job.kind, job.entity_id, exc)
         session.commit()
 
-    def run_until_idle(self) -> int:
-        handled = 0
-        while n := self.run_once():
-            handled += n
-        return handled
-
     def backlog(self) -> int:
         with self.session_factory() as session:
             return (
                 session.scalar(select(func.count(IndexJob.id)).where(IndexJob.state == JobState.pending)) or 0
             )
-
-    # --- background thread for `retex serve` and `retex worker` --------------------------------
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="retex-outbox", daemon=True)
-        self._thread.start()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 30) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                handled = self.run_once()
-                failures = 0
-            except Exception as exc:  # e.g. database unreachable: keep the thread alive, retry later
-                failures += 1
-                if failures == 1:
-                    log.exception("outbox worker iteration failed; retrying")
-                else:
-                    log.warning("outbox worker still failing (%d): %s", failures, exc)
-                handled = 0
-            if not handled:
-                wait = self.poll_seconds if not failures else min(MAX_IDLE_SECONDS, 2.0**failures / 2)
-                self._wake.wait(wait)
-                self._wake.clear()

@@ -12,10 +12,9 @@ no flush sees: that module moves the case's `updated_at` itself."""
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import get_history
 
@@ -23,6 +22,7 @@ from service.casestudies.models import CaseLink, CaseStudy, PublicationState
 from service.collections.models import Collection, CollectionItem, Visibility
 from service.contests.models import Contest, ContestCategory, ContestEntry, ContestStage
 from service.db.base import Timestamped, utcnow
+from service.db.flush_hooks import attach_once
 from service.discussions.models import Post, Thread
 from service.events.models import Event, EventAttendance, EventSession
 from service.indexjobs.hooks import touched_objects
@@ -147,14 +147,6 @@ def record_removals(session: Session, _context: Any) -> None:
         session.connection().execute(insert(Removal), [{**row, "removed_at": now} for row in rows])
 
 
-# Factories already equipped (a WeakSet, as for the index hooks: see service/indexjobs/hooks.py).
-_EQUIPPED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
-
-
 def install_sync_hooks(factory: sessionmaker[Session]) -> None:
     """Move `updated_at` and write removals for every session this factory makes (idempotent)."""
-    if factory in _EQUIPPED:
-        return
-    event.listen(factory, "before_flush", bump_updated_at)
-    event.listen(factory, "after_flush", record_removals)
-    _EQUIPPED.add(factory)
+    attach_once(factory, "sync", {"before_flush": bump_updated_at, "after_flush": record_removals})

@@ -5,15 +5,14 @@ committed one is delivered eventually, across crashes."""
 from __future__ import annotations
 
 import uuid
-import weakref
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.accounts.models import ApiKey
 from service.db.base import utcnow
+from service.db.flush_hooks import attach_once
 from service.webhooks.events import Change, envelope, flushed_changes
 from service.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -73,19 +72,6 @@ def record_webhook_deliveries(session: Session, _context: Any) -> None:
         session.connection().execute(insert(WebhookDelivery), rows)
 
 
-def _forget_reported(session: Session, *_: Any) -> None:
-    session.info.pop(_REPORTED, None)
-
-
-# Factories already equipped (a WeakSet, as for the index hooks: see service/indexjobs/hooks.py).
-_EQUIPPED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
-
-
 def install_webhook_hooks(factory: sessionmaker[Session]) -> None:
     """Queue webhook deliveries for every session this factory makes (idempotent)."""
-    if factory in _EQUIPPED:
-        return
-    sa_event.listen(factory, "after_flush", record_webhook_deliveries)
-    sa_event.listen(factory, "after_commit", _forget_reported)
-    sa_event.listen(factory, "after_soft_rollback", _forget_reported)
-    _EQUIPPED.add(factory)
+    attach_once(factory, "webhooks", {"after_flush": record_webhook_deliveries}, memory=_REPORTED)

@@ -13,7 +13,6 @@ Several workers may run on PostgreSQL (`FOR UPDATE SKIP LOCKED`); on SQLite one 
 from __future__ import annotations
 
 import logging
-import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -23,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.base import utcnow
-from service.indexjobs.worker import backoff
+from service.db.polling import PollingWorker, backoff
 from service.settings import Settings
 from service.webhooks.delivery import Attempt, Outcome, send
 from service.webhooks.disabling import disable_endpoint
@@ -37,7 +36,9 @@ def retry_delay(settings: Settings, attempts: int) -> timedelta:
     return backoff(attempts, base=settings.webhook_retry_base_seconds, cap=settings.webhook_retry_cap_seconds)
 
 
-class WebhookWorker:
+class WebhookWorker(PollingWorker):
+    thread_name = "retex-webhooks"
+
     def __init__(
         self,
         session_factory: sessionmaker[Session],
@@ -46,16 +47,13 @@ class WebhookWorker:
         poll_seconds: float = 1.0,
         client: httpx.Client | None = None,
     ) -> None:
+        super().__init__(poll_seconds=poll_seconds)
         self.session_factory = session_factory
         self.settings = settings
-        self.poll_seconds = poll_seconds
         timeout = settings.webhook_timeout_seconds
         self.client = client or httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), follow_redirects=False
         )
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def claim(self) -> list[Attempt]:
         """Lease a batch of due deliveries of active endpoints (committed before anything is sent)."""
@@ -172,34 +170,6 @@ class WebhookWorker:
                     self.release(untried)
                 return
 
-    def run_until_idle(self) -> int:
-        handled = 0
-        while n := self.run_once():
-            handled += n
-        return handled
-
-    # --- background thread for `retex serve` and `retex webhooks deliver` -------------------------
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="retex-webhooks", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
     def stop(self, timeout: float = 30) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout)
+        super().stop(timeout)
         self.client.close()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                handled = self.run_once()
-            except Exception:  # e.g. the database is away: keep the thread alive, retry later
-                log.exception("webhook worker iteration failed; retrying")
-                handled = 0
-            if not handled:
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
