@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import time
 from pathlib import Path
@@ -240,9 +239,6 @@ def worker(
     RETEX_QDRANT_URL beside `serve`).
 
     Several workers may run at once on PostgreSQL; on SQLite only one process applies the queue."""
-    import signal
-    import threading
-
     from service.db.engine import make_engine, make_session_factory
     from service.indexjobs.claim_guard import OutboxBusyError, take_claim_guard
     from service.indexjobs.consistency import reconcile
@@ -277,13 +273,9 @@ def worker(
             handled = outbox.run_until_idle()
             console.print(f"{handled} tâches traitées ; file vide.")
             return
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        outbox.start()
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
-        outbox.stop()
+        outbox.run_until_terminated()
     finally:
+        outbox.stop()
         search.close()
         engine.dispose()
         guard.release()
@@ -302,9 +294,6 @@ def deliver_webhooks(
     """Send the webhook deliveries in a process of its own (`serve` also does, RETEX_WEBHOOK_WORKER).
 
     Several processes may run at once on PostgreSQL; on SQLite only one sends."""
-    import signal
-    import threading
-
     from service.db.engine import make_engine, make_session_factory
     from service.indexjobs.claim_guard import OutboxBusyError, take_claim_guard
     from service.webhooks.worker import WebhookWorker
@@ -323,12 +312,8 @@ def deliver_webhooks(
         if once:
             console.print(f"{worker.run_until_idle()} envois tentés ; plus rien d'échu.")
             return
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         console.print("Envoi des webhooks en cours (Ctrl-C pour arrêter).")
-        worker.start()
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
+        worker.run_until_terminated()
     finally:
         worker.stop()
         engine.dispose()

@@ -5,7 +5,9 @@ an error never kills the thread."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import threading
 from datetime import timedelta
 
@@ -43,6 +45,15 @@ class PollingWorker:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=self.thread_name, daemon=True)
         self._thread.start()
+
+    def run_until_terminated(self) -> None:
+        """Start, then wait in the foreground until SIGTERM or Ctrl-C: for a process of its own (`retex
+        worker`, `retex webhooks deliver`). The caller stops it."""
+        terminated = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: terminated.set())
+        self.start()
+        with contextlib.suppress(KeyboardInterrupt):
+            terminated.wait()
 
     @property
     def alive(self) -> bool:
