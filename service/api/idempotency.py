@@ -33,8 +33,9 @@ from service.api.auth import AppSettings, CurrentPrincipal
 from service.api.errors import ConflictError, DomainError, InvalidFieldError
 from service.authz.principal import Kind, Principal
 from service.db.base import utcnow
-from service.db.session import DbSession
+from service.db.session import DbSession, current_session
 from service.idempotency.store import Claim, KeyInUse, KeyReused, Stored, claim, complete, release
+from service.ratelimit.budgets import client_ip
 from service.ratelimit.counters import settle
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def caller_of(principal: Principal, request: Request) -> str:
         return f"user:{principal.user_id}"
     if principal.api_key_id is not None:
         return f"key:{principal.api_key_id}"
-    return f"anonymous:{request.client.host if request.client else '-'}"
+    return f"anonymous:{client_ip(request)}"
 
 
 def fingerprint(request: Request, body: bytes) -> str:
@@ -172,8 +173,8 @@ def _replayed(stored: Stored) -> Response:
 
 
 def _request_db(request: Request) -> Session:
-    db = getattr(request.state, "db_session", None)
-    assert isinstance(db, Session), "claim_key depends on the request's session"
+    db = current_session(request)
+    assert db is not None, "claim_key depends on the request's session"
     return db
 
 

@@ -38,12 +38,18 @@ def get_session(request: Request) -> Iterator[Session]:
             replay_uncommitted(session, request.app.state.engine)
 
 
+def current_session(request: Request) -> Session | None:
+    """The request's own session, once `get_session` has opened it."""
+    current = getattr(request.state, _STATE_KEY, None)
+    return current if isinstance(current, Session) else None
+
+
 @contextmanager
 def request_session(request: Request) -> Iterator[tuple[Session, bool]]:
     """The request's own session when it has one (`owned` False: flush, never commit), otherwise a
     short session of its own (`owned` True: the caller commits)."""
-    current = getattr(request.state, _STATE_KEY, None)
-    if isinstance(current, Session):
+    current = current_session(request)
+    if current is not None:
         yield current, False
         return
     with request.app.state.session_factory() as db:
