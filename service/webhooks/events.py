@@ -34,16 +34,14 @@ def _stamp(obj: Any) -> str:
     return (value if isinstance(value, datetime) else utcnow()).isoformat()
 
 
+def _change(event: WebhookEvent, kind: str, obj: Any, url: str, api_url: str, **extra: Any) -> Change:
+    data = {"id": obj.id, "title": obj.title, "url": url, "api_url": api_url, "updated_at": _stamp(obj)}
+    return Change(event, kind, obj.id, {**data, **extra})
+
+
 def _case(case: CaseStudy, event: WebhookEvent, **extra: Any) -> Change:
-    data = {
-        "id": case.id,
-        "title": case.title,
-        "url": f"/experiences/{case.slug}",
-        "api_url": f"/api/v1/case-studies/{case.id}",
-        "updated_at": _stamp(case),
-        **extra,
-    }
-    return Change(event, "case", case.id, data)
+    url, api_url = f"/experiences/{case.slug}", f"/api/v1/case-studies/{case.id}"
+    return _change(event, "case", case, url, api_url, **extra)
 
 
 def _case_change(case: CaseStudy, session: Session) -> Change | None:
@@ -72,23 +70,11 @@ def flushed_changes(session: Session) -> list[Change]:
             if change is not None:
                 changes.append(change)
         elif isinstance(obj, Thread) and obj in session.new and public_thread(obj, before=False):
-            data = {
-                "id": obj.id,
-                "title": obj.title,
-                "url": f"/discussions/{obj.id}",
-                "api_url": f"/api/v1/threads/{obj.id}",
-                "updated_at": _stamp(obj),
-            }
-            changes.append(Change(WebhookEvent.thread_created, "thread", obj.id, data))
+            url, api_url = f"/discussions/{obj.id}", f"/api/v1/threads/{obj.id}"
+            changes.append(_change(WebhookEvent.thread_created, "thread", obj, url, api_url))
         elif isinstance(obj, Event) and obj in session.new:
-            data = {
-                "id": obj.id,
-                "title": obj.title,
-                "url": f"/evenements/{obj.id}",
-                "api_url": f"/api/v1/events/{obj.id}",
-                "updated_at": _stamp(obj),
-            }
-            changes.append(Change(WebhookEvent.event_published, "event", obj.id, data))
+            url, api_url = f"/evenements/{obj.id}", f"/api/v1/events/{obj.id}"
+            changes.append(_change(WebhookEvent.event_published, "event", obj, url, api_url))
     return sorted(changes, key=lambda c: (c.kind, c.entity_id, c.event.value))
 
 
