@@ -24,18 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.accounts.api_keys import create_api_key
-from service.accounts.models import Role, User
-from service.authz.principal import ALL_SCOPES
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
-from service.db.base import utcnow
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
 from service.settings import Settings
-from service.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from service.webhooks.signing import new_secret
+from service.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from service.webhooks.worker import WebhookWorker, retry_delay
 from tests.support.webhook_receiver import receiver
+from tests.support.webhooks import subscribed_member
 
 
 def write_cases(factory: sessionmaker[Session], n: int) -> float:
@@ -59,29 +55,9 @@ def write_cases(factory: sessionmaker[Session], n: int) -> float:
 
 def endpoint(factory: sessionmaker[Session], url: str) -> int:
     with factory() as db:
-        user = User(
-            email=f"bench-{uuid.uuid4().hex[:6]}@webhooks.fr",
-            display_name="Banc",
-            password_hash="",
-            role=Role.member,
-            email_verified_at=utcnow(),
-        )
-        db.add(user)
-        db.flush()
-        key, _ = create_api_key(
-            db, name="banc", scopes=ALL_SCOPES, rate_limit_per_minute=100, user_id=user.id, created_by_id=None
-        )
-        hook = WebhookEndpoint(
-            api_key_id=key.id,
-            url=url,
-            event_types=[e.value for e in WebhookEvent],
-            secret=new_secret(),
-            active=True,
-            consecutive_failures=0,
-        )
-        db.add(hook)
+        hook_id = subscribed_member(db, url, email=f"bench-{uuid.uuid4().hex[:6]}@webhooks.fr")
         db.commit()
-        return hook.id
+        return hook_id
 
 
 def throughput(factory: sessionmaker[Session], settings: Settings, n: int, endpoints: int) -> None:

@@ -13,16 +13,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from service.accounts.api_keys import create_api_key
-from service.accounts.models import Role, User
-from service.authz.principal import ALL_SCOPES
-from service.db.base import utcnow
 from service.db.engine import make_engine, make_session_factory
 from service.db.migrate import upgrade
-from service.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
-from service.webhooks.signing import new_secret
+from service.webhooks.models import DeliveryState, WebhookDelivery
 from tests.support.webhook_receiver import receiver
-from tests.support.webhooks import ALL_EVENTS, new_case
+from tests.support.webhooks import new_case, subscribed_member
 
 N_CASES = 6
 
@@ -63,33 +58,7 @@ def test_worker_killed_mid_delivery_each_event_processed_exactly_once(
     }
     with receiver(hold_first=True) as rec:
         with factory() as db:
-            user = User(
-                email="partenaire@webhooks.test.fr",
-                display_name="Partenaire",
-                password_hash="",
-                role=Role.member,
-                email_verified_at=utcnow(),
-            )
-            db.add(user)
-            db.flush()
-            key, _ = create_api_key(
-                db,
-                name="webhooks",
-                scopes=ALL_SCOPES,
-                rate_limit_per_minute=100,
-                user_id=user.id,
-                created_by_id=user.id,
-            )
-            db.add(
-                WebhookEndpoint(
-                    api_key_id=key.id,
-                    url=rec.url,
-                    event_types=ALL_EVENTS,
-                    secret=new_secret(),
-                    active=True,
-                    consecutive_failures=0,
-                )
-            )
+            subscribed_member(db, rec.url, email="partenaire@webhooks.test.fr")
             db.commit()
             for _ in range(N_CASES):
                 new_case(db)

@@ -13,11 +13,14 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
 from service.accounts.api_keys import create_api_key
+from service.accounts.models import Role, User
 from service.authz.principal import ALL_SCOPES
 from service.casestudies.models import CaseStudy, ProjectStatus, PublicationState
+from service.db.base import utcnow
 from service.db.engine import make_session_factory
 from service.settings import Settings
 from service.webhooks.models import WebhookEndpoint, WebhookEvent
+from service.webhooks.signing import new_secret
 from service.webhooks.worker import WebhookWorker
 
 ALL_EVENTS = [e.value for e in WebhookEvent]
@@ -43,6 +46,35 @@ def fresh_key(engine: Engine, user_id: int | None) -> Iterator[dict[str, str]]:
         with factory() as db:
             db.execute(delete(WebhookEndpoint).where(WebhookEndpoint.api_key_id == key.id))
             db.commit()
+
+
+def subscribed_member(db: Session, url: str, *, email: str) -> int:
+    """A member whose personal key has an endpoint at `url` listening to every event, written straight
+    to the database (as a worker process or a bench finds it); the endpoint's id. The caller commits."""
+    user = User(
+        email=email, display_name="Partenaire", password_hash="", role=Role.member, email_verified_at=utcnow()
+    )
+    db.add(user)
+    db.flush()
+    key, _ = create_api_key(
+        db,
+        name="webhooks",
+        scopes=ALL_SCOPES,
+        rate_limit_per_minute=100,
+        user_id=user.id,
+        created_by_id=user.id,
+    )
+    hook = WebhookEndpoint(
+        api_key_id=key.id,
+        url=url,
+        event_types=ALL_EVENTS,
+        secret=new_secret(),
+        active=True,
+        consecutive_failures=0,
+    )
+    db.add(hook)
+    db.flush()
+    return hook.id
 
 
 def register(
