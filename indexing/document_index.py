@@ -95,8 +95,10 @@ class DocumentIndexer:
             self.index.delete_where(FieldFilter(any_of={self.kind.id_field: list(entity_ids)}))
 
     def find(self, query: str, *, limit: int = 5, mode: SearchMode = "hybrid") -> list[DocumentHit]:
-        hits = search_whole_documents(self.embedder, self.index, query, limit=limit, mode=mode)
         id_field = self.kind.id_field
+        hits = search_whole_documents(
+            self.embedder, self.index, query, limit=limit, mode=mode, payload_fields=(id_field, "text")
+        )
         return [DocumentHit(int(h.payload[id_field]), h.score, str(h.payload.get("text", ""))) for h in hits]
 
     def indexed_ids(self) -> set[int]:

@@ -54,6 +54,7 @@ from indexing.index_types import (
     SparseVector,
     canonical_point_id,
 )
+from indexing.payload_cache import PayloadCache
 
 SPEC_FILE = "retex_spec.json"
 LOCK_FILE = ".retex.lock"
@@ -120,6 +121,7 @@ class EdgeIndex:
         self._dir = directory
         self._shard: qe.EdgeShard | None = shard
         self._lock: IO[bytes] | None = lock
+        self._payloads = PayloadCache()
 
     # ---- opening -------------------------------------------------------------------------
 
@@ -257,23 +259,27 @@ class EdgeIndex:
                     vector[SPARSE] = _edge_sparse(sparse)
                 edge_points.append(qe.Point(canonical_point_id(p.point_id), vector, dict(p.payload)))
             shard.update(qe.UpdateOperation.upsert_points(edge_points))
+            self._payloads.forget(canonical_point_id(p.point_id) for p in chunk)
 
     def delete_where(self, flt: FieldFilter) -> None:
         check_not_empty(flt, "delete_where")
         edge_filter = _edge_filter(flt)
         assert edge_filter is not None
         self._live().update(qe.UpdateOperation.delete_points_by_filter(edge_filter))
+        self._payloads.forget()
 
     def delete_ids(self, point_ids: Sequence[str]) -> None:
         shard = self._live()
         for chunk in batched([canonical_point_id(i) for i in point_ids], UPSERT_BATCH):
             shard.update(qe.UpdateOperation.delete_points(list(chunk)))
+            self._payloads.forget(chunk)
 
     def set_payload_where(self, flt: FieldFilter, payload: Mapping[str, Any]) -> None:
         check_not_empty(flt, "set_payload_where")
         edge_filter = _edge_filter(flt)
         assert edge_filter is not None
         self._live().update(qe.UpdateOperation.set_payload_by_filter(edge_filter, dict(payload)))
+        self._payloads.forget()
 
     def query(
         self,
@@ -300,9 +306,14 @@ class EdgeIndex:
         shard = self._live()
         if plan.kind == "empty":
             return []
-        with_payload: bool | list[str] = True if payload_fields is None else list(payload_fields) or False
-        request = self._request(plan, _edge_filter(flt), with_payload, exact=exact)
-        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in shard.query(request)]
+        if payload_fields is None:  # every field: asked of the engine (diagnostics, small collections)
+            request = self._request(plan, _edge_filter(flt), True, exact=exact)
+            return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in shard.query(request)]
+        # Ids and scores from the engine, the fields from memory (indexing/payload_cache.py).
+        request = self._request(plan, _edge_filter(flt), False, exact=exact)
+        scored = [(str(p.id), float(p.score)) for p in shard.query(request)]
+        payloads = self._payload_fields([i for i, _ in scored], payload_fields) if payload_fields else {}
+        return [Hit(i, score, payloads.get(i, {})) for i, score in scored]
 
     @staticmethod
     def _request(
@@ -369,11 +380,17 @@ class EdgeIndex:
                 return
 
     def retrieve_payloads(self, point_ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
-        shard = self._live()
-        ids = [canonical_point_id(i) for i in point_ids]
-        result: dict[str, dict[str, Any]] = {}
+        """The fields of the points that exist (shared dicts from memory: do not modify them)."""
         if not fields:
-            return result
+            return {}
+        return self._payload_fields([canonical_point_id(i) for i in point_ids], fields)
+
+    def _payload_fields(self, ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return self._payloads.get(ids, fields, self._fetch_payloads)
+
+    def _fetch_payloads(self, ids: list[str], fields: list[str]) -> dict[str, dict[str, Any]]:
+        shard = self._live()
+        result: dict[str, dict[str, Any]] = {}
         for chunk in batched(ids, SCROLL_BATCH):
             for rec in shard.retrieve(list(chunk), with_payload=list(fields), with_vector=False):
                 result[str(rec.id)] = dict(rec.payload or {})

@@ -11,6 +11,7 @@ Collections with one point per document (discussions, events) are searched by `s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -164,10 +165,16 @@ def group_by_case(hits: list[Hit]) -> list[CaseHit]:
 
 
 def search_whole_documents(
-    embedder: Embedder, index: VectorIndex, query: str, *, limit: int, mode: SearchMode
+    embedder: Embedder,
+    index: VectorIndex,
+    query: str,
+    *,
+    limit: int,
+    mode: SearchMode,
+    payload_fields: Sequence[str] | None = None,
 ) -> list[Hit]:
     """Hybrid search of a collection with one point per document (threads, events): no filter,
-    DBSF fusion of the dense and lexical signals."""
+    DBSF fusion of the dense and lexical signals; `payload_fields` None: every field."""
     dense = embedder.embed_query(query) if mode != "lexical" else None
     sparse = encode_query(query) if mode != "dense" else None
     return index.query(
@@ -178,4 +185,5 @@ def search_whole_documents(
         mode=mode,
         fusion="dbsf",
         prefetch_limit=max(50, limit * 5),
+        payload_fields=payload_fields,
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from service.api.errors import NotFoundError
-from service.contests.models import Contest, ContestEntry, EntryResult
+from service.contests.models import Contest, ContestCategory, ContestEntry, ContestStage, EntryResult
 from service.contests.schemas import (
     RESULT_LABELS,
     ContestOut,
@@ -81,32 +82,50 @@ def contest_out(contest: Contest) -> ContestOut:
     )
 
 
-def distinction_label(entry: ContestEntry) -> str:
-    return f"{RESULT_LABELS[entry.result]} — {entry.contest.name} ({entry.stage.name})"
+def _label(result: EntryResult, contest: str, stage: str) -> str:
+    return f"{RESULT_LABELS[result]} — {contest} ({stage})"
 
 
 def distinctions(session: Session, case_ids: Sequence[int]) -> dict[int, list[DistinctionOut]]:
-    """Per experience, its furthest result in each contest (a finalist is not also shown as candidate)."""
+    """Per experience, its furthest result in each contest (a finalist is not also shown as candidate).
+
+    Read as plain columns in one statement: a search page calls this, and loading the entries through the
+    ORM also loaded each entry's case with its relations (most of a result page's database time)."""
     if not case_ids:
         return {}
-    rows = session.scalars(select(ContestEntry).where(ContestEntry.case_study_id.in_(case_ids))).unique()
-    best: dict[tuple[int, int], ContestEntry] = {}
-    for e in rows:
-        key = (e.case_study_id, e.contest_id)
+    rows = session.execute(
+        select(
+            ContestEntry.case_study_id,
+            ContestEntry.contest_id,
+            ContestEntry.result,
+            Contest.name.label("contest"),
+            Contest.edition,
+            ContestCategory.name.label("category"),
+            ContestStage.name.label("stage"),
+            ContestStage.position,
+        )
+        .join(Contest, Contest.id == ContestEntry.contest_id)
+        .join(ContestCategory, ContestCategory.id == ContestEntry.category_id)
+        .join(ContestStage, ContestStage.id == ContestEntry.stage_id)
+        .where(ContestEntry.case_study_id.in_(case_ids))
+    ).all()
+    best: dict[tuple[int, int], Any] = {}  # the furthest entry's row per (case, contest)
+    for r in rows:
+        key = (r.case_study_id, r.contest_id)
         kept = best.get(key)
-        if kept is None or (_RANK[e.result], e.stage.position) > (_RANK[kept.result], kept.stage.position):
-            best[key] = e
+        if kept is None or (_RANK[r.result], r.position) > (_RANK[kept.result], kept.position):
+            best[key] = r
     found: dict[int, list[DistinctionOut]] = {}
-    for (case_id, _), e in sorted(best.items(), key=lambda kv: (kv[0][0], kv[1].contest.name)):
+    for (case_id, _), r in sorted(best.items(), key=lambda kv: (kv[0][0], kv[1].contest)):
         found.setdefault(case_id, []).append(
             DistinctionOut(
-                contest_id=e.contest_id,
-                contest=e.contest.name,
-                edition=e.contest.edition,
-                category=e.category.name,
-                stage=e.stage.name,
-                result=e.result,
-                label=distinction_label(e),
+                contest_id=r.contest_id,
+                contest=r.contest,
+                edition=r.edition,
+                category=r.category,
+                stage=r.stage,
+                result=r.result,
+                label=_label(r.result, r.contest, r.stage),
             )
         )
     return found

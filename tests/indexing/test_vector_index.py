@@ -221,6 +221,30 @@ def test_retrieve_payloads_fetches_only_the_fields_asked(index: VectorIndex) -> 
     assert index.retrieve_payloads([], ["key"]) == {}
 
 
+def test_fields_read_by_queries_follow_every_write(index: VectorIndex) -> None:
+    """The embedded index keeps the fields it has read in memory (indexing/payload_cache.py): each kind
+    of write must show at once in what queries and retrievals return."""
+
+    def fields() -> dict[str, dict[str, object]]:
+        hits = index.query(
+            dense=unit(1.0), sparse=None, flt=None, limit=10, mode="dense", payload_fields=["key", "year"]
+        )
+        return {str(h.payload.get("key")): h.payload for h in hits}
+
+    a = stable_point_id("A")
+    assert fields()["A"] == {"key": "A", "year": 2019}  # read once: now in memory
+    assert index.retrieve_payloads([a], ["key", "year"]) == {a: {"key": "A", "year": 2019}}
+    index.upsert([point("A", unit(1.0), sp(velo=1.0), case_id="c1", year=2030)])
+    assert fields()["A"] == {"key": "A", "year": 2030}
+    assert index.retrieve_payloads([a], ["key", "year"]) == {a: {"key": "A", "year": 2030}}
+    index.set_payload_where(FieldFilter(any_of={"case_id": ["c1"]}), {"year": 1999})
+    assert fields()["A"]["year"] == 1999
+    index.delete_where(FieldFilter(any_of={"case_id": ["c1"]}))
+    assert "A" not in fields() and index.retrieve_payloads([a], ["key"]) == {}
+    index.delete_ids([stable_point_id("C")])
+    assert sorted(fields()) == ["D", "E"]
+
+
 def test_facet_counts(index: VectorIndex) -> None:
     assert index.facet("themes") == {"ecole": 2, "mobilite": 2, "alimentation": 2}
     assert list(index.facet("publication_state")) == ["published", "archived", "draft"]  # count desc
