@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import http_search  # noqa: E402
-from indexing.case_index import PASSAGES_COLLECTION, passage_point_id  # noqa: E402
+from indexing.case_index import PASSAGES_COLLECTION, SECOND_COLLECTION, passage_point_id  # noqa: E402
 from indexing.index_types import IndexPoint  # noqa: E402
 from indexing.sparse import encode_document  # noqa: E402
 from indexing.vector_index import open_index, stored_spec  # noqa: E402
@@ -48,6 +48,9 @@ def grow(data_dir: Path, passages: int, seed: int = 16) -> int:
     spec = stored_spec(PASSAGES_COLLECTION, path=data_dir / "index")
     assert spec is not None, "no passage collection in the source data dir"
     index = open_index(spec, path=data_dir / "index")
+    # The second encoder's collection (same point ids) grows with it: a search queries both.
+    second_spec = stored_spec(SECOND_COLLECTION, path=data_dir / "index")
+    second = open_index(second_spec, path=data_dir / "index") if second_spec is not None else None
     db = create_engine(f"sqlite:///{data_dir / 'retex.sqlite3'}")
     rng = np.random.default_rng(seed)
     try:
@@ -70,14 +73,15 @@ def grow(data_dir: Path, passages: int, seed: int = 16) -> int:
             themes = conn.execute(select(case_themes)).all()
             places = conn.execute(select(case_territories)).all()
             next_id = int(conn.execute(select(CaseStudy.id).order_by(CaseStudy.id.desc())).scalar() or 0) + 1
-        themes_of: dict[int, list[int]] = {}
-        for case_id, theme_id in themes:
-            themes_of.setdefault(case_id, []).append(theme_id)
-        places_of: dict[int, list[int]] = {}
-        for case_id, territory_id in places:
-            places_of.setdefault(case_id, []).append(territory_id)
+        # Every column of the link rows (a theme link also says where it came from).
+        themes_of: dict[int, list[dict[str, object]]] = {}
+        for r in themes:
+            themes_of.setdefault(r.case_study_id, []).append(dict(r._mapping))
+        places_of: dict[int, list[dict[str, object]]] = {}
+        for r in places:
+            places_of.setdefault(r.case_study_id, []).append(dict(r._mapping))
         # Full payload, dense and sparse vector of every source passage, once.
-        source: dict[int, list[tuple[dict[str, object], np.ndarray, object]]] = {}
+        source: dict[int, list[tuple[dict[str, object], np.ndarray, object, np.ndarray | None]]] = {}
         for case in cases:
             ids = by_case.get(case["id"], [])
             if not ids:
@@ -86,14 +90,17 @@ def grow(data_dir: Path, passages: int, seed: int = 16) -> int:
                 ids, list(spec.keyword_fields) + list(spec.integer_fields) + ["text"]
             )
             vectors = index.retrieve_vectors(ids)
+            second_vectors = second.retrieve_vectors(ids) if second is not None else {}
             source[case["id"]] = [
-                (full[i], vectors[i], encode_document(str(full[i].get("text", "")))) for i in ids if i in full
+                (full[i], vectors[i], encode_document(str(full[i].get("text", ""))), second_vectors.get(i))
+                for i in ids
+                if i in full
             ]
         sources = [c for c in cases if c["id"] in source]
         copy = 0
         started = time.monotonic()
         while have < passages:
-            batch_cases, batch_themes, batch_places, batch_points = [], [], [], []
+            batch_cases, batch_themes, batch_places, batch_points, batch_second = [], [], [], [], []
             while have < passages and len(batch_points) < BATCH:
                 original = sources[copy % len(sources)]
                 copy += 1
@@ -102,24 +109,26 @@ def grow(data_dir: Path, passages: int, seed: int = 16) -> int:
                 row = dict(original)
                 row.update(id=new_id, slug=f"{original['slug']}-copie-{copy}", external_key=None)
                 batch_cases.append(row)
-                batch_themes += [
-                    {"case_study_id": new_id, "theme_id": t} for t in themes_of.get(original["id"], [])
-                ]
-                batch_places += [
-                    {"case_study_id": new_id, "territory_id": t} for t in places_of.get(original["id"], [])
-                ]
-                for payload, vector, sparse in source[original["id"]]:
-                    noisy = vector + rng.normal(0, 0.02, vector.shape).astype(np.float32)
-                    noisy /= np.linalg.norm(noisy)
+                batch_themes += [{**t, "case_study_id": new_id} for t in themes_of.get(original["id"], [])]
+                batch_places += [{**t, "case_study_id": new_id} for t in places_of.get(original["id"], [])]
+                for payload, vector, sparse, second_vector in source[original["id"]]:
                     ordinal = int(payload.get("passage", 0))  # type: ignore[arg-type]
+                    point_id = passage_point_id(new_id, ordinal)
                     batch_points.append(
                         IndexPoint(
-                            passage_point_id(new_id, ordinal),
-                            noisy.astype(np.float32),
+                            point_id,
+                            _noisy(vector, rng),
                             sparse,  # type: ignore[arg-type]
                             {**payload, "case_id": new_id},
                         )
                     )
+                    if second_vector is not None:
+                        fields = {k: v for k, v in payload.items() if k != "text"}
+                        batch_second.append(
+                            IndexPoint(
+                                point_id, _noisy(second_vector, rng), None, {**fields, "case_id": new_id}
+                            )
+                        )
                     have += 1
             with db.begin() as conn:  # database first: a point never names a missing case
                 conn.execute(insert(CaseStudy.__table__), batch_cases)
@@ -128,14 +137,25 @@ def grow(data_dir: Path, passages: int, seed: int = 16) -> int:
                 if batch_places:
                     conn.execute(insert(case_territories), batch_places)
             index.upsert(batch_points)
+            if second is not None and batch_second:
+                second.upsert(batch_second)
             print(
                 f"  {have:,} passages ({copy:,} case copies, {time.monotonic() - started:.0f} s)", flush=True
             )
         index.flush()
+        if second is not None:
+            second.flush()
         return have
     finally:
         index.close()
+        if second is not None:
+            second.close()
         db.dispose()
+
+
+def _noisy(vector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    noisy = vector + rng.normal(0, 0.02, vector.shape).astype(np.float32)
+    return (noisy / np.linalg.norm(noisy)).astype(np.float32)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -358,6 +358,25 @@ class EdgeIndex:
         # exact=True: the estimate can count stale duplicates after a crash (FACTS.md).
         return int(self._live().count(qe.CountRequest(exact=True, filter=_edge_filter(flt))))
 
+    def warm_payloads(self, fields: Sequence[str]) -> int:
+        """Read `fields` of every point into memory ahead of the searches (indexing/payload_cache.py):
+        a fresh process otherwise pays the engine's payload reads on its first searches (at 100,000
+        passages, most of a search's time until the memory has filled). Returns the points kept."""
+        shard = self._live()
+        kept, offset = 0, None
+        while True:
+            generation = self._payloads.generation
+            request = qe.ScrollRequest(
+                offset=offset, limit=SCROLL_BATCH, with_payload=list(fields), with_vector=False
+            )
+            records, offset = shard.scroll(request)
+            page = {str(rec.id): dict(rec.payload or {}) for rec in records}
+            if not self._payloads.store(fields, page, generation):
+                return kept  # full
+            kept += len(page)
+            if offset is None:
+                return kept
+
     def scroll_payloads(
         self, fields: Sequence[str], flt: FieldFilter | None = None
     ) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -46,10 +46,7 @@ class PayloadCache:
     def get(self, point_ids: Sequence[str], fields: Sequence[str], fetch: Fetch) -> dict[str, Payload]:
         """The payloads (only `fields`) of the points that exist; the missing ones come from `fetch`
         (ids, fields) in one call. The returned dicts are shared: never modify them."""
-        key = tuple(fields)
-        cached = self._by_fields.get(key)
-        if cached is None:
-            cached = self._by_fields.setdefault(key, {})
+        cached = self._by_fields.get(tuple(fields), {})
         found: dict[str, Payload] = {}
         missing: list[str] = []
         for point_id in point_ids:
@@ -62,10 +59,27 @@ class PayloadCache:
             generation = self._generation
             fetched = fetch(missing, list(fields))
             found.update(fetched)
-            limit = MAX_TEXT_ENTRIES if "text" in key else MAX_ENTRIES
-            with self._lock:
-                if generation == self._generation and self._by_fields.get(key) is cached:
-                    if len(cached) + len(fetched) > limit:
-                        cached.clear()
-                    cached.update(fetched)
+            self.store(fields, fetched, generation, make_room=True)
         return found
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def store(
+        self, fields: Sequence[str], payloads: dict[str, Payload], generation: int, *, make_room: bool = False
+    ) -> bool:
+        """Keep `payloads` (read when the generation was `generation`) unless a write finished since.
+        When full: start again (`make_room`) or keep nothing and return False."""
+        key = tuple(fields)
+        limit = MAX_TEXT_ENTRIES if "text" in key else MAX_ENTRIES
+        with self._lock:
+            if generation != self._generation:
+                return True  # stale: not kept, but the caller may go on
+            cached = self._by_fields.setdefault(key, {})
+            if len(cached) + len(payloads) > limit:
+                if not make_room:
+                    return False
+                cached.clear()
+            cached.update(payloads)
+        return True

@@ -367,6 +367,9 @@ class QdrantClientIndex:
     def count(self, flt: FieldFilter | None = None) -> int:
         return int(self._live().count(self._spec.name, count_filter=_client_filter(flt), exact=True).count)
 
+    def warm_payloads(self, fields: Sequence[str]) -> int:
+        return 0  # payloads stay on the server: other processes write there too
+
     def scroll_payloads(
         self, fields: Sequence[str], flt: FieldFilter | None = None
     ) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -78,6 +78,11 @@ class VectorIndex(Protocol):
         """(point_id, {field: value}) for every matching point; absent fields are left out."""
         ...
 
+    def warm_payloads(self, fields: Sequence[str]) -> int:
+        """Read `fields` of every point ahead of the searches, where the implementation keeps payload
+        fields in memory (the embedded index); returns the points kept (0: nothing to warm)."""
+        ...
+
     def retrieve_payloads(self, point_ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:
         """{point_id: {field: value}} for the given points (absent fields left out, unknown ids too).
 

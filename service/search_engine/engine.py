@@ -4,11 +4,19 @@ collections of the other searchable kinds (discussions, events, public selection
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
-from indexing.case_index import CaseIndexer, SecondOpinion, passages_spec, second_spec
+from indexing.case_index import (
+    EVIDENCE_FIELDS,
+    HIT_FIELDS,
+    CaseIndexer,
+    SecondOpinion,
+    passages_spec,
+    second_spec,
+)
 from indexing.document_index import DOCUMENT_KINDS, EVENTS, SELECTIONS, THREADS, DocumentIndexer, DocumentKind
 from indexing.embedder import PACKAGED_E5, Embedder, load_embedder
 from indexing.index_types import CollectionSpec, IndexCorruptError
@@ -98,7 +106,20 @@ class SearchEngine:
         retrieval = RetrievalSettings(ranking=settings.search_ranking, fusion=settings.search_fusion)
         engine = cls(embedder, index, retrieval, second, documents)
         engine.damaged_index_moved_to = moved
+        threading.Thread(target=engine.warm_up, name="index-warm-up", daemon=True).start()
         return engine
+
+    def warm_up(self) -> None:
+        """Read into memory the passage fields every search ranks with (and those of the results), so
+        the first searches of a fresh process cost what the later ones do. Derived data: a failure
+        (the index closed meanwhile) only leaves the memory to fill as searches go."""
+        try:
+            self.index.warm_payloads(EVIDENCE_FIELDS)
+            self.index.warm_payloads(HIT_FIELDS)
+            if self.second is not None:
+                self.second.index.warm_payloads(EVIDENCE_FIELDS)
+        except Exception:
+            log.debug("index warm-up stopped", exc_info=True)
 
     def close(self) -> None:
         self.index.close()
