@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -358,13 +359,13 @@ class EdgeIndex:
         # exact=True: the estimate can count stale duplicates after a crash (FACTS.md).
         return int(self._live().count(qe.CountRequest(exact=True, filter=_edge_filter(flt))))
 
-    def warm_payloads(self, fields: Sequence[str]) -> int:
+    def warm_payloads(self, fields: Sequence[str], stop: threading.Event | None = None) -> int:
         """Read `fields` of every point into memory ahead of the searches (indexing/payload_cache.py):
         a fresh process otherwise pays the engine's payload reads on its first searches (at 100,000
         passages, most of a search's time until the memory has filled). Returns the points kept."""
         shard = self._live()
         kept, offset = 0, None
-        while True:
+        while stop is None or not stop.is_set():
             generation = self._payloads.generation
             request = qe.ScrollRequest(
                 offset=offset, limit=SCROLL_BATCH, with_payload=list(fields), with_vector=False
@@ -375,7 +376,8 @@ class EdgeIndex:
                 return kept  # full
             kept += len(page)
             if offset is None:
-                return kept
+                break
+        return kept
 
     def scroll_payloads(
         self, fields: Sequence[str], flt: FieldFilter | None = None

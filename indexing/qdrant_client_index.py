@@ -7,6 +7,7 @@ The CollectionSpec is stored in the collection metadata under "retex_spec".
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -367,7 +368,7 @@ class QdrantClientIndex:
     def count(self, flt: FieldFilter | None = None) -> int:
         return int(self._live().count(self._spec.name, count_filter=_client_filter(flt), exact=True).count)
 
-    def warm_payloads(self, fields: Sequence[str]) -> int:
+    def warm_payloads(self, fields: Sequence[str], stop: threading.Event | None = None) -> int:
         return 0  # payloads stay on the server: other processes write there too
 
     def scroll_payloads(

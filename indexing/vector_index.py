@@ -6,6 +6,7 @@ qdrant-edge directly.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -78,9 +79,10 @@ class VectorIndex(Protocol):
         """(point_id, {field: value}) for every matching point; absent fields are left out."""
         ...
 
-    def warm_payloads(self, fields: Sequence[str]) -> int:
+    def warm_payloads(self, fields: Sequence[str], stop: threading.Event | None = None) -> int:
         """Read `fields` of every point ahead of the searches, where the implementation keeps payload
-        fields in memory (the embedded index); returns the points kept (0: nothing to warm)."""
+        fields in memory (the embedded index), until done or `stop` is set; returns the points kept
+        (0: nothing to warm)."""
         ...
 
     def retrieve_payloads(self, point_ids: Sequence[str], fields: Sequence[str]) -> dict[str, dict[str, Any]]:

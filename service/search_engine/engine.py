@@ -45,6 +45,9 @@ class SearchEngine:
         self.second = SecondOpinion(BoundedEmbedder(second.embedder), second.index) if second else None
         self.indexer = CaseIndexer(embedder, index, second)
         self.retriever = Retriever(self.embedder, index, retrieval, second=self.second)
+        # Started by open() (warm_up); an engine built by hand (tests) leaves the memory to fill as it goes.
+        self._stop_warming = threading.Event()
+        self._warming = threading.Thread(target=self.warm_up, name="index-warm-up", daemon=True)
         # One point per document, each kind in a collection of its own (indexing/document_index.py); a
         # kind whose collection is not open is absent.
         self.document_indexes: dict[DocumentKind, VectorIndex] = dict(documents or {})
@@ -106,7 +109,7 @@ class SearchEngine:
         retrieval = RetrievalSettings(ranking=settings.search_ranking, fusion=settings.search_fusion)
         engine = cls(embedder, index, retrieval, second, documents)
         engine.damaged_index_moved_to = moved
-        threading.Thread(target=engine.warm_up, name="index-warm-up", daemon=True).start()
+        engine._warming.start()
         return engine
 
     def warm_up(self) -> None:
@@ -114,14 +117,18 @@ class SearchEngine:
         the first searches of a fresh process cost what the later ones do. Derived data: a failure
         (the index closed meanwhile) only leaves the memory to fill as searches go."""
         try:
-            self.index.warm_payloads(EVIDENCE_FIELDS)
-            self.index.warm_payloads(HIT_FIELDS)
+            self.index.warm_payloads(EVIDENCE_FIELDS, self._stop_warming)
+            self.index.warm_payloads(HIT_FIELDS, self._stop_warming)
             if self.second is not None:
-                self.second.index.warm_payloads(EVIDENCE_FIELDS)
+                self.second.index.warm_payloads(EVIDENCE_FIELDS, self._stop_warming)
         except Exception:
             log.debug("index warm-up stopped", exc_info=True)
 
     def close(self) -> None:
+        # The warm-up reads the indexes page by page: let it stop before they close under it.
+        self._stop_warming.set()
+        if self._warming.is_alive():
+            self._warming.join()
         self.index.close()
         if self.second is not None:
             self.second.index.close()
