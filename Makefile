@@ -25,6 +25,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m indexing.model_convert "$(RETEX_DATA_DIR)/models/multilingual-e5-small"
 	$(BIN)/python -m indexing.openvino_export "$(RETEX_DATA_DIR)/models/multilingual-e5-small" \
 		--calibration seeds/data/betagouv/startups.jsonl --calibration seeds/data/retex/cases.json
+	$(BIN)/python -m indexing.outside_corpus "$(RETEX_DATA_DIR)"
 	touch $@
 
 # The partner API's Python client (clients/python), editable: the tests run its examples against the app.
