@@ -16,6 +16,12 @@ come from the out-of-fold sweep it prints (threshold -> nDCG@10 overall and per 
 no-answer needs answered with nothing, answerable needs emptied, nonsense emptied).
 Prints every metric per language for the fused ranking of before issue 13, each signal alone, and
 the calibrated ranking (out-of-fold, unfloored and floored).
+
+The near-miss gate also reads each need's best cosine over the outside titles
+(indexing/outside_corpus.py; --outside-titles for another list). Index building is not exactly
+repeatable (the lexical evidence moves a little between runs), so `--dump FILE` keeps one run's
+evidence and `--from-dump FILE` re-fits on it: variants (--near-miss, --fold-seed) then compare on
+the same evidence.
 """
 
 from __future__ import annotations
