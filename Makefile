@@ -14,7 +14,14 @@ TEST_TMP ?= $(or $(TMPDIR),/tmp)/retex-tests
 
 .PHONY: install run test test-sqlite test-postgres test-sqlite-shared test-postgres-shared lint bench eval clean
 
-install: $(VENV)/.installed $(VENV)/.client-installed node_modules/.package-lock.json
+OUTSIDE_VECTORS := $(RETEX_DATA_DIR)/models/outside/use_multilingual_v3.npy
+
+install: $(VENV)/.installed $(OUTSIDE_VECTORS) $(VENV)/.client-installed node_modules/.package-lock.json
+
+# The near-miss gate's outside titles embedded by USE (indexing/outside_corpus.py, ≈ 4 min of CPU);
+# rebuilt when the titles change.
+$(OUTSIDE_VECTORS): indexing/outside_titles.txt.gz $(VENV)/.installed
+	$(BIN)/python -m indexing.outside_corpus "$(RETEX_DATA_DIR)"
 
 # torch first, from the CPU build on disk, so that nothing pulls a CUDA build.
 $(VENV)/.installed: pyproject.toml

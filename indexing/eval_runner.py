@@ -12,6 +12,7 @@ from indexing.documents import CaseDocument
 from indexing.embedder import Embedder
 from indexing.evaluation import CorpusDoc, EvalReport, evaluate, load_corpus, load_qrels, load_queries
 from indexing.index_types import FieldFilter, SearchMode
+from indexing.outside_corpus import OutsideCorpus
 from indexing.retrieval import RetrievalSettings, Retriever
 from indexing.vector_index import open_index
 
@@ -70,6 +71,7 @@ def run_eval(
     configs: Sequence[str] = ("calibrated",),
     second: Embedder | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    outside: OutsideCorpus | None = None,
 ) -> dict[str, EvalReport]:
     """Index the corpus once into a temporary embedded index; evaluate each configuration on it.
 
@@ -98,7 +100,7 @@ def run_eval(
         published = FieldFilter(any_of={"publication_state": ["published"]})
         for name in configs:
             mode, settings = CONFIGS[name]
-            retriever = Retriever(embedder, index, settings, second=opinion)
+            retriever = Retriever(embedder, index, settings, second=opinion, outside=outside)
             run = {
                 q.id: [ids[hit.case_id] for hit in retriever.search(q.text, flt=published, mode=mode)]
                 for q in query_list

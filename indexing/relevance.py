@@ -40,7 +40,11 @@ an answerable need.
   than for a French one, so the gate subtracts a centre per detected language (the mean over the
   answerable dev-set needs of that language; other languages take the foreign mean). On the dev set
   the best e5 cosine separates answerable from no-answer French needs with a ROC AUC of 0.96, but
-  pooled over languages only 0.73; centred per language, 0.92.
+  pooled over languages only 0.73; centred per language, 0.92. It also reads how close the second
+  encoder gets to the titles of ordinary municipal projects the collection does not cover
+  (``second_outside``, indexing/outside_corpus.py, passed in as a query signal): an uncovered
+  municipal subject comes closer to one of them than covered needs do (out of fold, no-answer needs
+  answered with nothing 50 % -> 83 %: bench/relevance_report.md).
 
 Both were learnt on the same dev set, out of fold: answerable needs against random-letter strings
 (nonsense gate) and against the needs judged to have no answer (near-miss gate).
@@ -50,7 +54,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,18 +163,27 @@ class GroupWeights:
 
 # The query-level evidence a gate may read: the best probability (as a logit) and the best value of
 # a few per-case features over every candidate case (a few maxima: nothing more in the hot path).
-GATE_INPUTS = ("top_logit", "dense", "dense_gap", "dense_head", "lexical", "second", "second_gap")
+# "outside" / "second_outside": the best cosine of the query over titles of what the collection does not
+# cover, per encoder (indexing/outside_corpus.py): query-level signals, passed in, not read from cases.
+QUERY_SIGNALS = ("outside", "second_outside")
+CASE_MAXIMA = ("dense", "dense_gap", "dense_head", "lexical", "second", "second_gap")
+GATE_INPUTS = ("top_logit", *CASE_MAXIMA, *QUERY_SIGNALS)
 OTHER_LANGUAGES = "*"  # QueryGate.centres key of the languages without a centre of their own
 
 
 def gate_row(
-    evidence_matrix: Matrix, probabilities: npt.NDArray[np.float64], features: Sequence[str]
+    evidence_matrix: Matrix,
+    probabilities: npt.NDArray[np.float64],
+    features: Sequence[str],
+    signals: Mapping[str, float] | None = None,
 ) -> list[float]:
     """The named query-level evidence (GATE_INPUTS) of one query; NaN for a signal absent from every
-    candidate (no second encoder)."""
+    candidate (no second encoder) or a query signal not given."""
     out = []
     for name in features:
-        if name == "top_logit":
+        if name in QUERY_SIGNALS:
+            out.append(float((signals or {}).get(name, math.nan)))
+        elif name == "top_logit":
             top = float(np.clip(np.max(probabilities), 1e-6, 1 - 1e-6))
             out.append(math.log(top / (1 - top)))
         else:
@@ -199,8 +212,14 @@ class QueryGate:
         z = np.nan_to_num(z, nan=0.0)  # no second encoder: its features stand at their mean
         return float(1.0 / (1.0 + math.exp(-(float(z @ np.asarray(self.coef)) + self.intercept))))
 
-    def passes(self, evidence_matrix: Matrix, probabilities: npt.NDArray[np.float64], lang: str) -> bool:
-        row = gate_row(evidence_matrix, probabilities, self.features)
+    def passes(
+        self,
+        evidence_matrix: Matrix,
+        probabilities: npt.NDArray[np.float64],
+        lang: str,
+        signals: Mapping[str, float] | None = None,
+    ) -> bool:
+        row = gate_row(evidence_matrix, probabilities, self.features, signals)
         return self.probability(row, lang) >= self.threshold
 
     def to_dict(self) -> dict[str, object]:
@@ -249,14 +268,16 @@ class RelevanceModel:
         evidence: CaseEvidence,
         probabilities: npt.NDArray[np.float64] | None = None,
         lang: str = OTHER_LANGUAGES,
+        signals: Mapping[str, float] | None = None,
     ) -> bool:
         """False when the query is nonsense or nothing in the collection answers it; `lang` is the
-        query's detected language. Without probabilities the query gates are not consulted."""
+        query's detected language, `signals` its QUERY_SIGNALS. Without probabilities the query gates
+        are not consulted."""
         column = evidence.matrix[:, FEATURES.index("second")]
         if not len(column):
             return False
         if probabilities is not None and not all(
-            g.passes(evidence.matrix, probabilities, lang) for g in self.gates
+            g.passes(evidence.matrix, probabilities, lang, signals) for g in self.gates
         ):
             return False
         if np.isnan(column).all():

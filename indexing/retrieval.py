@@ -18,6 +18,7 @@ from typing import Any, Literal
 from indexing.case_index import EVIDENCE_FIELDS, HIT_FIELDS, SecondOpinion
 from indexing.embedder import Embedder
 from indexing.index_types import FieldFilter, Fusion, Hit, SearchMode
+from indexing.outside_corpus import OutsideCorpus
 from indexing.query_language import detect_language
 from indexing.relevance import RelevanceModel, case_evidence, load_model
 from indexing.sparse import encode_query
@@ -52,10 +53,12 @@ class Retriever:
         settings: RetrievalSettings | None = None,
         model: RelevanceModel | None = None,
         second: SecondOpinion | None = None,
+        outside: OutsideCorpus | None = None,
     ) -> None:
         self.embedder = embedder
         self.index = index
         self.second = second
+        self.outside = outside or OutsideCorpus({})  # the near-miss gate's outside titles
         self.settings = settings or RetrievalSettings()
         self._model = model
 
@@ -113,9 +116,10 @@ class Retriever:
             if sparse.indices
             else []
         )
+        second_query = self.second.embedder.embed_query(query) if self.second is not None else None
         second_hits = (
             self.second.index.query(
-                dense=self.second.embedder.embed_query(query),
+                dense=second_query,
                 sparse=None,
                 flt=flt,
                 limit=s.candidates,
@@ -136,7 +140,12 @@ class Retriever:
         # probabilities still rank but mean nothing absolute: keep every candidate.
         calibrated = model.dense_model == self.embedder.model_name
         floor = (model.floor if calibrated else 0.0) if s.floor is None else s.floor
-        if floor > 0 and not model.answerable(evidence, probabilities, language.lang):
+        signals: dict[str, float] = {}
+        if floor > 0 and self.second is not None:
+            # One matrix-vector product over the outside titles, with the query vector computed above.
+            name = self.second.embedder.model_name
+            signals["second_outside"] = self.outside.best_cosine(name, second_query)
+        if floor > 0 and not model.answerable(evidence, probabilities, language.lang, signals):
             return []
         kept = [
             (case_id, hit, float(p))

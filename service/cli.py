@@ -421,6 +421,7 @@ def evaluate(
     from indexing.embedding_cache import DiskCachedEmbedder
     from indexing.eval_runner import CONFIGS, MODE_CONFIGS, run_eval
     from indexing.evaluation import format_comparison, format_report
+    from indexing.outside_corpus import load as load_outside
 
     names: list[tuple[str, str]] = []  # (label, configuration)
     for m in mode:
@@ -453,6 +454,8 @@ def evaluate(
     cached_second = (
         DiskCachedEmbedder(second_embedder, cache) if cache is not None and second_embedder else None
     )
+    # The near-miss gate's outside titles, as built by `make install` for this data dir.
+    outside = load_outside(settings.data_dir, [second_embedder.model_name]) if second_embedder else None
     with _progress() as progress:
         task = progress.add_task("Indexation du corpus", total=None)
         reports = run_eval(
@@ -463,6 +466,7 @@ def evaluate(
             configs=list(dict.fromkeys(c for _, c in names)),
             second=cached_second or second_embedder,
             on_progress=lambda n, total: progress.update(task, completed=n, total=total),
+            outside=outside,
         )
     for disk in (cached, cached_second):
         if disk is not None:

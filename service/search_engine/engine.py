@@ -20,6 +20,8 @@ from indexing.case_index import (
 from indexing.document_index import DOCUMENT_KINDS, EVENTS, SELECTIONS, THREADS, DocumentIndexer, DocumentKind
 from indexing.embedder import PACKAGED_E5, Embedder, load_embedder
 from indexing.index_types import CollectionSpec, IndexCorruptError
+from indexing.outside_corpus import OutsideCorpus
+from indexing.outside_corpus import load as load_outside
 from indexing.retrieval import RetrievalSettings, Retriever
 from indexing.vector_index import VectorIndex, open_index, quarantine_index
 from service.search_engine.embedding_slots import BoundedEmbedder
@@ -36,6 +38,7 @@ class SearchEngine:
         retrieval: RetrievalSettings,
         second: SecondOpinion | None = None,
         documents: Mapping[DocumentKind, VectorIndex] | None = None,
+        outside: OutsideCorpus | None = None,
     ) -> None:
         # Request time (searches, similar cases, duplicate checks, discussions): every embedding, by
         # either encoder, holds one of the bounded slots (429 when busy). The index worker (`indexer`,
@@ -44,7 +47,7 @@ class SearchEngine:
         self.index = index
         self.second = SecondOpinion(BoundedEmbedder(second.embedder), second.index) if second else None
         self.indexer = CaseIndexer(embedder, index, second)
-        self.retriever = Retriever(self.embedder, index, retrieval, second=self.second)
+        self.retriever = Retriever(self.embedder, index, retrieval, second=self.second, outside=outside)
         # Started by open() (warm_up); an engine built by hand (tests) leaves the memory to fill as it goes.
         self._stop_warming = threading.Event()
         self._warming = threading.Thread(target=self.warm_up, name="index-warm-up", daemon=True)
@@ -107,7 +110,9 @@ class SearchEngine:
             second = _open_second(settings, index, open_or_rebuild)
             opened.pop_all()
         retrieval = RetrievalSettings(ranking=settings.search_ranking, fusion=settings.search_fusion)
-        engine = cls(embedder, index, retrieval, second, documents)
+        # The near-miss gate's outside titles, embedded at install by the second encoder (memory-mapped).
+        outside = load_outside(settings.data_dir, [second.embedder.model_name]) if second else None
+        engine = cls(embedder, index, retrieval, second, documents, outside)
         engine.damaged_index_moved_to = moved
         engine._warming.start()
         return engine

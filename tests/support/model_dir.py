@@ -17,4 +17,8 @@ def data_dir_with_model(tmp: Path, model_dir: Path) -> Path:
     fast, fast_link = default_target(model_dir), default_target(link)
     if fast.exists() and not fast_link.exists():
         fast_link.symlink_to(fast, target_is_directory=True)
+    # The outside titles' vectors of `make install` (indexing/outside_corpus.py), when present.
+    outside, outside_link = model_dir.parent / "outside", tmp / "models" / "outside"
+    if outside.exists() and not outside_link.exists():
+        outside_link.symlink_to(outside, target_is_directory=True)
     return tmp
