@@ -14,11 +14,11 @@ TEST_TMP ?= $(or $(TMPDIR),/tmp)/retex-tests
 
 .PHONY: install run test test-sqlite test-postgres test-sqlite-shared test-postgres-shared lint bench eval clean
 
-OUTSIDE_VECTORS := $(RETEX_DATA_DIR)/models/outside/use_multilingual_v3.npy
+OUTSIDE_VECTORS := $(RETEX_DATA_DIR)/models/outside/use_multilingual_v3.groups.npz
 
 install: $(VENV)/.installed $(OUTSIDE_VECTORS) $(VENV)/.client-installed node_modules/.package-lock.json
 
-# The near-miss gate's outside titles embedded by USE (indexing/outside_corpus.py, ≈ 4 min of CPU);
+# The near-miss gate's outside titles embedded by USE and grouped (indexing/outside_corpus.py, ≈ 4 min of CPU);
 # rebuilt when the titles change.
 $(OUTSIDE_VECTORS): indexing/outside_titles.txt.gz $(VENV)/.installed
 	$(BIN)/python -m indexing.outside_corpus "$(RETEX_DATA_DIR)"

@@ -47,7 +47,13 @@ from indexing.embedding_cache import DiskCachedEmbedder  # noqa: E402
 from indexing.eval_runner import corpus_documents  # noqa: E402
 from indexing.evaluation import EvalReport, Query, evaluate, load_corpus, load_qrels, load_queries  # noqa: E402
 from indexing.index_types import FieldFilter  # noqa: E402
-from indexing.outside_corpus import TITLES_PATH, OutsideCorpus, embed_titles, outside_titles  # noqa: E402
+from indexing.outside_corpus import (  # noqa: E402
+    TITLES_PATH,
+    OutsideCorpus,
+    embed_titles,
+    group_titles,
+    outside_titles,
+)
 from indexing.query_language import detect_language  # noqa: E402
 from indexing.relevance import (  # noqa: E402
     FEATURES,
@@ -357,7 +363,7 @@ def add_outside_signals(
     texts |= {f"nonsense-{i:02d}": t for i, t in enumerate([*NONSENSE, *random_letters(20)])}
     read = {f for g in GATES for f in g.features}
     encoders = [e for e, name in ((embedder, "outside"), (second, "second_outside")) if e and name in read]
-    outside = OutsideCorpus({e.model_name: embed_titles(e, titles) for e in encoders})
+    outside = OutsideCorpus({e.model_name: group_titles(embed_titles(e, titles)) for e in encoders})
     for n in [*needs, *nonsense_needs]:
         text = texts[n.id]
         n.signals = {

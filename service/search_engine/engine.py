@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from indexing.case_index import (
     EVIDENCE_FIELDS,
     HIT_FIELDS,
@@ -72,6 +74,10 @@ class SearchEngine:
         A damaged embedded index is moved aside and replaced by an empty one, which start-up then
         fills from the database. Raises IndexModelMismatch when the index was built by another model
         (run `retex reindex`) and IndexLockedError when another process holds the embedded index."""
+        # One BLAS thread per numpy call in a serving process: concurrent requests are its parallelism.
+        # OpenBLAS's own threads spin between calls and starved the requests (a search's small products
+        # over the outside titles cost 75 ms of CPU instead of 30 with two of them, 8 clients on 2 cores).
+        threadpool_limits(1, user_api="blas")
         embedder = load_embedder(
             settings.model,
             settings.data_dir,

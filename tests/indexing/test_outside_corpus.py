@@ -12,7 +12,7 @@ import pytest
 
 from indexing.embedder import HashingEmbedder
 from indexing.index_types import Hit
-from indexing.outside_corpus import build, load, outside_titles
+from indexing.outside_corpus import build, group_titles, load, outside_titles
 from indexing.relevance import (
     FEATURES,
     OTHER_LANGUAGES,
@@ -62,7 +62,30 @@ def test_vectors_built_from_other_titles_are_not_loaded(tmp_path: Path) -> None:
     current = titles_file(tmp_path, TITLES)
     assert load(tmp_path, [embedder.model_name], current).vectors == {}  # stale: left out
     build(tmp_path, embedder, current)
-    assert len(load(tmp_path, [embedder.model_name], current).vectors[embedder.model_name]) == len(TITLES)
+    assert len(load(tmp_path, [embedder.model_name], current).vectors[embedder.model_name].rows) == len(
+        TITLES
+    )
+
+
+def test_grouped_titles_find_the_best_cosine_by_reading_a_few_groups() -> None:
+    rng = np.random.default_rng(7)
+    # Clustered like real titles: 4,000 vectors around 200 subjects.
+    subjects = rng.normal(size=(200, 32))
+    rows = subjects[rng.integers(0, 200, 4000)] + 0.4 * rng.normal(size=(4000, 32))
+    matrix = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    groups = group_titles(matrix, groups=64)
+    assert sorted(map(tuple, groups.rows.tolist())) == sorted(map(tuple, matrix.tolist()))  # reordered only
+    assert groups.offsets[0] == 0 and groups.offsets[-1] == len(matrix)
+    # Queries near some subject, as a need comes near the titles of its subject.
+    queries = (subjects[rng.integers(0, 200, 200)] + 0.6 * rng.normal(size=(200, 32))).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exact = [float(np.max(matrix @ q)) for q in queries]
+    every_group = [groups.best_cosine(q, probe=64) for q in queries]
+    assert every_group == pytest.approx(exact, abs=1e-6)
+    probed = [groups.best_cosine(q, probe=16) for q in queries]  # a quarter of the rows
+    same = sum(abs(p - e) < 1e-6 for p, e in zip(probed, exact, strict=True))
+    assert same >= 0.9 * len(queries)
+    assert all(p <= e + 1e-6 for p, e in zip(probed, exact, strict=True))
 
 
 def test_the_near_miss_gate_reads_the_outside_signal() -> None:
