@@ -15,13 +15,12 @@ from indexing.index_types import Hit
 from indexing.outside_corpus import build, group_titles, load, outside_titles
 from indexing.relevance import (
     FEATURES,
-    OTHER_LANGUAGES,
     GroupWeights,
-    QueryGate,
     RelevanceModel,
     case_evidence,
     gate_row,
 )
+from tests.support.gates import one_signal_gate
 
 pytestmark = pytest.mark.nodb
 
@@ -90,15 +89,7 @@ def test_grouped_titles_find_the_best_cosine_by_reading_a_few_groups() -> None:
 
 def test_the_near_miss_gate_reads_the_outside_signal() -> None:
     # A gate on the outside cosine alone: closer to an ordinary municipal subject, less answerable.
-    gate = QueryGate(
-        features=("second_outside",),
-        centres={OTHER_LANGUAGES: (0.5,)},
-        mean=(0.0,),
-        scale=(0.1,),
-        coef=(-4.0,),
-        intercept=0.0,
-        threshold=0.5,
-    )
+    gate = one_signal_gate("second_outside", centre=0.5, scale=0.1, coef=-4.0, intercept=0.0)
     n = len(FEATURES)
     weights = GroupWeights(mean=(0.0,) * n, scale=(1.0,) * n, coef=(0.0,) * n, intercept=0.0)
     m = RelevanceModel(groups={"fr": weights, "foreign": weights}, floor=0.01, gates=(gate,))

@@ -26,6 +26,7 @@ from indexing.relevance import (
 )
 from indexing.retrieval import RetrievalSettings, Retriever
 from indexing.vector_index import open_index
+from tests.support.gates import one_signal_gate
 
 pytestmark = pytest.mark.nodb
 
@@ -89,15 +90,7 @@ def test_probabilities_and_the_gate() -> None:
 
 def test_a_query_gate_silences_a_query_whose_profile_says_nothing_answers() -> None:
     # Reads only the best second-encoder cosine above its background (standardised as is).
-    gate = QueryGate(
-        features=("second_gap",),
-        centres={OTHER_LANGUAGES: (0.0,)},
-        mean=(0.0,),
-        scale=(1.0,),
-        coef=(8.0,),
-        intercept=-1.0,
-        threshold=0.5,
-    )
+    gate = one_signal_gate("second_gap", centre=0.0, scale=1.0, coef=8.0, intercept=-1.0)
     m = RelevanceModel(groups=model().groups, floor=0.01, gates=(gate,))
     assert RelevanceModel.from_json(m.to_json()) == m
     stands_out = case_evidence([hit(1, 0, 0.9)], [], 1, second_hits=[hit(1, 0, 0.6), hit(2, 0, 0.2)])
