@@ -367,25 +367,28 @@ class EdgeIndex:
         """Read `fields` of every point into memory ahead of the searches (indexing/payload_cache.py):
         a fresh process otherwise pays the engine's payload reads on its first searches (at 100,000
         passages, most of a search's time until the memory has filled). Returns the points kept."""
-        shard = self._live()
-        kept, offset = 0, None
+        pages = self._scroll_pages(fields, None)
+        kept = 0
         while stop is None or not stop.is_set():
-            generation = self._payloads.generation
-            request = qe.ScrollRequest(
-                offset=offset, limit=SCROLL_BATCH, with_payload=list(fields), with_vector=False
-            )
-            records, offset = shard.scroll(request)
-            page = {str(rec.id): dict(rec.payload or {}) for rec in records}
-            if not self._payloads.store(fields, page, generation):
-                return kept  # full
-            kept += len(page)
-            if offset is None:
+            generation = self._payloads.generation  # read before the page is: a write meanwhile drops it
+            page = next(pages, None)
+            if page is None:
                 break
+            if not self._payloads.store(fields, page, generation):
+                break  # full
+            kept += len(page)
         return kept
 
     def scroll_payloads(
         self, fields: Sequence[str], flt: FieldFilter | None = None
     ) -> Iterator[tuple[str, dict[str, Any]]]:
+        for page in self._scroll_pages(fields, flt):
+            yield from page.items()
+
+    def _scroll_pages(
+        self, fields: Sequence[str], flt: FieldFilter | None
+    ) -> Iterator[dict[str, dict[str, Any]]]:
+        """{point_id: payload} of the matching points, one engine page at a time (read when asked for)."""
         shard = self._live()
         edge_filter = _edge_filter(flt)
         with_payload: bool | list[str] = list(fields) if fields else False
@@ -399,8 +402,7 @@ class EdgeIndex:
                 with_vector=False,
             )
             records, offset = shard.scroll(request)
-            for rec in records:
-                yield str(rec.id), dict(rec.payload or {})
+            yield {str(rec.id): dict(rec.payload or {}) for rec in records}
             if offset is None:
                 return
 
