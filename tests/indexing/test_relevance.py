@@ -203,3 +203,31 @@ def test_query_language_groups(query: str, lang: str | None, group: str) -> None
     assert guess.group == group
     if lang is not None:
         assert guess.lang == lang
+
+
+class RecordingIndex:
+    """The real index, noting whether each query asked for brute force."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.exact: list[bool] = []
+
+    def query(self, **kwargs: object) -> list[Hit]:
+        self.exact.append(bool(kwargs["exact"]))
+        return self.inner.query(**kwargs)  # type: ignore[attr-defined,no-any-return]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_brute_force_only_while_the_collection_is_small(indexed) -> None:  # type: ignore[no-untyped-def]
+    embedder, index, second = indexed
+    size = index.count()
+    found = {}
+    for up_to in (size, size - 1):  # the collection at the limit, then just over it
+        recording = RecordingIndex(index)
+        settings = RetrievalSettings(exact_up_to=up_to)
+        retriever = Retriever(embedder, recording, settings, model=model(), second=second)  # type: ignore[arg-type]
+        found[up_to] = [h.case_id for h in retriever.search("bacs de compost", flt=PUBLISHED)]
+        assert recording.exact and set(recording.exact) == {up_to >= size}
+    assert found[size] == found[size - 1] and set(found[size][:2]) == {10, 11}
