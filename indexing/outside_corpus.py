@@ -23,6 +23,7 @@ best cosine).
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import hashlib
 import json
@@ -59,13 +60,19 @@ class TitleGroups:
     offsets: npt.NDArray[np.int64]
 
     def best_cosine(self, query: npt.NDArray[np.float32], probe: int = PROBE) -> float:
-        closest = np.argsort(-(self.centres @ query), kind="stable")[:probe]  # stable: same groups every call
+        # stable: the same groups on every call
+        closest: list[int] = np.argsort(-(self.centres @ query), kind="stable")[:probe].tolist()
+        offsets = self._bounds
         best = -1.0
-        for g in closest:
-            start, end = int(self.offsets[g]), int(self.offsets[g + 1])
+        for g in closest:  # plain ints and the array's own max: this loop runs 64 times per search
+            start, end = offsets[g], offsets[g + 1]
             if end > start:
-                best = max(best, float(np.max(self.rows[start:end] @ query)))
+                best = max(best, float((self.rows[start:end] @ query).max()))
         return best
+
+    @functools.cached_property
+    def _bounds(self) -> list[int]:
+        return [int(o) for o in self.offsets]
 
     def exact_best_cosine(self, query: npt.NDArray[np.float32]) -> float:
         return float(np.max(self.rows @ query)) if len(self.rows) else -1.0

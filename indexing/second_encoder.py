@@ -33,7 +33,6 @@ class UseEmbedder(_CachedQueries):
         self._threads = threads
         self._model: Any = None
         self._load_lock = threading.Lock()
-        self._run_lock = threading.Lock()  # numpy forward pass: one batch at a time
         self._cache = QueryCache(query_cache_size)
 
     def _use(self) -> Any:
@@ -45,9 +44,11 @@ class UseEmbedder(_CachedQueries):
             return self._model
 
     def _encode(self, texts: list[str]) -> Vector:
-        model = self._use()
-        with self._run_lock:
-            out = np.asarray(model.encode(texts), dtype=np.float32)
+        # No lock: the numpy forward pass only reads the weights, and its products release the
+        # interpreter lock, so concurrent searches encode side by side (a lock here made 8 clients
+        # queue behind each other's 2 ms). The BLAS thread limit it sets per call is the process's own
+        # (one thread: service/search_engine/engine.py), so concurrent calls leave it unchanged.
+        out = np.asarray(self._use().encode(texts), dtype=np.float32)
         out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
 

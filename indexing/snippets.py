@@ -122,7 +122,8 @@ def _sentences(markdown: str) -> list[str]:
     return out
 
 
-def _query_keys(query: str, lang: str) -> tuple[set[str], set[str]]:
+@functools.lru_cache(maxsize=1024)  # a page of results reads the same query's keys once per snippet
+def _query_keys(query: str, lang: str) -> tuple[frozenset[str], frozenset[str]]:
     """(stems, cognate prefixes) of the meaningful query words."""
     stems: set[str] = set()
     prefixes: set[str] = set()
@@ -133,17 +134,17 @@ def _query_keys(query: str, lang: str) -> tuple[set[str], set[str]]:
         stems.add(_stem(lang, folded))
         if lang != "fr" and len(folded) >= COGNATE_PREFIX:
             prefixes.add(folded[:COGNATE_PREFIX])
-    return stems, prefixes
+    return frozenset(stems), frozenset(prefixes)
 
 
-# A passage's sentences and their meaningful words (position, folded form, French stem) do not depend
-# on the query: analysed once per text, a snippet then only compares stems (measured over HTTP, 8
+# A passage's sentences, their meaningful words (position, folded form, French stem) and the set of
+# those stems do not depend on the query: analysed once per text, a snippet then only compares stems (measured over HTTP, 8
 # clients: re-reading the same ten passages was a tenth of a search's time).
 Word = tuple[int, int, str, str]
 
 
 @functools.lru_cache(maxsize=4096)
-def _analysed(text: str) -> tuple[tuple[str, tuple[Word, ...]], ...]:
+def _analysed(text: str) -> tuple[tuple[str, tuple[Word, ...], frozenset[str]], ...]:
     out = []
     for sentence in _sentences(text):
         words = []
@@ -151,12 +152,12 @@ def _analysed(text: str) -> tuple[tuple[str, tuple[Word, ...]], ...]:
             folded = _fold(m.group())
             if _meaningful(folded):
                 words.append((m.start(), m.end(), folded, _stem("fr", folded)))
-        out.append((sentence, tuple(words)))
+        out.append((sentence, tuple(words), frozenset(w[3] for w in words)))
     return tuple(out)
 
 
 def _matches(
-    words: tuple[Word, ...], stems: set[str], prefixes: set[str], lang: str
+    words: tuple[Word, ...], stems: frozenset[str], prefixes: frozenset[str], lang: str
 ) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     for start, end, folded, stem in words:
@@ -180,9 +181,15 @@ def make_snippet(text: str, query: str, lang: str | None = None, *, max_chars: i
     analysed = _analysed(text)
     if not analysed:
         return ""
-    sentences = [sentence for sentence, _ in analysed]
+    sentences = [sentence for sentence, _, _ in analysed]
     stems, prefixes = _query_keys(query, lang)
-    matches = [_matches(words, stems, prefixes, lang) for _, words in analysed]
+    # A French query without cognate prefixes can only match a sentence through its French stems: the
+    # sentences that share none (most of them) skip the word by word comparison.
+    stems_only = lang == "fr" and not prefixes
+    matches = [
+        [] if stems_only and stems.isdisjoint(french_stems) else _matches(words, stems, prefixes, lang)
+        for _, words, french_stems in analysed
+    ]
     best_start, best_key = 0, (0, 0, 0)
     for i in range(len(sentences)):
         keys: set[str] = set()
