@@ -138,8 +138,8 @@ def _query_keys(query: str, lang: str) -> tuple[frozenset[str], frozenset[str]]:
 
 
 # A passage's sentences, their meaningful words (position, folded form, French stem) and the set of
-# those stems do not depend on the query: analysed once per text, a snippet then only compares stems (measured over HTTP, 8
-# clients: re-reading the same ten passages was a tenth of a search's time).
+# those stems do not depend on the query: analysed once per text, a snippet then only compares stems
+# (measured over HTTP, 8 clients: re-reading the same ten passages was a tenth of a search's time).
 Word = tuple[int, int, str, str]
 
 
