@@ -60,7 +60,7 @@ from indexing.payload_cache import PayloadCache
 SPEC_FILE = "retex_spec.json"
 LOCK_FILE = ".retex.lock"
 SHARD_DIR = "shard"
-OPTIMIZE_AFTER = 10_000  # points without a graph; below that, brute force over them costs about 1 ms
+GRAPH_MISSING_LIMIT = 10_000  # points without a graph; below that, brute force over them costs ~1 ms
 
 
 def _edge_filter(flt: FieldFilter | None) -> qe.Filter | None:
@@ -222,7 +222,7 @@ class EdgeIndex:
         info = self._live().info()
         # indexed_vectors_count counts the sparse vectors (all indexed at once) with the dense ones.
         dense_indexed = int(info.indexed_vectors_count) - (int(info.points_count) if self._spec.sparse else 0)
-        if int(info.points_count) - dense_indexed >= OPTIMIZE_AFTER:
+        if int(info.points_count) - dense_indexed >= GRAPH_MISSING_LIMIT:
             self.optimize()
 
     @classmethod

@@ -146,7 +146,7 @@ class Retriever:
         )
         second_query = second_vector.result() if second_vector is not None else None
         second_hits = (
-            self.second.index.query(
+            second.index.query(
                 dense=second_query,
                 sparse=None,
                 flt=flt,
@@ -155,7 +155,7 @@ class Retriever:
                 payload_fields=EVIDENCE_FIELDS,
                 exact=exact,
             )
-            if self.second is not None
+            if second is not None
             else None
         )
         evidence = case_evidence(dense_hits, lexical_hits, len(sparse.indices), second_hits)
@@ -169,9 +169,9 @@ class Retriever:
         calibrated = model.dense_model == self.embedder.model_name
         floor = (model.floor if calibrated else 0.0) if s.floor is None else s.floor
         signals: dict[str, float] = {}
-        if floor > 0 and self.second is not None:
+        if floor > 0 and second is not None:
             # One matrix-vector product over the outside titles, with the query vector computed above.
-            name = self.second.embedder.model_name
+            name = second.embedder.model_name
             signals["second_outside"] = self.outside.best_cosine(name, second_query)
         if floor > 0 and not model.answerable(evidence, probabilities, language.lang, signals):
             return []
