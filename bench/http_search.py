@@ -4,6 +4,7 @@ Usage:
   .venv/bin/python -m bench.http_search                          # 1 and 8 clients, 30 s each, the API
   .venv/bin/python -m bench.http_search --seconds 10 --web       # the /recherche HTMX partial instead
   .venv/bin/python -m bench.http_search --url http://127.0.0.1:8000   # a server that already runs
+  .venv/bin/python -m bench.http_search --workers 2              # `serve --workers 2`: the index host too
   .venv/bin/python -m bench.http_search --clients 1 --clients 8 --clients 16 --data-dir /tmp/retex-http
 
 Without --url it starts `python -m service.cli serve --seed-if-empty` (as `make run` does: SQLite, the
@@ -93,17 +94,29 @@ def load_average() -> str:
 
 
 def cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU time of the server process so far (Linux /proc), or None when unknown.
+    """User + system CPU time so far of the server process and of the processes under it (the app
+    workers and the index host of `serve --workers N`), from Linux /proc; None when unknown.
 
     CPU per search is the figure that load from other programs disturbs least: a shared machine
     changes searches/s and latencies, much less the CPU one search costs the server."""
     if pid is None:
         return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total, pending, seen = 0, [pid], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            if current == pid:
+                return None
+            continue  # a child that just ended
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def distinct_queries() -> list[str]:
@@ -186,7 +199,7 @@ def run_wrk(
     }
 
 
-def start_server(data_dir: Path, port: int) -> RetexProcess:
+def start_server(data_dir: Path, port: int, workers: int = 1) -> RetexProcess:
     data_dir.mkdir(parents=True, exist_ok=True)
     # The models `make install` converted and exported (OpenVINO int8) into the project's data dir, as
     # `make run` loads them; without them the server would convert a torch-only copy of its own.
@@ -205,12 +218,18 @@ def start_server(data_dir: Path, port: int) -> RetexProcess:
         "RETEX_ANONYMOUS_SEARCHES_PER_MINUTE": "100000000",
     }
     server = RetexProcess(
-        ["serve", "--seed-if-empty", "--host", "127.0.0.1", "--port", str(port)],
+        ["serve", "--seed-if-empty", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
         env,
         data_dir / "bench-server.log",
     )
     # The embedded default (SQLite, qdrant-edge, the packaged model), whatever the caller's environment says.
-    for key in ("RETEX_DATABASE_URL", "RETEX_QDRANT_URL", "RETEX_INDEX_PATH", "RETEX_MODEL"):
+    for key in (
+        "RETEX_DATABASE_URL",
+        "RETEX_QDRANT_URL",
+        "RETEX_INDEX_PATH",
+        "RETEX_MODEL",
+        "RETEX_WEB_WORKERS",
+    ):
         server.env.pop(key, None)
     return server.start()
 
@@ -231,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web", action="store_true", help="The /recherche HTMX partial instead of the API.")
     parser.add_argument("--ready-timeout", type=float, default=3600.0)
     parser.add_argument("--pid", type=int, help="With --url: the server's process id (CPU per search).")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="App processes of the started server (`serve --workers`)."
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
@@ -242,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         print(f"starting the server on {base} with data dir {args.data_dir}", flush=True)
-        server = start_server(args.data_dir, port)
+        server = start_server(args.data_dir, port, args.workers)
         pid = server.proc.pid if server.proc is not None else None
     try:
         index = wait_ready(base, server, args.ready_timeout)

@@ -158,11 +158,7 @@ class EdgeIndex:
         shard_dir = directory / SHARD_DIR
         stored = cls.read_spec(directory)
         exists = (shard_dir / "segments").exists()
-        if exists and (
-            stored is None
-            or (stored.model_name, stored.dimension, stored.sparse)
-            != (spec.model_name, spec.dimension, spec.sparse)
-        ):
+        if exists and (stored is None or not stored.same_vectors(spec)):
             raise IndexModelMismatch(stored, spec, str(directory))
         try:
             if exists:

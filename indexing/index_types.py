@@ -112,19 +112,38 @@ class CollectionSpec:
             integer_fields=tuple(data.get("integer_fields", ())),
         )
 
+    def same_vectors(self, other: CollectionSpec) -> bool:
+        """Whether the stored vectors of one fit the other (payload fields may differ: they are added)."""
+        return (self.model_name, self.dimension, self.sparse) == (
+            other.model_name,
+            other.dimension,
+            other.sparse,
+        )
+
     @property
     def indexed_fields(self) -> tuple[str, ...]:
         return self.keyword_fields + self.integer_fields
 
 
 class VectorIndexError(Exception):
-    """Base class of vector-index errors."""
+    """Base class of vector-index errors.
+
+    Subclasses keep their constructor arguments in `_init_args`, so that an error raised in the index
+    host process crosses its socket whole (pickle rebuilds an exception from these arguments)."""
+
+    _init_args: tuple[Any, ...] = ()
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        if self._init_args:
+            return (type(self), self._init_args)
+        return super().__reduce__()
 
 
 class IndexModelMismatch(VectorIndexError):
     """The stored collection was built with another model, dimension or sparse setting."""
 
     def __init__(self, stored: CollectionSpec | None, requested: CollectionSpec, where: str) -> None:
+        self._init_args = (stored, requested, where)
         self.stored = stored
         self.requested = requested
         if stored is None:
@@ -142,6 +161,7 @@ class IndexLockedError(VectorIndexError):
     """The embedded index is already open (this process or another one)."""
 
     def __init__(self, where: str) -> None:
+        self._init_args = (where,)
         super().__init__(
             f"the embedded index at {where} is already open by another process; "
             "use a Qdrant server (RETEX_QDRANT_URL) for several processes"
@@ -152,6 +172,7 @@ class IndexCorruptError(VectorIndexError):
     """The embedded index folder exists but cannot be read (damaged or half-deleted files)."""
 
     def __init__(self, where: str, cause: str) -> None:
+        self._init_args = (where, cause)
         super().__init__(f"the embedded index at {where} cannot be opened ({cause})")
         self.where = where
 
@@ -160,7 +181,16 @@ class IndexUnavailableError(VectorIndexError):
     """The Qdrant server cannot be reached or is not ready (a transient fault: retry later)."""
 
     def __init__(self, where: str, cause: str) -> None:
-        super().__init__(f"the Qdrant server at {where} is unreachable or not ready ({cause})")
+        self._init_args = (where, cause)
+        super().__init__(f"the search index at {where} is unreachable or not ready ({cause})")
+
+
+@dataclass(frozen=True, slots=True)
+class IndexHostAddress:
+    """Where the index host process listens (indexing/index_host.py) and the key of its handshake."""
+
+    address: str
+    authkey: bytes
 
 
 # Fixed namespace so that the same logical passage always gets the same point id (idempotent upserts).

@@ -21,6 +21,7 @@ from indexing.index_types import (
     FieldFilter,
     Fusion,
     Hit,
+    IndexHostAddress,
     IndexPoint,
     SearchMode,
     SparseVector,
@@ -124,10 +125,13 @@ def open_index(
     api_key: str | None = None,
     shards: int | None = None,
     replicas: int | None = None,
+    host: IndexHostAddress | None = None,
 ) -> VectorIndex:
     """Open (creating if needed) the collection `spec.name`.
 
     url  -> Qdrant server through qdrant-client (several processes may share it);
+    host -> the embedded index held by the index host process, shared by the app processes of
+            `retex serve --workers N` (indexing/index_host.py);
     path -> embedded qdrant-edge in the folder `path / spec.name` (one process at a time).
     Raises IndexModelMismatch if the stored collection was built with another model or
     dimension, IndexLockedError if the embedded index is already open, IndexCorruptError if the
@@ -138,6 +142,10 @@ def open_index(
 
         layout = ClusterLayout(shards=shards, replicas=replicas)
         return QdrantClientIndex.connect(spec, url=url, api_key=api_key, layout=layout)
+    if host is not None:
+        from indexing.remote_index import RemoteIndex, host_link
+
+        return RemoteIndex.open(spec, host_link(host))
     if path is not None:
         from indexing.edge_index import EdgeIndex
 
@@ -151,14 +159,19 @@ def drop_index(
     path: Path | None = None,
     url: str | None = None,
     api_key: str | None = None,
+    host: IndexHostAddress | None = None,
 ) -> bool:
     """Delete the collection `name` and all its data (for `retex reindex`). True if it existed.
 
-    The index must not be open (embedded: IndexLockedError if it is)."""
+    The index must not be open (embedded: IndexLockedError if it is; the index host closes it first)."""
     if url:
         from indexing.qdrant_client_index import QdrantClientIndex
 
         return QdrantClientIndex.drop(name, url=url, api_key=api_key)
+    if host is not None:
+        from indexing.remote_index import drop_remote, host_link
+
+        return drop_remote(name, host_link(host))
     if path is not None:
         from indexing.edge_index import EdgeIndex
 
@@ -172,12 +185,17 @@ def stored_spec(
     path: Path | None = None,
     url: str | None = None,
     api_key: str | None = None,
+    host: IndexHostAddress | None = None,
 ) -> CollectionSpec | None:
     """The spec recorded with an existing collection, or None if there is no such collection."""
     if url:
         from indexing.qdrant_client_index import QdrantClientIndex
 
         return QdrantClientIndex.read_spec(name, url=url, api_key=api_key)
+    if host is not None:
+        from indexing.remote_index import host_link, remote_stored_spec
+
+        return remote_stored_spec(name, host_link(host))
     if path is not None:
         from indexing.edge_index import EdgeIndex
 
@@ -185,11 +203,24 @@ def stored_spec(
     raise ValueError("stored_spec needs a path (embedded index) or a url (Qdrant server)")
 
 
-def quarantine_index(name: str, *, path: Path | None = None, url: str | None = None) -> Path | None:
+def quarantine_index(
+    name: str,
+    *,
+    path: Path | None = None,
+    url: str | None = None,
+    api_key: str | None = None,
+    host: IndexHostAddress | None = None,
+) -> Path | None:
     """Move a damaged embedded collection aside (see IndexCorruptError); returns where it went.
 
     A Qdrant server repairs its own storage (replicas): nothing to do for a url."""
-    if url or path is None:
+    if url:
+        return None
+    if host is not None:
+        from indexing.remote_index import host_link, quarantine_remote
+
+        return quarantine_remote(name, host_link(host))
+    if path is None:
         return None
     from indexing.edge_index import EdgeIndex
 

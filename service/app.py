@@ -100,26 +100,26 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_attempts=settings.worker_max_attempts,
     )
     app.state.outbox_worker = worker
-    if settings.index_worker or not settings.qdrant_url:
+    guard = _claim(settings, "outbox") if settings.index_worker else None
+    # The process that applies the queue checks the index against the database (with several app
+    # processes on SQLite, the one holding the claim); without a worker here, the embedded index is
+    # this process's own and is checked all the same.
+    if guard is not None or (not settings.index_worker and not settings.qdrant_url):
         _reconcile_index(app, engine)
+    if guard is not None:
+        worker.start()
     # Territory feature vectors (similar territories): built in the background when missing.
     territories = TerritoryIndexRuntime(settings, app.state.session_factory)
     app.state.territory_index = territories
     territories.start()
-    guard = None
-    if settings.index_worker:
-        try:
-            guard = take_claim_guard(settings.resolved_database_url)
-            worker.start()
-        except OutboxBusyError as exc:
-            log.warning("in-process index worker not started: %s", exc)
     # The mail transport only sends; the digests are the discussions job that queues mail on a schedule.
     emails = EmailSender(
         settings,
         app.state.session_factory,
         producers=[partial(send_due_digests, public_url=settings.public_url)],
     )
-    if settings.email_sender:
+    emails_guard = _claim(settings, "emails") if settings.email_sender else None
+    if emails_guard is not None:
         emails.start()
     webhooks, webhooks_guard = _start_webhooks(app, settings)
     try:
@@ -127,8 +127,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if webhooks is not None:
             webhooks.stop()
-        if webhooks_guard is not None:
-            webhooks_guard.release()
+        for held in (webhooks_guard, emails_guard):
+            if held is not None:
+                held.release()
         emails.stop()
         worker.stop()
         if guard is not None:
@@ -139,14 +140,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine.close()
 
 
+def _claim(settings: Settings, queue: str) -> ClaimGuard | None:
+    """This process's claim on a queue (always given on PostgreSQL); None: another process has it."""
+    try:
+        return take_claim_guard(settings.resolved_database_url, queue)
+    except OutboxBusyError:
+        # Another app process of the same SQLite database (serve --workers N) or a `retex worker`.
+        log.info("%s: another process claims this queue, this one leaves it to it", queue)
+        return None
+
+
 def _start_webhooks(app: FastAPI, settings: Settings) -> tuple[WebhookWorker | None, ClaimGuard | None]:
     """The webhook deliveries' worker, as a thread of this process (one claimer per SQLite database)."""
     if not settings.webhook_worker:
         return None, None
-    try:
-        guard = take_claim_guard(settings.resolved_database_url, "webhooks")
-    except OutboxBusyError as exc:
-        log.warning("in-process webhook worker not started: %s", exc)
+    guard = _claim(settings, "webhooks")
+    if guard is None:
         return None, None
     worker = WebhookWorker(app.state.session_factory, settings)
     app.state.webhook_worker = worker

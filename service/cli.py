@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from sqlalchemy import func, select
 
 from indexing.index_types import IndexLockedError
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.search_engine.host_process import IndexHostProcess
 
 app = typer.Typer(help="Retex : partage d'expériences numériques entre territoires.", no_args_is_help=True)
 console = Console(stderr=True, width=110)
@@ -90,23 +93,6 @@ EMBEDDED_INDEX_BUSY = (
 )
 
 
-def check_multi_process(settings: Settings, workers: int) -> str | None:
-    """Why `workers` app processes cannot run with these settings (None: they can)."""
-    if workers <= 1:
-        return None
-    if not settings.qdrant_url:
-        return (
-            f"{workers} processus ne peuvent pas partager l'index embarqué (il ne s'ouvre que dans un "
-            "processus) : configurez un serveur Qdrant (RETEX_QDRANT_URL), ou servez avec --workers 1."
-        )
-    if settings.resolved_database_url.startswith("sqlite"):
-        return (
-            "plusieurs processus demandent PostgreSQL (RETEX_DATABASE_URL=postgresql+psycopg://…) : "
-            "SQLite ne répartit pas la file d'indexation entre processus."
-        )
-    return None
-
-
 def wait_for_database(settings: Settings, timeout: float) -> None:
     """Apply migrations, retrying while the database is unreachable (it may start after us)."""
     from sqlalchemy.exc import InterfaceError, OperationalError
@@ -135,7 +121,7 @@ def serve(
         typer.Option(
             envvar="RETEX_WEB_WORKERS",
             min=1,
-            help="App processes (uvicorn workers). More than 1 needs PostgreSQL and RETEX_QDRANT_URL.",
+            help="App processes (uvicorn workers). On the embedded index, one more process holds it.",
         ),
     ] = 1,
     seed_if_empty: Annotated[
@@ -154,9 +140,6 @@ def serve(
 
     settings = Settings()
     settings.ensure_data_dir()
-    if reason := check_multi_process(settings, workers):
-        console.print(f"[red]Erreur : {reason}[/red]")
-        raise typer.Exit(code=2)
     configure_request_log()
     wait_for_database(settings, wait_db)
     if seed_if_empty and _database_is_empty(settings):
@@ -168,16 +151,68 @@ def serve(
     if workers > 1:
         # Each worker process builds its own app from the same RETEX_ settings (environment).
         settings.resolved_secret_key  # noqa: B018 - generate it once, before the processes race for it
-        uvicorn.run(
-            "service.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            forwarded_allow_ips=settings.forwarded_allow_ips,
-        )
+        index_host = _start_index_host() if not settings.qdrant_url else None
+        try:
+            uvicorn.run(
+                "service.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
+            )
+        finally:
+            if index_host is not None:
+                index_host.stop()
         return
     uvicorn.run(create_app(settings), host=host, port=port, forwarded_allow_ips=settings.forwarded_allow_ips)
+
+
+def _start_index_host() -> IndexHostProcess:
+    """The process that holds the embedded index for every app process (they reach it by socket)."""
+    import os
+
+    from service.search_engine.host_process import IndexHostError, IndexHostProcess
+
+    index_host = IndexHostProcess()
+    try:
+        index_host.start()
+    except IndexHostError as exc:
+        index_host.stop()
+        console.print(f"[red]Erreur : {exc}[/red]")
+        raise typer.Exit(code=3) from exc
+    os.environ.update(index_host.environment())  # read by the app processes' Settings
+    return index_host
+
+
+@app.command("index-host", hidden=True)
+def index_host(
+    socket: Annotated[str, typer.Option(help="Unix socket to listen on.")],
+) -> None:
+    """Hold the embedded index for the app processes of `retex serve --workers N` (started by it;
+    the handshake key comes in RETEX_INDEX_HOST_KEY). Stops when its standard input closes."""
+    import os
+    import signal
+
+    from indexing.index_host import run_host
+
+    settings = Settings()
+    key = bytes.fromhex(os.environ.get("RETEX_INDEX_HOST_KEY", ""))
+    if not key:
+        console.print("[red]Erreur : RETEX_INDEX_HOST_KEY manque (processus lancé par retex serve).[/red]")
+        raise typer.Exit(code=2)
+
+    def until_parent_leaves() -> None:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+        while sys.stdin.buffer.read(4096):
+            pass
+
+    try:
+        run_host(settings.resolved_index_path, socket, key, until_parent_leaves)
+    except IndexLockedError as exc:
+        console.print(f"[red]Erreur : {exc}[/red]")
+        raise typer.Exit(code=2) from exc
 
 
 def _ensure_demo_accounts(settings: Settings) -> None:
@@ -337,12 +372,7 @@ def reindex() -> None:
     settings.ensure_data_dir()
     upgrade(settings.resolved_database_url)
     for collection in (PASSAGES_COLLECTION, SECOND_COLLECTION, *(k.collection for k in DOCUMENT_KINDS)):
-        drop_index(
-            collection,
-            path=settings.resolved_index_path,
-            url=settings.qdrant_url,
-            api_key=settings.qdrant_api_key,
-        )
+        drop_index(collection, **settings.index_location())
     engine = make_engine(settings.resolved_database_url)
     search = SearchEngine.open(settings)
     started = time.perf_counter()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from indexing.index_types import IndexHostAddress
 
 
 class Settings(BaseSettings):
@@ -35,6 +37,12 @@ class Settings(BaseSettings):
     index_path: Path | None = Field(
         default=None, description="Embedded index folder; default data_dir/index."
     )
+    index_host: str | None = Field(
+        default=None,
+        description="Set by `retex serve --workers N` for its app processes: the Unix socket of the "
+        "process that holds the embedded index (indexing/index_host.py).",
+    )
+    index_host_key: str | None = Field(default=None, description="Handshake key of index_host (hex).")
     model: str = Field(
         default="packaged:multilingual-e5-small",
         description="Embedding model: 'packaged:multilingual-e5-small', 'hashing' (tests) or a "
@@ -217,6 +225,21 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_index_path(self) -> Path:
         return self.index_path or self.data_dir / "index"
+
+    @cached_property
+    def index_host_address(self) -> IndexHostAddress | None:
+        if not self.index_host:
+            return None
+        return IndexHostAddress(self.index_host, bytes.fromhex(self.index_host_key or ""))
+
+    def index_location(self) -> dict[str, Any]:
+        """Where the collections live, as open_index, drop_index and stored_spec take it."""
+        return {
+            "path": self.resolved_index_path,
+            "url": self.qdrant_url,
+            "api_key": self.qdrant_api_key,
+            "host": self.index_host_address,
+        }
 
     @cached_property
     def resolved_secret_key(self) -> str:

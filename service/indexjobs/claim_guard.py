@@ -11,7 +11,11 @@ from typing import IO
 
 from sqlalchemy.engine import make_url
 
-QUEUE_LABELS = {"outbox": "la file d'indexation", "webhooks": "la file des webhooks"}
+QUEUE_LABELS = {
+    "outbox": "la file d'indexation",
+    "webhooks": "la file des webhooks",
+    "emails": "la file des e-mails",
+}
 
 
 class OutboxBusyError(RuntimeError):
@@ -35,7 +39,8 @@ class ClaimGuard:
 
 
 def take_claim_guard(database_url: str, queue: str = "outbox") -> ClaimGuard:
-    """The claim lock of one queue (`outbox`: index jobs, `webhooks`: deliveries): each its own file."""
+    """The claim lock of one queue (`outbox`: index jobs, `webhooks`: deliveries, `emails`: mails to
+    send and digests to queue): each its own file."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return ClaimGuard(None)

@@ -88,9 +88,7 @@ class SearchEngine:
         def open_collection(spec: CollectionSpec) -> VectorIndex:
             return open_index(
                 spec,
-                path=settings.resolved_index_path,
-                url=settings.qdrant_url,
-                api_key=settings.qdrant_api_key,
+                **settings.index_location(),
                 shards=settings.qdrant_shards,
                 replicas=settings.qdrant_replication_factor,
             )
@@ -102,7 +100,7 @@ class SearchEngine:
             try:
                 return open_collection(spec)
             except IndexCorruptError as exc:
-                moved = quarantine_index(spec.name, path=settings.resolved_index_path)
+                moved = quarantine_index(spec.name, **settings.index_location())
                 log.error("%s: moved to %s, rebuilding it from the database", exc, moved)
                 return open_collection(spec)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,18 +27,10 @@ from service.territories.features import all_facts, territory_count
 log = logging.getLogger(__name__)
 
 
-def _location(settings: Settings) -> dict[str, Any]:
-    return {
-        "path": settings.resolved_index_path,
-        "url": settings.qdrant_url,
-        "api_key": settings.qdrant_api_key,
-    }
-
-
 def open_territory_index(settings: Settings, *, fresh: bool = False) -> TerritoryIndex:
     """Open (creating if needed) the territory collection. It is derived data and cheap to rebuild:
     one built with another feature layout is dropped rather than refused. fresh: drop it first."""
-    where = _location(settings)
+    where = settings.index_location()
     if fresh:
         drop_index(TERRITORIES_COLLECTION, **where)
     try:
@@ -72,7 +63,7 @@ class TerritoryIndexRuntime:
 
     def start(self) -> bool:
         """Called at start-up: begin building now if the collection is missing. True if it did."""
-        stored = stored_spec(TERRITORIES_COLLECTION, **_location(self.settings))
+        stored = stored_spec(TERRITORIES_COLLECTION, **self.settings.index_location())
         if stored == territories_spec():
             return False
         self.ensure_started()

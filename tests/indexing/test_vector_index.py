@@ -15,9 +15,11 @@ import pytest
 from qdrant_client import QdrantClient
 
 from indexing.edge_index import EdgeIndex
+from indexing.index_host import HostServer, IndexHost
 from indexing.index_types import (
     CollectionSpec,
     FieldFilter,
+    IndexHostAddress,
     IndexLockedError,
     IndexModelMismatch,
     IndexPoint,
@@ -25,6 +27,7 @@ from indexing.index_types import (
     stable_point_id,
 )
 from indexing.qdrant_client_index import QdrantClientIndex
+from indexing.remote_index import RemoteIndex
 from indexing.vector_index import VectorIndex, drop_index, open_index, stored_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,15 +78,26 @@ def corpus() -> list[IndexPoint]:
     ]
 
 
-@pytest.fixture(params=["edge", "client-memory", "client-path"])
+@pytest.fixture(params=["edge", "host", "client-memory", "client-path"])
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
     opened: list[VectorIndex] = []
     shared: list[QdrantClient] = []
+    # "host": the embedded index held by an index host (`retex serve --workers N`), reached over its
+    # socket, every call and answer pickled as between two processes.
+    server = (
+        HostServer(IndexHost(tmp_path / "hosted"), str(tmp_path / "host.sock"), b"k")
+        if request.param == "host"
+        else None
+    )
+    if server is not None:
+        server.start_thread()
 
     def open_(spec: CollectionSpec) -> VectorIndex:
         index: VectorIndex
         if request.param == "edge":
             index = open_index(spec, path=tmp_path / "edge")
+        elif server is not None:
+            index = open_index(spec, host=IndexHostAddress(server.address, b"k"))
         elif request.param == "client-memory":
             if not shared:
                 shared.append(QdrantClient(location=":memory:"))
@@ -98,6 +112,8 @@ def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
         index.close()
     for client in shared:
         client.close()
+    if server is not None:
+        server.stop()
 
 
 @pytest.fixture()
@@ -232,8 +248,10 @@ def test_fields_read_by_queries_follow_every_write(index: VectorIndex) -> None:
         return {str(h.payload.get("key")): h.payload for h in hits}
 
     a = stable_point_id("A")
-    # The embedded index reads all 5 ahead; a Qdrant server keeps its payloads (nothing to warm).
-    assert index.warm_payloads(["key", "year"]) == (5 if isinstance(index, EdgeIndex) else 0)
+    # The embedded index (in this process or in the index host) reads all 5 ahead; a Qdrant server
+    # keeps its payloads (nothing to warm).
+    embedded = isinstance(index, EdgeIndex | RemoteIndex)
+    assert index.warm_payloads(["key", "year"]) == (5 if embedded else 0)
     assert fields()["A"] == {"key": "A", "year": 2019}  # read once: now in memory
     assert index.retrieve_payloads([a], ["key", "year"]) == {a: {"key": "A", "year": 2019}}
     index.upsert([point("A", unit(1.0), sp(velo=1.0), case_id="c1", year=2030)])

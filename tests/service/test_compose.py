@@ -1,5 +1,5 @@
 """compose.yaml (not runnable here: no container engine) stays consistent with the code: every variable is
-a Retex setting, the multi-process app passes the same checks as `retex serve --workers`, the Qdrant
+a Retex setting, the app runs several processes, the Qdrant
 nodes form one cluster that can hold 2 copies of each shard, and everything has a healthcheck."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import yaml
 
 from service.app import create_app
 from service.cli import app as cli
-from service.cli import check_multi_process
 from service.settings import Settings
 from tests.support.paths import REPO
 
@@ -24,7 +23,7 @@ def _option(command: list[str], name: str) -> str:
     return command[command.index(name) + 1]
 
 
-def test_app_workers_and_indexing_worker_share_postgresql_and_the_qdrant_cluster(tmp_path: Any) -> None:
+def test_app_workers_and_indexing_worker_share_postgresql_and_the_qdrant_cluster() -> None:
     services = _compose()["services"]
     app, worker = services["app"], services["worker"]
     assert app["command"][:2] == ["retex", "serve"] and worker["command"] == ["retex", "worker"]
@@ -37,12 +36,7 @@ def test_app_workers_and_indexing_worker_share_postgresql_and_the_qdrant_cluster
         assert env["RETEX_DATABASE_URL"].startswith("postgresql+psycopg://")
         assert env["RETEX_QDRANT_URL"] == "http://qdrant-1:6333"
     assert app["environment"]["RETEX_INDEX_WORKER"] == "false", "indexing runs in the worker service"
-
-    env = {k.removeprefix("RETEX_").lower(): v for k, v in app["environment"].items()}
-    env["data_dir"] = tmp_path
-    workers = int(_option(app["command"], "--workers"))
-    assert workers > 1
-    assert check_multi_process(Settings(**env), workers) is None
+    assert int(_option(app["command"], "--workers")) > 1
 
 
 def test_qdrant_runs_as_a_three_node_cluster_with_two_copies_of_each_shard() -> None:

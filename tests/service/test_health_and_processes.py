@@ -1,4 +1,5 @@
-"""/healthz and /readyz, and the rules of a multi-process deployment (refused where it cannot work)."""
+"""/healthz and /readyz, and a second process on the embedded index refused with a clear error
+(`retex serve --workers N` shares it through the index host: tests/service/test_serve_workers_embedded.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from indexing.case_index import passages_spec
 from indexing.embedder import load_embedder
 from indexing.vector_index import open_index
 from service.cli import app as cli
-from service.cli import check_multi_process
-from service.settings import Settings
 from tests.processes import AppProcess
 
 
@@ -46,24 +45,6 @@ def test_readyz_reports_backlog_and_index_lag_until_the_worker_catches_up(
     assert caught_up["indexed_cases"] == lagging["published_cases"]
     client.delete(f"/api/v1/case-studies/{created.json()['id']}", headers=admin_headers)
     app.state.outbox_worker.run_until_idle()
-
-
-def test_several_app_processes_need_a_qdrant_server_and_postgresql(tmp_path: Path) -> None:
-    embedded = Settings(data_dir=tmp_path, database_url="postgresql+psycopg://x@db/retex")
-    assert check_multi_process(embedded, 1) is None
-    reason = check_multi_process(embedded, 4)
-    assert reason is not None and "RETEX_QDRANT_URL" in reason and "index embarqué" in reason
-    sqlite = Settings(data_dir=tmp_path, qdrant_url="http://qdrant:6333")
-    reason = check_multi_process(sqlite, 4)
-    assert reason is not None and "PostgreSQL" in reason
-    scaled = Settings(
-        data_dir=tmp_path, database_url="postgresql+psycopg://x@db/retex", qdrant_url="http://q:6333"
-    )
-    assert check_multi_process(scaled, 4) is None
-
-    result = CliRunner().invoke(cli, ["serve", "--workers", "2"], env={"RETEX_DATA_DIR": str(tmp_path)})
-    assert result.exit_code == 2
-    assert "RETEX_QDRANT_URL" in result.output
 
 
 def test_a_second_process_on_the_embedded_index_gets_a_clear_error(tmp_path: Path) -> None:
