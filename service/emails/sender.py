@@ -53,16 +53,30 @@ def deliver(settings: Settings, email: Email) -> None:
 
 
 def send_pending(settings: Settings, session_factory: sessionmaker[Session], *, limit: int = 50) -> int:
-    """Send what is queued; returns how many were sent."""
+    """Send what is queued; returns how many were sent.
+
+    Each mail is claimed in a transaction of its own, held while it goes out: on PostgreSQL
+    `FOR UPDATE SKIP LOCKED`, so that the senders of several app processes never send the same mail
+    twice (one skips what another holds, and re-reads `sent_at` once it is free). SQLite ignores the
+    lock clause: one process per database sends there (its claim guard, service/app.py)."""
     sent = 0
     with session_factory() as db:
         pending = db.scalars(
-            select(Email)
+            select(Email.id)
             .where(Email.sent_at.is_(None), Email.attempts < MAX_ATTEMPTS)
             .order_by(Email.id)
             .limit(limit)
         ).all()
-        for email in pending:
+        db.rollback()  # end the read: each claim below is its own transaction
+        for email_id in pending:
+            email = db.scalars(
+                select(Email)
+                .where(Email.id == email_id, Email.sent_at.is_(None), Email.attempts < MAX_ATTEMPTS)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if email is None:  # sent meanwhile, or being sent by another process
+                db.rollback()
+                continue
             email.attempts += 1
             try:
                 deliver(settings, email)

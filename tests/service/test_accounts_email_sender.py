@@ -16,11 +16,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.db.base import utcnow
 from service.db.engine import make_engine, make_session_factory
 from service.emails.models import Email
 from service.emails.outbox import queue_email
 from service.emails.sender import MAX_ATTEMPTS, EmailSender, send_pending
 from service.settings import Settings
+from tests.processes import LocalPostgres
+from tests.support.databases import create_database
 
 
 @pytest.fixture
@@ -147,3 +150,30 @@ def test_the_sender_runs_the_producers_it_is_given_then_sends(
     rows = _rows(outbox)
     assert rows and rows[0].kind == "digest" and rows[0].sent_at is not None
     assert (tmp_path / "mail" / f"{rows[0].id:08d}.eml").exists()
+
+
+def test_a_mail_another_process_is_sending_is_left_to_it(
+    local_postgres: LocalPostgres, tmp_path: Path
+) -> None:
+    """Several app processes on PostgreSQL each run a sender: one that holds a mail (sending it) makes
+    the others pass over it, and once it is marked sent nobody sends it again."""
+    # A sender that waited for the held row would fail after 5 s instead of hanging the test.
+    url = create_database(local_postgres, "retex_mails")
+    engine = make_engine(url, connect_args={"options": "-c lock_timeout=5000"})
+    Email.__table__.create(engine)  # type: ignore[attr-defined]
+    factory = make_session_factory(engine)
+    settings = _settings(tmp_path)
+    try:
+        first, second, third = _queue(factory, "Un", "Deux", "Trois")
+        with factory() as other:  # another process's sender, in the middle of sending "Deux"
+            held = other.scalars(select(Email).where(Email.id == second).with_for_update()).one()
+            started = time.monotonic()
+            assert send_pending(settings, factory) == 2
+            assert time.monotonic() - started < 10, "the held mail was skipped, not waited for"
+            held.attempts, held.sent_at = 1, utcnow()
+            other.commit()
+        assert send_pending(settings, factory) == 0
+        sent = sorted(f.name for f in (tmp_path / "mail").glob("*.eml"))
+        assert sent == [f"{first:08d}.eml", f"{third:08d}.eml"]
+    finally:
+        engine.dispose()
