@@ -66,6 +66,9 @@ class IndexHost:
         self._open: dict[str, VectorIndex] = {}
         self._lock = threading.Lock()  # opening, dropping and closing collections
         self._closed = False
+        # Every app process warms the same fields at start-up: the host reads them once for all.
+        self._warmed: dict[tuple[str, tuple[str, ...]], int] = {}
+        self._warm_lock = threading.Lock()
 
     # ---- collection operations (one per request, by name) -------------------------------
 
@@ -102,6 +105,8 @@ class IndexHost:
         index = self._open.get(name)
         if index is None:
             raise CollectionNotOpen(name)
+        if method == "warm_payloads":
+            return self._warm_once(name, index, *args, **kwargs)
         result = getattr(index, method)(*args, **kwargs)
         if method == "scroll_payloads":  # an iterator cannot cross the socket
             return list(result)
@@ -111,7 +116,15 @@ class IndexHost:
             return [(hit.point_id, hit.score, hit.payload) for hit in result]
         return result
 
+    def _warm_once(self, name: str, index: VectorIndex, fields: list[str]) -> int:
+        key = (name, tuple(fields))
+        with self._warm_lock:  # a second client waits for the first reading rather than reading again
+            if key not in self._warmed:
+                self._warmed[key] = index.warm_payloads(fields)
+            return self._warmed[key]
+
     def _close_one(self, name: str) -> None:
+        self._warmed = {key: n for key, n in self._warmed.items() if key[0] != name}
         index = self._open.pop(name, None)
         if index is not None:
             index.close()

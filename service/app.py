@@ -127,13 +127,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if webhooks is not None:
             webhooks.stop()
-        for held in (webhooks_guard, emails_guard):
-            if held is not None:
-                held.release()
         emails.stop()
         worker.stop()
-        if guard is not None:
-            guard.release()
+        # Only once its worker has stopped may another process claim a queue.
+        for held in (webhooks_guard, emails_guard, guard):
+            if held is not None:
+                held.release()
         territories.close()
         app.state.territory_index = None
         app.state.search = None
